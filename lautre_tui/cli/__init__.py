@@ -1,0 +1,44 @@
+"""The `lautre-tui` command: argument parsing and dispatch to sub-commands.
+
+Each sub-command lives in its own module with `add_parser()` and `run()`; those
+modules import their heavy dependencies (Textual, asyncssh, pyserial) inside
+`run()` so that `--help` and `validate` stay instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from lautre_tui import __version__
+from lautre_tui.cli import tui, validate
+
+COMMANDS: tuple[ModuleType, ...] = (tui, validate)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lautre-tui",
+        description="Look after L'Autre Net's server rack from the bastion: the rack's "
+        "front view, live status over SSH, serial consoles and APC outlets.",
+        epilog="Without a command, starts the full-screen app (same as `lautre-tui tui`).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    tui.add_options(parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in COMMANDS:
+        module.add_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None) or tui.run
+    try:
+        return int(handler(args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,50 @@
+"""Every file and folder lautre-tui reads or writes by default, in one place.
+
+XDG through platformdirs, with environment overrides so that tests, the demo and
+admins sharing a bastion can point them elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "lautre-tui"
+LAYOUT_ENV = "LAUTRE_TUI_LAYOUT"
+STATE_ENV = "LAUTRE_TUI_STATE_DIR"
+
+
+def config_dir() -> Path:
+    """`$XDG_CONFIG_HOME/lautre-tui` (`~/.config/lautre-tui`)."""
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def state_dir() -> Path:
+    """Transcripts, audit log and console locks: `$LAUTRE_TUI_STATE_DIR` if set,
+    else `$XDG_STATE_HOME/lautre-tui` (`~/.local/state/lautre-tui`)."""
+    override = os.environ.get(STATE_ENV)
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_state_dir(APP_NAME, appauthor=False))
+
+
+def shipped_layout() -> Path:
+    """L'Autre Net's own layout, installed inside the package."""
+    return Path(str(resources.files("lautre_tui.layouts").joinpath("lautre.yaml")))
+
+
+def find_layout(explicit: str | None) -> Path:
+    """The layout to load: `--layout`, then `$LAUTRE_TUI_LAYOUT`, then the user's
+    `layout.yaml` in the config folder, then the shipped one."""
+    if explicit:
+        return Path(explicit).expanduser()
+    from_env = os.environ.get(LAYOUT_ENV)
+    if from_env:
+        return Path(from_env).expanduser()
+    user_layout = config_dir() / "layout.yaml"
+    if user_layout.is_file():
+        return user_layout
+    return shipped_layout()

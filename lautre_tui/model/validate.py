@@ -1,0 +1,186 @@
+"""Checks that need the whole layout: references, overlaps, reuse and cycles."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from lautre_tui.model.errors import LayoutError, Position, did_you_mean
+from lautre_tui.model.layout import Device, Layout
+
+
+def validate_layout(layout: Layout) -> list[LayoutError]:
+    """Every whole-layout problem found, in no particular order."""
+    errors: list[LayoutError] = []
+    errors += _racks(layout)
+    errors += _placement(layout)
+    errors += _references(layout)
+    errors += _links_used_twice(layout)
+    errors += _cycles(layout)
+    errors += _check_names(layout)
+    return errors
+
+
+def _unknown(position: Position, what: str, name: str, known: Iterable[str]) -> LayoutError:
+    return LayoutError(position, f"unknown {what} {name!r}{did_you_mean(name, known)}")
+
+
+def _racks(layout: Layout) -> list[LayoutError]:
+    errors: list[LayoutError] = []
+    seen: dict[str, Position] = {}
+    for rack in layout.racks:
+        if rack.name in seen:
+            message = f"duplicate rack name {rack.name!r} (first at line {seen[rack.name].line})"
+            errors.append(LayoutError(rack.position, message))
+        seen.setdefault(rack.name, rack.position)
+    return errors
+
+
+def _placement(layout: Layout) -> list[LayoutError]:
+    errors: list[LayoutError] = []
+    occupied: dict[tuple[str, int], Device] = {}
+    for device in layout.devices.values():
+        rack = layout.rack(device.rack)
+        if rack is None:
+            known = [rack.name for rack in layout.racks]
+            errors.append(_unknown(device.position_of("rack"), "rack", device.rack, known))
+            continue
+        if device.top > rack.height:
+            errors.append(
+                LayoutError(
+                    device.position_of("u"),
+                    f"device {device.name} occupies U{device.u}-U{device.top}, "
+                    f"beyond the {rack.height} U of rack {rack.name}",
+                )
+            )
+        for unit in device.units:
+            other = occupied.get((rack.name, unit))
+            if other is not None:
+                errors.append(
+                    LayoutError(
+                        device.position_of("u"),
+                        f"device {device.name} overlaps {other.name} at U{unit} of rack {rack.name}",
+                    )
+                )
+                break
+        for unit in device.units:
+            occupied.setdefault((rack.name, unit), device)
+    return errors
+
+
+def _references(layout: Layout) -> list[LayoutError]:
+    errors: list[LayoutError] = []
+    devices = layout.devices
+    for owner, section in ((layout.pdus, "pdu"), (layout.consoles, "console server")):
+        for item in owner.values():
+            if item.device is not None and item.device not in devices:
+                errors.append(_unknown(item.position, f"device for {section}", item.device, devices))
+    for device in devices.values():
+        for link in device.power:
+            pdu = layout.pdus.get(link.pdu)
+            if pdu is None:
+                errors.append(_unknown(link.position, "power strip", link.pdu, layout.pdus))
+            elif link.outlet > pdu.outlets:
+                errors.append(
+                    LayoutError(
+                        link.position,
+                        f"outlet {link.outlet} does not exist on {pdu.name} "
+                        f"(it has outlets 1-{pdu.outlets})",
+                    )
+                )
+        if device.console is not None and device.console.server not in layout.consoles:
+            errors.append(
+                _unknown(device.console.position, "console server", device.console.server,
+                         layout.consoles)
+            )
+        for name in device.depends_on:
+            if name not in devices:
+                errors.append(_unknown(device.position_of("depends_on"), "device", name, devices))
+            elif name == device.name:
+                errors.append(
+                    LayoutError(device.position_of("depends_on"),
+                                f"device {device.name} depends on itself")
+                )
+        if device.standby_for is not None and device.standby_for not in devices:
+            errors.append(
+                _unknown(device.position_of("standby_for"), "device", device.standby_for, devices)
+            )
+    return errors
+
+
+def _links_used_twice(layout: Layout) -> list[LayoutError]:
+    errors: list[LayoutError] = []
+    outlets: dict[tuple[str, int], str] = {}
+    ports: dict[tuple[str, int], str] = {}
+    for device in layout.devices.values():
+        for link in device.power:
+            key = (link.pdu, link.outlet)
+            if key in outlets:
+                errors.append(
+                    LayoutError(
+                        link.position,
+                        f"outlet {link.outlet} of {link.pdu} is already used by {outlets[key]}",
+                    )
+                )
+            outlets.setdefault(key, device.name)
+        if device.console is not None:
+            key = (device.console.server, device.console.port)
+            if key in ports:
+                errors.append(
+                    LayoutError(
+                        device.console.position,
+                        f"console port {key[1]} of {key[0]} is already used by {ports[key]}",
+                    )
+                )
+            ports.setdefault(key, device.name)
+    return errors
+
+
+def _cycles(layout: Layout) -> list[LayoutError]:
+    """Report each dependency cycle once, at the first device of it in file order."""
+    errors: list[LayoutError] = []
+    reported: set[frozenset[str]] = set()
+    for start in layout.devices.values():
+        path = _cycle_from(layout, start.name)
+        if path is None:
+            continue
+        members = frozenset(path)
+        if members in reported:
+            continue
+        reported.add(members)
+        errors.append(
+            LayoutError(start.position_of("depends_on"),
+                        f"dependency cycle: {' -> '.join([*path, path[0]])}")
+        )
+    return errors
+
+
+def _cycle_from(layout: Layout, start: str) -> list[str] | None:
+    """A cycle through `start`, as the list of its devices, or None."""
+    stack: list[tuple[str, list[str]]] = [(start, [start])]
+    seen: set[str] = set()
+    while stack:
+        name, path = stack.pop()
+        device = layout.devices.get(name)
+        if device is None:
+            continue
+        for parent in device.depends_on:
+            if parent == start and parent != name:
+                return path
+            if parent not in seen and parent != name:
+                seen.add(parent)
+                stack.append((parent, [*path, parent]))
+    return None
+
+
+def _check_names(layout: Layout) -> list[LayoutError]:
+    errors: list[LayoutError] = []
+    for device in layout.devices.values():
+        seen: set[str] = set()
+        for check in device.services:
+            if check.name in seen:
+                errors.append(
+                    LayoutError(check.position,
+                                f"device {device.name}: two checks named {check.name!r}")
+                )
+            seen.add(check.name)
+    return errors

@@ -1,0 +1,1 @@
+"""The Textual app: screens and widgets. Talks to services only, never to sockets."""

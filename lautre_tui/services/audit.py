@@ -1,0 +1,90 @@
+"""The append-only audit log shared by power actions and console attaches.
+
+JSON lines, one `os.write` per line on an `O_APPEND` descriptor, so that several
+admins on the same bastion can share one file without interleaving or losing a
+line. Written before and after every action: an attempt that crashes half-way
+still leaves its first line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from lautre_tui import locations
+
+FILE_MODE = 0o640
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts, and from where, as far as the bastion knows."""
+
+    user: str
+    source: str  # the SSH client's address, or "local"
+
+    @classmethod
+    def current(cls) -> Actor:
+        """`$SUDO_USER` first (an admin who sudo'ed is still that admin), then `$USER`;
+        the source is the client address of `$SSH_CONNECTION`."""
+        user = os.environ.get("SUDO_USER") or os.environ.get("USER") or os.environ.get("LOGNAME")
+        if not user:
+            try:
+                import pwd
+
+                user = pwd.getpwuid(os.getuid()).pw_name
+            except (ImportError, KeyError):
+                user = str(os.getuid())
+        connection = os.environ.get("SSH_CONNECTION", "").split()
+        source = connection[0] if connection else f"local ({socket.gethostname()})"
+        return cls(user=user, source=source)
+
+
+def utc_now() -> str:
+    """An ISO 8601 UTC time to the second, as written in logs and transcripts."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def default_audit_path() -> Path:
+    return locations.state_dir() / "audit.jsonl"
+
+
+class AuditLog:
+    """Appends one JSON object per event; never rewrites or truncates."""
+
+    def __init__(self, path: Path | None = None, actor: Actor | None = None) -> None:
+        self.path = path if path is not None else default_audit_path()
+        self.actor = actor if actor is not None else Actor.current()
+
+    def record(self, action: str, device: str, result: str, **details: Any) -> dict[str, Any]:
+        """Append an event and return it; `details` must be JSON-serialisable."""
+        event: dict[str, Any] = {
+            "time": utc_now(),
+            "user": self.actor.user,
+            "source": self.actor.source,
+            "action": action,
+            "device": device,
+            "result": result,
+            **details,
+        }
+        line = (json.dumps(event, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+        return event
+
+    def read(self) -> list[dict[str, Any]]:
+        """Every event in the file, oldest first (for the UI and for tests)."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        return [json.loads(line) for line in text.splitlines() if line.strip()]

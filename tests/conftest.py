@@ -1,0 +1,40 @@
+"""Shared fixtures. Tests talk to real servers on 127.0.0.1, never to fakes of our I/O."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+LAUTRE_LAYOUT = REPO / "layouts" / "lautre.yaml"
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    """Environment for running `python -m lautre_tui` from this checkout, with its
+    state and config kept inside the test's folder."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
+    env["XDG_STATE_HOME"] = str(tmp_path / "state")
+    env.pop("LAUTRE_TUI_LAYOUT", None)
+    env.pop("LAUTRE_TUI_STATE_DIR", None)
+    return env
+
+
+@pytest.fixture
+def cli() -> list[str]:
+    """The command line that runs this checkout's `lautre-tui`."""
+    return [sys.executable, "-m", "lautre_tui"]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep transcripts, audit logs and user layouts of tests out of the real home."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delenv("LAUTRE_TUI_LAYOUT", raising=False)
+    monkeypatch.delenv("LAUTRE_TUI_STATE_DIR", raising=False)

@@ -141,7 +141,7 @@ class World:
         """Powered when any of its outlets is on; a device with no outlet always is."""
         links = self.layout.devices[name].power
         with self._lock:
-            return not links or any(self._outlets[(l.pdu, l.outlet)] for l in links)
+            return not links or any(self._outlets[(link.pdu, link.outlet)] for link in links)
 
     def device_up(self, name: str) -> bool:
         """Powered and done booting: its SSH port and services answer."""
@@ -170,7 +170,7 @@ class World:
             fed = [
                 device.name
                 for device in self.layout.devices.values()
-                if any(l.pdu == pdu and l.outlet == outlet for l in device.power)
+                if any(link.pdu == pdu and link.outlet == outlet for link in device.power)
             ]
             before = {name: self.device_powered(name) for name in fed}
             self._outlets[(pdu, outlet)] = on
@@ -214,8 +214,10 @@ class World:
             self._faults = [
                 fault
                 for fault in self._faults
-                if not ((target is None or fault.target == target)
-                        and (kind is None or fault.kind is kind))
+                if not (
+                    (target is None or fault.target == target)
+                    and (kind is None or fault.kind is kind)
+                )
             ]
 
     def faults_for(self, target: str) -> list[Fault]:

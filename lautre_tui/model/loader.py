@@ -108,7 +108,9 @@ class _Reader:
                 self.error(key_node, f"{what}: duplicate key {key!r} (first at line {first.line})")
                 continue
             if allowed_keys is not None and key not in allowed_keys:
-                self.error(key_node, f"{what}: unknown key {key!r}{did_you_mean(key, allowed_keys)}")
+                self.error(
+                    key_node, f"{what}: unknown key {key!r}{did_you_mean(key, allowed_keys)}"
+                )
                 continue
             entries[key] = (key_node, value_node)
         return entries
@@ -159,10 +161,13 @@ class _Reader:
 
     def duration(self, node: yaml.Node, what: str) -> float | None:
         value = self.value(node) if isinstance(node, yaml.ScalarNode) else None
+        if value is None:
+            self.error(node, f"{what} must be a duration such as 90s, 10m, 26h or 2d")
+            return None
         try:
             return parse_duration(value)
         except (TypeError, ValueError) as error:
-            self.error(node, f"{what}: {error}" if value is not None else f"{what} is missing")
+            self.error(node, f"{what}: {error}")
             return None
 
     def choice(self, node: yaml.Node, what: str, enum_type: type[E]) -> E | None:
@@ -224,8 +229,10 @@ def _ssh(reader: _Reader, node: yaml.Node, what: str) -> SshSettings:
             "known_hosts": lambda n: r.path(n, f"{what}.known_hosts"),
             "client_keys": lambda n: tuple(
                 path
-                for path in (r.path(item, f"{what}.client_keys item") for item in
-                             r.sequence(n, f"{what}.client_keys"))
+                for path in (
+                    r.path(item, f"{what}.client_keys item")
+                    for item in r.sequence(n, f"{what}.client_keys")
+                )
                 if path is not None
             ),
             "config": lambda n: r.path(n, f"{what}.config"),
@@ -521,7 +528,9 @@ def parse_layout(text: str, file: str, base_dir: Path) -> LoadResult:
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         problem = getattr(error, "problem", None) or str(error)
-        return LoadResult(None, [LayoutError(Position(file, line, col), f"not valid YAML: {problem}")])
+        return LoadResult(
+            None, [LayoutError(Position(file, line, col), f"not valid YAML: {problem}")]
+        )
     try:
         return _build(_Reader(file, base_dir, loader), root)
     finally:

@@ -58,7 +58,8 @@ def _placement(layout: Layout) -> list[LayoutError]:
                 errors.append(
                     LayoutError(
                         device.position_of("u"),
-                        f"device {device.name} overlaps {other.name} at U{unit} of rack {rack.name}",
+                        f"device {device.name} overlaps {other.name} "
+                        f"at U{unit} of rack {rack.name}",
                     )
                 )
                 break
@@ -73,7 +74,9 @@ def _references(layout: Layout) -> list[LayoutError]:
     for owner, section in ((layout.pdus, "pdu"), (layout.consoles, "console server")):
         for item in owner.values():
             if item.device is not None and item.device not in devices:
-                errors.append(_unknown(item.position, f"device for {section}", item.device, devices))
+                errors.append(
+                    _unknown(item.position, f"device for {section}", item.device, devices)
+                )
     for device in devices.values():
         for link in device.power:
             pdu = layout.pdus.get(link.pdu)
@@ -89,16 +92,21 @@ def _references(layout: Layout) -> list[LayoutError]:
                 )
         if device.console is not None and device.console.server not in layout.consoles:
             errors.append(
-                _unknown(device.console.position, "console server", device.console.server,
-                         layout.consoles)
+                _unknown(
+                    device.console.position,
+                    "console server",
+                    device.console.server,
+                    layout.consoles,
+                )
             )
         for name in device.depends_on:
             if name not in devices:
                 errors.append(_unknown(device.position_of("depends_on"), "device", name, devices))
             elif name == device.name:
                 errors.append(
-                    LayoutError(device.position_of("depends_on"),
-                                f"device {device.name} depends on itself")
+                    LayoutError(
+                        device.position_of("depends_on"), f"device {device.name} depends on itself"
+                    )
                 )
         if device.standby_for is not None and device.standby_for not in devices:
             errors.append(
@@ -148,8 +156,10 @@ def _cycles(layout: Layout) -> list[LayoutError]:
             continue
         reported.add(members)
         errors.append(
-            LayoutError(start.position_of("depends_on"),
-                        f"dependency cycle: {' -> '.join([*path, path[0]])}")
+            LayoutError(
+                start.position_of("depends_on"),
+                f"dependency cycle: {' -> '.join([*path, path[0]])}",
+            )
         )
     return errors
 
@@ -179,8 +189,9 @@ def _check_names(layout: Layout) -> list[LayoutError]:
         for check in device.services:
             if check.name in seen:
                 errors.append(
-                    LayoutError(check.position,
-                                f"device {device.name}: two checks named {check.name!r}")
+                    LayoutError(
+                        check.position, f"device {device.name}: two checks named {check.name!r}"
+                    )
                 )
             seen.add(check.name)
     return errors

@@ -1,0 +1,226 @@
+"""The full-screen app: the rack's front view on the left, the selected device's pane
+on the right. Services (status, consoles, power) are handed in; the app never
+opens a socket itself."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
+
+from lautre_tui.model.errors import LayoutError
+from lautre_tui.model.layout import Device, Layout
+from lautre_tui.ui.device_pane import DevicePane
+from lautre_tui.ui.help_screen import HelpScreen
+from lautre_tui.ui.keymap import load_keymap
+from lautre_tui.ui.rack_view import RackView
+
+
+def matches_filter(device: Device, text: str) -> bool:
+    """Does `text` appear in the device's name, role or software (any case)?"""
+    needle = text.casefold().strip()
+    haystack = " ".join([device.name, device.role, *device.software]).casefold()
+    return needle in haystack
+
+
+class RackApp(App[int]):
+    """Browse a rack; `layout` is loaded once, before the app starts."""
+
+    TITLE = "lautre-tui"
+    CSS_PATH = "app.tcss"
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Keys", key_display="?", id="app.help"),
+        Binding("slash", "filter", "Filter", key_display="/", id="app.filter"),
+        Binding("escape", "to_rack", "Back to rack", show=False, id="app.back"),
+        Binding("left_square_bracket", "rack(-1)", "Previous rack", show=False,
+                key_display="[", id="app.previous_rack"),
+        Binding("right_square_bracket", "rack(1)", "Next rack", show=False,
+                key_display="]", id="app.next_rack"),
+    ]  # fmt: skip
+
+    def __init__(
+        self,
+        layout: Layout,
+        *,
+        layout_path: Path | str,
+        errors: Sequence[LayoutError] = (),
+        read_only: bool = False,
+    ) -> None:
+        super().__init__()
+        self.site_layout = layout
+        self.layout_path = Path(layout_path)
+        self.layout_errors = list(errors)
+        self.read_only = read_only
+        self.sub_title = str(self.layout_path)
+
+    # -- building --------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        mode = "  [read-only]" if self.read_only else ""
+        with Horizontal(id="topbar"):
+            yield Static(f"{self.site_layout.site} — {self.layout_path}{mode}", id="title")
+        with Horizontal(id="main"):
+            racks = [
+                rack for rack in self.site_layout.racks if self.site_layout.devices_in(rack.name)
+            ]
+            if len(racks) == 1:
+                yield RackView(self.site_layout, racks[0], id="rack-0")
+            else:
+                with TabbedContent(id="racks"):
+                    for index, rack in enumerate(racks):
+                        with TabPane(rack.name, id=f"tab-{index}"):
+                            yield RackView(self.site_layout, rack, id=f"rack-{index}")
+            yield DevicePane(self.site_layout, id="pane")
+        yield Input(
+            placeholder="filter by name, role or software — Enter keeps, Esc clears", id="filter"
+        )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        keymap, problems = load_keymap()
+        if keymap:
+            self.set_keymap(keymap)
+        for problem in problems:
+            self.notify(problem, title="keymap", severity="warning", timeout=10)
+        if self.layout_errors:
+            shown = "\n".join(str(error) for error in self.layout_errors[:5])
+            more = len(self.layout_errors) - 5
+            if more > 0:
+                shown += f"\n… and {more} more (lautre-tui validate)"
+            self.notify(
+                shown,
+                title=f"{len(self.layout_errors)} layout errors",
+                severity="error",
+                timeout=30,
+            )
+        first = self.rack_views()[0] if self.rack_views() else None
+        if first is not None:
+            first.focus()
+            if first.selected is not None:
+                self._show(first.selected)
+
+    # -- queries ---------------------------------------------------------------
+
+    def rack_views(self) -> list[RackView]:
+        return list(self.query(RackView))
+
+    def current_rack(self) -> RackView | None:
+        """The rack on screen (the active tab when there are several)."""
+        views = self.rack_views()
+        if len(views) <= 1:
+            return views[0] if views else None
+        active = self.query_one("#racks", TabbedContent).active
+        pane = self.query_one(f"#{active}", TabPane) if active else None
+        return pane.query_one(RackView) if pane is not None else views[0]
+
+    @property
+    def selected_device(self) -> Device | None:
+        rack = self.current_rack()
+        if rack is None or rack.selected is None:
+            return None
+        return self.site_layout.devices[rack.selected]
+
+    # -- events ----------------------------------------------------------------
+
+    def _show(self, name: str) -> None:
+        rack = next(
+            view
+            for view in self.rack_views()
+            if view.rack.name == self.site_layout.devices[name].rack
+        )
+        self.query_one(DevicePane).show(self.site_layout.devices[name], rack.badge(name))
+
+    def on_rack_view_selected(self, message: RackView.Selected) -> None:
+        rack = self.current_rack()
+        if rack is not None and message.rack == rack.rack.name:
+            self._show(message.device)
+
+    def on_rack_view_activated(self, message: RackView.Activated) -> None:
+        self.query_one(DevicePane).focus()
+
+    def on_tabbed_content_tab_activated(self, message: TabbedContent.TabActivated) -> None:
+        rack = self.current_rack()
+        if rack is not None:
+            rack.focus()
+            if rack.selected is not None:
+                self._show(rack.selected)
+
+    def on_input_changed(self, message: Input.Changed) -> None:
+        if message.input.id == "filter":
+            self._apply_filter(message.value)
+
+    def on_input_submitted(self, message: Input.Submitted) -> None:
+        if message.input.id == "filter":
+            message.input.display = False
+            rack = self.current_rack()
+            if rack is not None:
+                rack.focus()
+
+    def _apply_filter(self, text: str) -> None:
+        matches = (
+            {d.name for d in self.site_layout.devices.values() if matches_filter(d, text)}
+            if text.strip()
+            else None
+        )
+        for view in self.rack_views():
+            view.set_filter(matches)
+        rack = self.current_rack()
+        if matches and rack is not None and rack.selected not in matches:
+            self._go_to_rack_of(next(name for name in self.site_layout.devices if name in matches))
+        rack = self.current_rack()
+        if rack is not None and rack.selected is not None:
+            self._show(rack.selected)
+
+    def _go_to_rack_of(self, name: str) -> None:
+        for index, view in enumerate(self.rack_views()):
+            if view.rack.name == self.site_layout.devices[name].rack:
+                if len(self.rack_views()) > 1:
+                    self.query_one("#racks", TabbedContent).active = f"tab-{index}"
+                view.select(name)
+
+    # -- actions ---------------------------------------------------------------
+
+    def action_help(self) -> None:
+        sections: list[tuple[str, Binding]] = []
+        for source, bindings in (
+            ("app", self.BINDINGS),
+            ("rack", RackView.BINDINGS),
+        ):
+            sections += [(source, b) for b in bindings if isinstance(b, Binding)]
+        sections.append(
+            ("app", Binding("tab", "focus_next", "Switch between rack and pane", key_display="Tab"))
+        )
+        sections.append(
+            ("rack", Binding("enter", "activate", "Open the device's pane", key_display="Enter"))
+        )
+        self.push_screen(HelpScreen(sections))
+
+    def action_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.display = True
+        field.focus()
+
+    def action_to_rack(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.display = False
+        if field.value:
+            field.value = ""
+            self._apply_filter("")
+        rack = self.current_rack()
+        if rack is not None:
+            rack.focus()
+
+    def action_rack(self, step: int) -> None:
+        views = self.rack_views()
+        if len(views) <= 1:
+            return
+        tabs = self.query_one("#racks", TabbedContent)
+        current = int((tabs.active or "tab-0").split("-")[1])
+        tabs.active = f"tab-{(current + step) % len(views)}"

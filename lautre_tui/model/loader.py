@@ -66,6 +66,7 @@ class LoadResult:
 
     layout: Layout | None
     errors: list[LayoutError]
+    broken: frozenset[str] = frozenset()  # declared names whose entry had errors
 
     @property
     def ok(self) -> bool:
@@ -79,6 +80,7 @@ class _Reader:
         self.file = file
         self.base_dir = base_dir
         self.errors: list[LayoutError] = []
+        self.broken: set[str] = set()
         self._loader = loader
 
     def position(self, node: yaml.Node) -> Position:
@@ -266,6 +268,8 @@ def _racks(reader: _Reader, node: yaml.Node) -> list[Rack]:
         height = reader.integer(entries["height"][1], f"rack {name} height", 1, 60)
         if name is not None and height is not None:
             racks.append(Rack(name, height, reader.position(item)))
+        elif name is not None:
+            reader.broken.add(name)
     return racks
 
 
@@ -415,12 +419,14 @@ def _checks(reader: _Reader, node: yaml.Node, what: str) -> tuple[Check, ...]:
 
 def _check(reader: _Reader, node: yaml.Node, what: str) -> Check | None:
     r = reader
-    entries = r.mapping(node, f"{what} item", CHECK_KEYS)
+    label = f"{what} item"
+    if isinstance(node, yaml.MappingNode):
+        names = [v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == "name"]
+        if names and isinstance(names[0], yaml.ScalarNode):
+            label = f"check {names[0].value!r}"
+    entries = r.mapping(node, label, CHECK_KEYS)
     if not entries:
         return None
-    label = f"{what} item"
-    if "name" in entries:
-        label = f"check {r.value(entries['name'][1])!r}"
     values = _fields(
         r,
         entries,
@@ -516,13 +522,15 @@ def _named_section(
         item = build(reader, name, value_node)
         if item is not None:
             built[name] = item
+        else:
+            reader.broken.add(name)
     return built
 
 
 def parse_layout(text: str, file: str, base_dir: Path) -> LoadResult:
     """Build a layout from YAML text; `file` names it in errors."""
-    loader = yaml.SafeLoader(text)
     try:
+        loader = yaml.SafeLoader(text)
         root = loader.get_single_node()
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
@@ -568,7 +576,7 @@ def _build(reader: _Reader, root: yaml.Node | None) -> LoadResult:
         consoles=consoles,
         devices=devices,
     )
-    return LoadResult(layout, reader.errors)
+    return LoadResult(layout, reader.errors, frozenset(reader.broken))
 
 
 def load_layout(path: str | Path, *, check: bool = True) -> LoadResult:
@@ -584,7 +592,7 @@ def load_layout(path: str | Path, *, check: bool = True) -> LoadResult:
         return LoadResult(None, [LayoutError(Position(file, 1, 1), f"cannot read: {reason}")])
     result = parse_layout(text, file, Path(path).expanduser().resolve().parent)
     if check and result.layout is not None:
-        errors = result.errors + validate_layout(result.layout)
+        errors = result.errors + validate_layout(result.layout, result.broken)
         errors.sort(key=lambda error: (error.position.line, error.position.col))
-        return LoadResult(result.layout, errors)
+        return LoadResult(result.layout, errors, result.broken)
     return result

@@ -8,12 +8,16 @@ from lautre_tui.model.errors import LayoutError, Position, did_you_mean
 from lautre_tui.model.layout import Device, Layout
 
 
-def validate_layout(layout: Layout) -> list[LayoutError]:
-    """Every whole-layout problem found, in no particular order."""
+def validate_layout(layout: Layout, broken: frozenset[str] = frozenset()) -> list[LayoutError]:
+    """Every whole-layout problem found, in no particular order.
+
+    `broken` names entries that exist in the file but had errors of their own:
+    references to them are not reported again, so one typo gives one error.
+    """
     errors: list[LayoutError] = []
     errors += _racks(layout)
-    errors += _placement(layout)
-    errors += _references(layout)
+    errors += _placement(layout, broken)
+    errors += _references(layout, broken)
     errors += _links_used_twice(layout)
     errors += _cycles(layout)
     errors += _check_names(layout)
@@ -35,14 +39,15 @@ def _racks(layout: Layout) -> list[LayoutError]:
     return errors
 
 
-def _placement(layout: Layout) -> list[LayoutError]:
+def _placement(layout: Layout, broken: frozenset[str]) -> list[LayoutError]:
     errors: list[LayoutError] = []
     occupied: dict[tuple[str, int], Device] = {}
     for device in layout.devices.values():
         rack = layout.rack(device.rack)
         if rack is None:
-            known = [rack.name for rack in layout.racks]
-            errors.append(_unknown(device.position_of("rack"), "rack", device.rack, known))
+            if device.rack not in broken:
+                known = [rack.name for rack in layout.racks]
+                errors.append(_unknown(device.position_of("rack"), "rack", device.rack, known))
             continue
         if device.top > rack.height:
             errors.append(
@@ -68,12 +73,12 @@ def _placement(layout: Layout) -> list[LayoutError]:
     return errors
 
 
-def _references(layout: Layout) -> list[LayoutError]:
+def _references(layout: Layout, broken: frozenset[str]) -> list[LayoutError]:
     errors: list[LayoutError] = []
     devices = layout.devices
     for owner, section in ((layout.pdus, "pdu"), (layout.consoles, "console server")):
         for item in owner.values():
-            if item.device is not None and item.device not in devices:
+            if item.device is not None and item.device not in {*devices, *broken}:
                 errors.append(
                     _unknown(item.position, f"device for {section}", item.device, devices)
                 )
@@ -81,7 +86,8 @@ def _references(layout: Layout) -> list[LayoutError]:
         for link in device.power:
             pdu = layout.pdus.get(link.pdu)
             if pdu is None:
-                errors.append(_unknown(link.position, "power strip", link.pdu, layout.pdus))
+                if link.pdu not in broken:
+                    errors.append(_unknown(link.position, "power strip", link.pdu, layout.pdus))
             elif link.outlet > pdu.outlets:
                 errors.append(
                     LayoutError(
@@ -90,7 +96,7 @@ def _references(layout: Layout) -> list[LayoutError]:
                         f"(it has outlets 1-{pdu.outlets})",
                     )
                 )
-        if device.console is not None and device.console.server not in layout.consoles:
+        if device.console is not None and device.console.server not in {*layout.consoles, *broken}:
             errors.append(
                 _unknown(
                     device.console.position,
@@ -100,7 +106,7 @@ def _references(layout: Layout) -> list[LayoutError]:
                 )
             )
         for name in device.depends_on:
-            if name not in devices:
+            if name not in {*devices, *broken}:
                 errors.append(_unknown(device.position_of("depends_on"), "device", name, devices))
             elif name == device.name:
                 errors.append(
@@ -108,7 +114,7 @@ def _references(layout: Layout) -> list[LayoutError]:
                         device.position_of("depends_on"), f"device {device.name} depends on itself"
                     )
                 )
-        if device.standby_for is not None and device.standby_for not in devices:
+        if device.standby_for is not None and device.standby_for not in {*devices, *broken}:
             errors.append(
                 _unknown(device.position_of("standby_for"), "device", device.standby_for, devices)
             )

@@ -65,7 +65,9 @@ class RackApp(App[int]):
     def compose(self) -> ComposeResult:
         mode = "  [read-only]" if self.read_only else ""
         with Horizontal(id="topbar"):
-            yield Static(f"{self.site_layout.site} — {self.layout_path}{mode}", id="title")
+            yield Static(
+                f"{self.site_layout.site} — {self.layout_path}{mode}", id="title", markup=False
+            )
         with Horizontal(id="main"):
             racks = [
                 rack for rack in self.site_layout.racks if self.site_layout.devices_in(rack.name)

@@ -1,0 +1,244 @@
+"""The rack view and device pane, driven headlessly with Pilot like an admin would."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from textual.widgets import Input, Static, TabbedContent
+
+from lautre_tui.model.layout import Layout
+from lautre_tui.model.loader import load_layout
+from lautre_tui.ui.app import RackApp
+from lautre_tui.ui.device_pane import DevicePane
+from lautre_tui.ui.help_screen import HelpScreen
+from lautre_tui.ui.rack_view import RackView
+from tests.conftest import LAUTRE_LAYOUT
+
+SIZES = [(80, 24), (160, 48)]
+
+
+def lautre() -> Layout:
+    layout = load_layout(LAUTRE_LAYOUT).layout
+    assert layout is not None
+    return layout
+
+
+def app_for(layout: Layout | None = None, **kwargs: object) -> RackApp:
+    return RackApp(layout or lautre(), layout_path=LAUTRE_LAYOUT, **kwargs)  # type: ignore[arg-type]
+
+
+def rack_lines(app: RackApp) -> list[str]:
+    rack = app.current_rack()
+    assert rack is not None
+    return rack.render().plain.splitlines()
+
+
+def _plain(static: Static) -> str:
+    """The pane's text as rendered at its width (what the admin reads)."""
+    console = Console(width=max(20, static.size.width), record=True, file=io.StringIO())
+    console.print(static.content)
+    return console.export_text()
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_every_device_is_visible_without_scrolling(size: tuple[int, int]) -> None:
+    app = app_for()
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        rack = app.current_rack()
+        assert rack is not None
+        lines = rack_lines(app)
+        assert len(lines) <= rack.size.height
+        text = "\n".join(lines)
+        for name in app.site_layout.devices:
+            assert f" {name} " in text, name
+        assert "U free" in text or "· free" in text
+        assert app.query_one("#title", Static).visual is not None
+
+
+async def test_the_header_says_which_file_was_loaded() -> None:
+    app = app_for(read_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        title = str(app.query_one("#title", Static).render())
+        assert str(LAUTRE_LAYOUT) in title
+        assert "read-only" in title
+
+
+async def test_at_scale_each_unit_is_one_row() -> None:
+    app = app_for()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        lines = rack_lines(app)
+        assert len(lines) == 42
+        assert lines[0].startswith("42 ") and lines[-1].startswith(" 1 ")
+        # fey occupies U25-U27: three rows, the second with its state in words
+        fey = [line for line in lines if line[:2] in ("27", "26", "25")]
+        assert "fey" in fey[0] and "not yet polled" in fey[1]
+
+
+async def test_states_are_told_by_glyph_not_colour_alone() -> None:
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        lines = {line.split()[2]: line for line in rack_lines(app) if "▌" in line}
+        assert "◌ estelle" in lines["estelle"]  # standby: expected off
+        assert "◇ eyra" in lines["eyra"]  # staging
+        assert "○ eva" in lines["eva"]  # not polled yet
+
+
+async def test_navigation_moves_the_selection_and_the_pane_follows() -> None:
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        rack = app.current_rack()
+        assert rack is not None and rack.selected == "ada"
+        await pilot.press("j", "j", "down")
+        assert rack.selected == "eva"
+        assert app.query_one(DevicePane).device is not None
+        assert app.query_one(DevicePane).device.name == "eva"  # type: ignore[union-attr]
+        await pilot.press("k")
+        assert rack.selected == "console"
+        await pilot.press("end")
+        assert rack.selected == "apc"
+        await pilot.press("home")
+        assert rack.selected == "ada"
+        await pilot.press("up")
+        assert rack.selected == "ada"
+
+
+async def test_pane_shows_links_and_dependents() -> None:
+    app = app_for()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        rack = app.current_rack()
+        assert rack is not None
+        rack.select("fey")
+        await pilot.pause()
+        text = _plain(app.query_one("#device-info", Static))
+        assert "NFS file server" in text
+        assert "NFSD, rsync" in text
+        assert "baie-1, U25-U27 (3 U)" in text
+        assert "console port 7, 9600 baud" in text
+        assert "apc outlet 10, apc outlet 11" in text
+        assert "Needed by" in text and "emma, ella, elsa" in text
+        assert "backups" in text
+        rack.select("estelle")
+        await pilot.pause()
+        text = _plain(app.query_one("#device-info", Static))
+        assert "eva (off until eva fails)" in text
+        assert "standby (expected off)" in text
+
+
+async def test_enter_focuses_the_pane_and_tab_switches_back() -> None:
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.focused, RackView)
+        await pilot.press("enter")
+        assert isinstance(app.focused, DevicePane)
+        await pilot.press("tab")
+        assert isinstance(app.focused, RackView)
+        await pilot.press("tab")
+        assert isinstance(app.focused, DevicePane)
+        await pilot.press("escape")
+        assert isinstance(app.focused, RackView)
+
+
+async def test_click_selects_a_device() -> None:
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        rack = app.current_rack()
+        assert rack is not None
+        row = next(i for i, line in enumerate(rack_lines(app)) if " elea " in line)
+        await pilot.click(RackView, offset=(8, row))
+        assert rack.selected == "elea"
+
+
+async def test_filter_by_role_and_software() -> None:
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        rack = app.current_rack()
+        assert rack is not None
+        await pilot.press("slash")
+        assert isinstance(app.focused, Input)
+        await pilot.press(*"mysql")
+        assert rack.selected == "elea"
+        await pilot.press("enter")
+        assert isinstance(app.focused, RackView)
+        await pilot.press("j")  # only matches are navigable
+        assert rack.selected == "elea"
+        await pilot.press("escape")  # clears the filter
+        await pilot.press("j")
+        assert rack.selected == "elsa"
+        await pilot.press("slash", *"quagga", "enter")
+        assert rack.selected == "eva"
+        await pilot.press("j")
+        assert rack.selected == "estelle"
+
+
+async def test_help_lists_every_key_and_closes() -> None:
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = _plain(app.screen.query_one("#help-keys", Static))
+        for binding in [*RackApp.BINDINGS, *RackView.BINDINGS]:
+            assert binding.description in text  # type: ignore[union-attr]
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_q_quits() -> None:
+    app = app_for()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code in (0, None)
+    assert not app.is_running
+
+
+async def test_several_racks_show_as_tabs(tmp_path: Path) -> None:
+    text = LAUTRE_LAYOUT.read_text().replace(
+        "racks:\n  - name: baie-1\n", "racks:\n  - name: baie-0\n    height: 12\n  - name: baie-1\n"
+    )
+    text = text.replace("  elga:\n    rack: baie-1", "  elga:\n    rack: baie-0")
+    path = tmp_path / "two.yaml"
+    path.write_text(text)
+    result = load_layout(path)
+    assert result.errors == []
+    app = RackApp(result.layout, layout_path=path)  # type: ignore[arg-type]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        tabs = app.query_one("#racks", TabbedContent)
+        assert tabs.active == "tab-0"
+        assert app.current_rack().rack.name == "baie-0"  # type: ignore[union-attr]
+        await pilot.press("right_square_bracket")
+        assert tabs.active == "tab-1"
+        rack = app.current_rack()
+        assert rack is not None and rack.rack.name == "baie-1"
+        await pilot.press("slash", *"vserver", "enter")
+        assert tabs.active == "tab-0"
+        assert app.current_rack().selected == "elga"  # type: ignore[union-attr]
+
+
+async def test_layout_errors_are_shown_not_fatal(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        LAUTRE_LAYOUT.read_text().replace(
+            "depends_on: [elea, fey, ada, facteur]", "depends_on: [elea, fy, ada, facteur]", 1
+        )
+    )
+    result = load_layout(path)
+    assert len(result.errors) == 1
+    app = RackApp(result.layout, layout_path=path, errors=result.errors)  # type: ignore[arg-type]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert any("layout errors" in (n.title or "") for n in app._notifications)
+        assert "emma" in "\n".join(rack_lines(app))

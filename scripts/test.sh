@@ -1,0 +1,30 @@
+#!/bin/sh
+# Set up a fresh Debian machine for the test suite and run it: system packages
+# the tests talk to (a real OpenSSH sshd and client, dash and busybox for the
+# probe), a virtualenv with the project and its test extras, then the checks.
+# Works where the system Python refuses `pip install` (PEP 668): all goes in .venv.
+set -eu
+cd "$(dirname "$0")/.."
+
+need=""
+[ -x /usr/sbin/sshd ] || need="$need openssh-server"
+command -v ssh >/dev/null 2>&1 || need="$need openssh-client"
+command -v dash >/dev/null 2>&1 || need="$need dash"
+command -v busybox >/dev/null 2>&1 || need="$need busybox"
+command -v tmux >/dev/null 2>&1 || need="$need tmux"
+python3 -c 'import ensurepip' 2>/dev/null || need="$need python3-venv"
+if [ -n "$need" ]; then
+    SUDO=""
+    [ "$(id -u)" = 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $need
+fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[test]'
+
+.venv/bin/ruff check lautre_tui tests benchmarks scripts
+.venv/bin/mypy
+.venv/bin/lint-imports
+.venv/bin/python -m pytest "$@"

@@ -72,13 +72,23 @@ def test_the_shipped_layout_is_valid_and_complete() -> None:
     layout = result.layout
     assert layout is not None
     expected = {
-        "eva": Lifecycle.PRODUCTION, "estelle": Lifecycle.STANDBY, "emma": Lifecycle.PRODUCTION,
-        "ella": Lifecycle.PRODUCTION, "elea": Lifecycle.PRODUCTION, "elsa": Lifecycle.PRODUCTION,
-        "fey": Lifecycle.PRODUCTION, "eyra": Lifecycle.STAGING, "etna": Lifecycle.STAGING,
-        "defi": Lifecycle.STAGING, "elma": Lifecycle.STAGING, "elga": Lifecycle.STAGING,
-        "ada": Lifecycle.PRODUCTION, "facteur": Lifecycle.PRODUCTION,
-        "apc": Lifecycle.PRODUCTION, "console": Lifecycle.PRODUCTION,
-    }  # fmt: skip
+        "eva": Lifecycle.PRODUCTION,
+        "estelle": Lifecycle.STANDBY,
+        "emma": Lifecycle.PRODUCTION,
+        "ella": Lifecycle.PRODUCTION,
+        "elea": Lifecycle.PRODUCTION,
+        "elsa": Lifecycle.PRODUCTION,
+        "fey": Lifecycle.PRODUCTION,
+        "eyra": Lifecycle.STAGING,
+        "etna": Lifecycle.STAGING,
+        "defi": Lifecycle.STAGING,
+        "elma": Lifecycle.STAGING,
+        "elga": Lifecycle.STAGING,
+        "ada": Lifecycle.PRODUCTION,
+        "facteur": Lifecycle.PRODUCTION,
+        "apc": Lifecycle.PRODUCTION,
+        "console": Lifecycle.PRODUCTION,
+    }
     for name, state in expected.items():
         assert layout.devices[name].state is state, name
     assert layout.devices["estelle"].standby_for == "eva"
@@ -129,11 +139,14 @@ def test_unknown_key_with_a_hint(tmp_path: Path) -> None:
 
 
 def test_unknown_top_level_key_and_enum_value(tmp_path: Path) -> None:
-    errors = errors_of(tmp_path, GOOD.replace("site: test", "sites: test").replace(
-        "kind: switch", "kind: swtich"))  # fmt: skip
+    errors = errors_of(
+        tmp_path, GOOD.replace("site: test", "sites: test").replace("kind: switch", "kind: swtich")
+    )
     assert any(":1:1: layout: unknown key 'sites'; did you mean 'site'?" in e for e in errors)
-    assert any(":18:11: device sw kind: unknown value 'swtich'; did you mean 'switch'?" in e
-               for e in errors)  # fmt: skip
+    assert any(
+        ":18:11: device sw kind: unknown value 'swtich'; did you mean 'switch'?" in e
+        for e in errors
+    )
 
 
 def test_wrong_types(tmp_path: Path) -> None:
@@ -248,8 +261,11 @@ yaml_values: st.SearchStrategy[Any] = st.recursive(
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.dictionaries(st.sampled_from(["site", "racks", "devices", "pdus", "ssh", "poll"]),
-                       yaml_values))  # fmt: skip
+@given(
+    st.dictionaries(
+        st.sampled_from(["site", "racks", "devices", "pdus", "ssh", "poll"]), yaml_values
+    )
+)
 def test_the_loader_never_raises_on_odd_structures(data: dict[str, Any]) -> None:
     result = parse_layout(yaml.safe_dump(data), "fuzz.yaml", Path("."))
     assert result.layout is not None or result.errors
@@ -262,12 +278,18 @@ def test_validate_command_ok_and_errors(
     good.write_text(GOOD)
     bad = tmp_path / "bad.yaml"
     bad.write_text(GOOD.replace("u: 7", "u: 9").replace("depends_on: [sw]", "depends_on: [x]"))
-    ok = subprocess.run([*cli, "validate", str(good)], capture_output=True, text=True,
-                        env=cli_env, check=False)  # fmt: skip
+    ok = subprocess.run(
+        [*cli, "validate", str(good)], capture_output=True, text=True, env=cli_env, check=False
+    )
     assert ok.returncode == 0
     assert ok.stdout == f"OK: {good}: 3 devices in 1 racks\n"
-    failed = subprocess.run([*cli, "validate", str(good), str(bad), str(tmp_path / "missing")],
-                            capture_output=True, text=True, env=cli_env, check=False)  # fmt: skip
+    failed = subprocess.run(
+        [*cli, "validate", str(good), str(bad), str(tmp_path / "missing")],
+        capture_output=True,
+        text=True,
+        env=cli_env,
+        check=False,
+    )
     assert failed.returncode == 1
     lines = failed.stderr.splitlines()
     assert lines == [
@@ -283,7 +305,8 @@ def test_every_command_has_help(cli: list[str], cli_env: dict[str, str]) -> None
 
     names = [module.__name__.rsplit(".", 1)[1] for module in COMMANDS]
     for args in ([], *([name] for name in names)):
-        done = subprocess.run([*cli, *args, "--help"], capture_output=True, text=True,
-                              env=cli_env, check=False)  # fmt: skip
+        done = subprocess.run(
+            [*cli, *args, "--help"], capture_output=True, text=True, env=cli_env, check=False
+        )
         assert done.returncode == 0, (args, done.stderr)
         assert "usage: lautre-tui" in done.stdout

@@ -119,7 +119,7 @@ def test_missing_file(tmp_path: Path) -> None:
 
 def test_not_yaml_points_at_the_problem(tmp_path: Path) -> None:
     error = one_error(tmp_path, "racks: [\n  - name: a\ndevices: {")
-    assert "layout.yaml:2:3: not valid YAML: expected the node content" in error
+    assert "layout.yaml:2:3: not valid YAML: " in error
     assert "not valid YAML" in error
 
 

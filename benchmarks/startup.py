@@ -52,13 +52,14 @@ def time_to_marker(command: str, marker: str, session: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--layout", help="layout to show (default: layouts/lautre.yaml)")
     args = parser.parse_args()
     if shutil.which("tmux") is None:
         sys.exit("tmux is needed (apt install tmux)")
     with tempfile.TemporaryDirectory() as folder:
         bare = Path(folder) / "bare.py"
         bare.write_text(BARE_APP)
-        layout = REPO / "layouts" / "lautre.yaml"
+        layout = Path(args.layout) if args.layout else REPO / "layouts" / "lautre.yaml"
         ours_cmd = f"{sys.executable} -m lautre_tui --layout {layout}"
         bare_cmd = f"{sys.executable} {bare}"
         ours: list[float] = []
@@ -70,8 +71,10 @@ def main() -> None:
     floor_median = statistics.median(floor)
     print(f"runs: {args.runs} each, 80x24 in tmux")
     print(f"bare Textual app, first paint: median {floor_median * 1000:.0f} ms")
-    print(f"lautre-tui rack, first paint:  median {ours_median * 1000:.0f} ms "
-          f"(min {min(ours) * 1000:.0f}, max {max(ours) * 1000:.0f})")
+    print(
+        f"lautre-tui rack, first paint:  median {ours_median * 1000:.0f} ms "
+        f"(min {min(ours) * 1000:.0f}, max {max(ours) * 1000:.0f})"
+    )
     print(f"ratio to the bare app: {ours_median / floor_median:.2f}x")
 
 

@@ -76,9 +76,11 @@ def _placement(layout: Layout, broken: frozenset[str]) -> list[LayoutError]:
 def _references(layout: Layout, broken: frozenset[str]) -> list[LayoutError]:
     errors: list[LayoutError] = []
     devices = layout.devices
+    known_devices = set(devices) | broken
+    known_consoles = set(layout.consoles) | broken
     for owner, section in ((layout.pdus, "pdu"), (layout.consoles, "console server")):
         for item in owner.values():
-            if item.device is not None and item.device not in {*devices, *broken}:
+            if item.device is not None and item.device not in known_devices:
                 errors.append(
                     _unknown(item.position, f"device for {section}", item.device, devices)
                 )
@@ -96,7 +98,7 @@ def _references(layout: Layout, broken: frozenset[str]) -> list[LayoutError]:
                         f"(it has outlets 1-{pdu.outlets})",
                     )
                 )
-        if device.console is not None and device.console.server not in {*layout.consoles, *broken}:
+        if device.console is not None and device.console.server not in known_consoles:
             errors.append(
                 _unknown(
                     device.console.position,
@@ -106,7 +108,7 @@ def _references(layout: Layout, broken: frozenset[str]) -> list[LayoutError]:
                 )
             )
         for name in device.depends_on:
-            if name not in {*devices, *broken}:
+            if name not in known_devices:
                 errors.append(_unknown(device.position_of("depends_on"), "device", name, devices))
             elif name == device.name:
                 errors.append(
@@ -114,7 +116,7 @@ def _references(layout: Layout, broken: frozenset[str]) -> list[LayoutError]:
                         device.position_of("depends_on"), f"device {device.name} depends on itself"
                     )
                 )
-        if device.standby_for is not None and device.standby_for not in {*devices, *broken}:
+        if device.standby_for is not None and device.standby_for not in known_devices:
             errors.append(
                 _unknown(device.position_of("standby_for"), "device", device.standby_for, devices)
             )

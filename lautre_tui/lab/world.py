@@ -98,10 +98,10 @@ class World:
             if device.state is Lifecycle.STANDBY:  # a cold standby starts switched off
                 for link in device.power:
                     self._outlets[(link.pdu, link.outlet)] = False
-        start = self._clock() - self.boot_seconds
+        now = self._clock()
         for name in layout.devices:
-            if self.device_powered(name):
-                self._booted_at[name] = start
+            if self.device_powered(name):  # up for days already, as a rack usually is
+                self._booted_at[name] = now - self.boot_seconds - self.rng.uniform(2, 400) * 86400
 
     # -- event loop -----------------------------------------------------------
 
@@ -186,6 +186,15 @@ class World:
             self._emit(event)
             if event.kind is PowerEventKind.BOOTING:
                 self._schedule_boot_end(event.device)
+
+    def reboot(self, name: str) -> None:
+        """A warm reboot (SysRq b, `reboot`): down at once, then boots, power untouched."""
+        with self._lock:
+            if not self.device_powered(name):
+                return
+            self._booted_at[name] = self._clock()
+        self._emit(PowerEvent(name, PowerEventKind.BOOTING))
+        self._schedule_boot_end(name)
 
     def _schedule_boot_end(self, name: str) -> None:
         with self._lock:

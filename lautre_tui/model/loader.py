@@ -48,9 +48,23 @@ CONSOLE_SERVER_KEYS = ("device", "url", "protocol", "port_offset")
 CONSOLE_LINK_KEYS = ("server", "port", "baud")
 POWER_KEYS = ("pdu", "outlet")
 DEVICE_KEYS = (
-    "rack", "u", "height", "kind", "state", "role", "software", "ssh", "console", "power",
-    "depends_on", "standby_for", "protected", "services", "notes", "impact",
-)  # fmt: skip
+    "rack",
+    "u",
+    "height",
+    "kind",
+    "state",
+    "role",
+    "software",
+    "ssh",
+    "console",
+    "power",
+    "depends_on",
+    "standby_for",
+    "protected",
+    "services",
+    "notes",
+    "impact",
+)
 CHECK_KINDS = ("process", "port", "service", "mount", "file", "mdstat", "ipvs", "command")
 CHECK_KEYS = ("name", *CHECK_KINDS, "fstype", "max_age", "contains", "warn", "crit")
 IPVS_KEYS = ("virtual", "min_real")

@@ -1,0 +1,74 @@
+"""A lab port whose server is swapped as the world changes: closed (refused),
+a black hole (accepts, never answers) or a real server, always on the same port."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+
+import asyncssh
+
+LOCALHOST = "127.0.0.1"
+
+Server = asyncio.Server | asyncssh.SSHAcceptor
+ServerStarter = Callable[[int], Awaitable[Server]]
+CLOSED = "closed"
+BLACKHOLE = "blackhole"
+
+
+async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Accept and never answer, like a host behind a black-holing firewall."""
+    with contextlib.suppress(Exception):
+        while await reader.read(4096):
+            pass
+    writer.close()
+
+
+def port_of(server: Server) -> int:
+    if isinstance(server, asyncssh.SSHAcceptor):
+        return int(server.get_port())
+    return int(server.sockets[0].getsockname()[1])
+
+
+class SwitchedPort:
+    """One TCP port on 127.0.0.1 and the server currently behind it."""
+
+    def __init__(self) -> None:
+        self.port = 0
+        self.mode = CLOSED
+        self._server: Server | None = None
+
+    async def reserve(self) -> int:
+        """Pick a free port now, even for a device that starts switched off."""
+        if self.port == 0:
+            probe = await asyncio.start_server(swallow, LOCALHOST, 0)
+            self.port = port_of(probe)
+            probe.close()
+            await probe.wait_closed()
+        return self.port
+
+    async def switch(self, mode: str, start: ServerStarter | None = None) -> bool:
+        """Serve `mode` (CLOSED, BLACKHOLE, or any name with its `start`); True if changed."""
+        if mode == self.mode:
+            return False
+        await self.close()
+        if mode == BLACKHOLE:
+            self._server = await asyncio.start_server(
+                swallow, LOCALHOST, self.port, reuse_address=True
+            )
+        elif mode != CLOSED:
+            assert start is not None, f"mode {mode} needs a server"
+            self._server = await start(self.port)
+        if self._server is not None and self.port == 0:
+            self.port = port_of(self._server)
+        self.mode = mode
+        return True
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            with contextlib.suppress(Exception):
+                await self._server.wait_closed()
+            self._server = None
+        self.mode = CLOSED

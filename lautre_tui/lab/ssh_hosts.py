@@ -1,0 +1,268 @@
+"""The lab's servers as SSH hosts: one asyncssh server per device on 127.0.0.1.
+
+Public-key authentication with the lab's client key only; passwords refused.
+A reconcile loop makes each host's port follow the world: it listens only while
+the device is up and no fault says otherwise, serves another host key under the
+"host key changed" fault, and swallows connections silently under "blackhole".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shlex
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import asyncssh
+
+from lautre_tui.lab import probe_answer
+from lautre_tui.lab.hosts import SimHost
+from lautre_tui.lab.keys import known_hosts_line, new_host_key, read_client_public_key
+from lautre_tui.lab.listener import BLACKHOLE, CLOSED, LOCALHOST, SwitchedPort
+from lautre_tui.lab.world import FaultKind, World
+from lautre_tui.model.layout import DeviceKind
+from lautre_tui.model.probe_format import MARKER
+
+RECONCILE_SECONDS = 0.2
+TICK_SECONDS = 2.0
+
+CommandHandler = Callable[[SimHost, list[str], str], tuple[str, int]]
+
+
+def _hostname(host: SimHost, args: list[str], stdin: str) -> tuple[str, int]:
+    return host.hostname + "\n", 0
+
+
+def _uname(host: SimHost, args: list[str], stdin: str) -> tuple[str, int]:
+    if args == ["-a"]:
+        return (
+            f"Linux {host.hostname} 2.6.26-2-686-bigmem #1 SMP Sun Jun 20 2010 i686 GNU/Linux\n",
+            0,
+        )
+    return "Linux\n", 0
+
+
+def _uptime(host: SimHost, args: list[str], stdin: str) -> tuple[str, int]:
+    seconds = int(host.uptime())
+    days, rest = divmod(seconds, 86400)
+    load = ", ".join(f"{value:.2f}" for value in host.loadavg)
+    return (
+        f" up {days} days, {rest // 3600}:{rest % 3600 // 60:02d},  1 user,  load average: "
+        f"{load}\n",
+        0,
+    )
+
+
+def _cat(host: SimHost, args: list[str], stdin: str) -> tuple[str, int]:
+    out: list[str] = []
+    for path in args:
+        text = host.proc_file(path)
+        if text is None:
+            return "".join(out) + f"cat: {path}: No such file or directory\n", 1
+        out.append(text)
+    return "".join(out), 0
+
+
+def _sh(host: SimHost, args: list[str], stdin: str) -> tuple[str, int]:
+    if args == ["-s"] and MARKER in stdin:
+        return probe_answer.answer(host, stdin), 0
+    return "sh: this lab host only runs the lautre-tui probe\n", 2
+
+
+COMMANDS: dict[str, CommandHandler] = {
+    "hostname": _hostname,
+    "uname": _uname,
+    "uptime": _uptime,
+    "cat": _cat,
+    "sh": _sh,
+}
+
+
+class _Server(asyncssh.SSHServer):
+    """Authentication and connection tracking for one lab host."""
+
+    def __init__(self, lab_host: _LabHost) -> None:
+        self._lab_host = lab_host
+        self._connection: asyncssh.SSHServerConnection | None = None
+
+    def connection_made(self, connection: asyncssh.SSHServerConnection) -> None:
+        self._connection = connection
+        self._lab_host.connections.add(connection)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._connection is not None:
+            self._lab_host.connections.discard(self._connection)
+
+    def begin_auth(self, username: str) -> bool:
+        return True
+
+    def password_auth_supported(self) -> bool:
+        return False
+
+    def public_key_auth_supported(self) -> bool:
+        return True
+
+    def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
+        if self._lab_host.world.fault(self._lab_host.name, FaultKind.AUTH_FAILURE):
+            return False
+        return bool(key.public_data == self._lab_host.client_key.public_data)
+
+
+class _LabHost:
+    """One device's SSH port: the server behind it, and its open connections."""
+
+    def __init__(self, sim: SimHost, world: World, client_key: asyncssh.SSHKey) -> None:
+        self.sim = sim
+        self.name = sim.name
+        self.world = world
+        self.client_key = client_key
+        self.host_key = new_host_key()
+        self._other_key: asyncssh.SSHKey | None = None
+        self.listener = SwitchedPort()
+        self.connections: set[asyncssh.SSHServerConnection] = set()
+
+    @property
+    def port(self) -> int:
+        return self.listener.port
+
+    def desired_mode(self) -> str:
+        world, name = self.world, self.name
+        if not world.device_up(name) or world.fault(name, FaultKind.REFUSED):
+            return CLOSED
+        if world.fault(name, FaultKind.BLACKHOLE):
+            return BLACKHOLE
+        if world.fault(name, FaultKind.HOST_KEY_CHANGED):
+            return "other-key"
+        return "ssh"
+
+    async def reconcile(self) -> None:
+        mode = self.desired_mode()
+        key = self.other_key if mode == "other-key" else self.host_key
+
+        async def start(port: int) -> asyncssh.SSHAcceptor:
+            return await asyncssh.create_server(
+                lambda: _Server(self),
+                LOCALHOST,
+                port,
+                server_host_keys=[key],
+                process_factory=self._process,
+                encoding="utf-8",
+                reuse_address=True,
+            )
+
+        if await self.listener.switch(mode, start) and mode != "ssh":
+            for connection in list(self.connections):
+                connection.abort()
+
+    @property
+    def other_key(self) -> asyncssh.SSHKey:
+        if self._other_key is None:
+            self._other_key = new_host_key()
+        return self._other_key
+
+    async def close(self) -> None:
+        await self.listener.close()
+        for connection in list(self.connections):
+            connection.abort()
+
+    async def _process(self, process: asyncssh.SSHServerProcess[str]) -> None:
+        """Run one exec request as the simulated host would, faults included."""
+        world, name = self.world, self.name
+        slow = world.fault(name, FaultKind.SLOW)
+        if slow is not None:
+            await asyncio.sleep(slow.delay)
+        command = process.command or ""
+        try:
+            words = shlex.split(command)
+        except ValueError:
+            words = []
+        stdin = ""
+        if words[:2] == ["sh", "-s"]:
+            stdin = await process.stdin.read()
+        if world.fault(name, FaultKind.GARBAGE):
+            noise = bytes(world.rng.randrange(256) for _ in range(120))
+            process.stdout.write(noise.decode("latin-1"))
+            process.exit(0)
+            return
+        handler = COMMANDS.get(words[0]) if words else None
+        if handler is None:
+            output, status = f"sh: 1: {words[0] if words else command}: not found\n", 127
+        else:
+            output, status = handler(self.sim, words[1:], stdin)
+        if world.fault(name, FaultKind.DROP_MID_COMMAND):
+            process.stdout.write(output[: len(output) // 2])
+            await asyncio.sleep(0.05)
+            process.channel.get_connection().abort()
+            return
+        process.stdout.write(output)
+        process.exit(status)
+
+
+class SshHosts:
+    """The `LabComponent` for every server of the layout (kind `server`)."""
+
+    def __init__(self) -> None:
+        self.hosts: dict[str, _LabHost] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def host(self, name: str) -> SimHost:
+        return self.hosts[name].sim
+
+    async def start(self, world: World, directory: Path) -> dict[str, Any]:
+        client_key = read_client_public_key(directory)
+        servers = [d for d in world.layout.devices.values() if d.kind is DeviceKind.SERVER]
+        addresses = {device.name: f"10.0.0.{10 + n % 240}" for n, device in enumerate(servers)}
+        for device in servers:
+            sim = SimHost(device, world, addresses.__getitem__, self._sim)
+            self.hosts[device.name] = _LabHost(sim, world, client_key)
+        for lab_host in self.hosts.values():
+            await self._first_listen(lab_host)
+        self._tasks = [
+            asyncio.create_task(self._every(RECONCILE_SECONDS, self._reconcile)),
+            asyncio.create_task(self._every(TICK_SECONDS, self._tick)),
+        ]
+        return {
+            "devices": {
+                name: {"ssh": {"host": LOCALHOST, "port": h.port}} for name, h in self.hosts.items()
+            },
+            "_known_hosts": [
+                known_hosts_line(LOCALHOST, h.port, h.host_key) for h in self.hosts.values()
+            ],
+        }
+
+    def _sim(self, name: str) -> SimHost | None:
+        lab_host = self.hosts.get(name)
+        return lab_host.sim if lab_host is not None else None
+
+    async def _first_listen(self, lab_host: _LabHost) -> None:
+        """Give every host a port, even one that starts switched off (estelle)."""
+        await lab_host.listener.reserve()
+        await lab_host.reconcile()
+
+    async def _reconcile(self) -> None:
+        for lab_host in self.hosts.values():
+            try:
+                await lab_host.reconcile()
+            except OSError:
+                continue  # the port is briefly busy: try again next time
+
+    async def _tick(self) -> None:
+        for lab_host in self.hosts.values():
+            lab_host.sim.tick(TICK_SECONDS)
+
+    @staticmethod
+    async def _every(seconds: float, job: Callable[[], Awaitable[None]]) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            await job()
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for lab_host in self.hosts.values():
+            await lab_host.close()

@@ -10,7 +10,7 @@ import asyncio
 from pathlib import Path
 
 from lautre_tui.model.loader import load_layout
-from lautre_tui.ui.app import RackApp
+from lautre_tui.cli.tui import build_app
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "screenshots"
@@ -20,7 +20,7 @@ LAYOUT = REPO / "layouts" / "lautre.yaml"
 async def shoot(name: str, size: tuple[int, int], keys: list[str]) -> Path:
     result = load_layout(LAYOUT)
     assert result.layout is not None, result.errors
-    app = RackApp(result.layout, layout_path=Path("layouts/lautre.yaml"), errors=result.errors)
+    app = build_app(result.layout, Path("layouts/lautre.yaml"), result.errors)
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         await pilot.press(*keys)

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from lautre_tui.locations import find_layout
-from lautre_tui.model.layout import Layout
-from lautre_tui.model.loader import LoadResult, load_layout
+from lautre_tui.model.loader import LoadResult
 
 
 def add_layout_option(parser: argparse.ArgumentParser) -> None:
@@ -24,15 +21,3 @@ def add_layout_option(parser: argparse.ArgumentParser) -> None:
 def print_errors(result: LoadResult) -> None:
     for error in result.errors:
         print(error, file=sys.stderr)
-
-
-def load_or_report(explicit: str | None) -> tuple[Path, Layout | None, LoadResult]:
-    """Find and load the layout; print its errors on stderr.
-
-    The layout is returned even with errors when something could be built, so
-    that a typo in one device does not lock the admin out of the others.
-    """
-    path = find_layout(explicit)
-    result = load_layout(path)
-    print_errors(result)
-    return path, result.layout, result

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from lautre_tui.cli.common import add_layout_option, load_or_report
+from lautre_tui.cli.common import add_layout_option, print_errors
+from lautre_tui.locations import find_layout
+from lautre_tui.model.errors import LayoutError
+from lautre_tui.model.layout import Layout
+from lautre_tui.model.loader import load_layout
+
+if TYPE_CHECKING:
+    from lautre_tui.ui.app import RackApp
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -28,12 +38,44 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    path, layout, result = load_or_report(args.layout)
-    if layout is None or not layout.devices:
-        print(f"lautre-tui: cannot show {path}: fix the errors above", file=sys.stderr)
-        return 1
-    from lautre_tui.ui.app import RackApp
+    return run_app(find_layout(args.layout), read_only=args.read_only)
 
-    app = RackApp(layout, layout_path=path, errors=result.errors, read_only=args.read_only)
+
+def run_app(
+    layout_path: Path,
+    *,
+    read_only: bool = False,
+    fault_injector: Callable[[str], str] | None = None,
+) -> int:
+    """Load the layout and run the app on it: the one place the app is built, for
+    `lautre-tui`, the demo and the screenshots alike."""
+    result = load_layout(layout_path)
+    print_errors(result)
+    layout = result.layout
+    if layout is None or not layout.devices:
+        print(f"lautre-tui: cannot show {layout_path}: fix the errors above", file=sys.stderr)
+        return 1
+    app = build_app(
+        layout, layout_path, result.errors, read_only=read_only, fault_injector=fault_injector
+    )
     app.run()
     return app.return_code or 0
+
+
+def build_app(
+    layout: Layout,
+    layout_path: Path,
+    errors: Sequence[LayoutError] = (),
+    *,
+    read_only: bool = False,
+    fault_injector: Callable[[str], str] | None = None,
+) -> RackApp:
+    from lautre_tui.ui.app import RackApp
+
+    return RackApp(
+        layout,
+        layout_path=layout_path,
+        errors=errors,
+        read_only=read_only,
+        fault_injector=fault_injector,
+    )

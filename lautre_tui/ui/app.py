@@ -17,6 +17,7 @@ from lautre_tui.model.layout import Device, Layout
 from lautre_tui.ui.device_pane import DevicePane
 from lautre_tui.ui.help_screen import HelpScreen
 from lautre_tui.ui.keymap import load_keymap
+from lautre_tui.ui.lab_faults import Injector, LabFaultScreen
 from lautre_tui.ui.rack_view import RackView
 
 
@@ -39,6 +40,7 @@ class RackApp(App[int]):
         Binding("question_mark", "help", "Keys", key_display="?", id="app.help"),
         Binding("slash", "filter", "Filter", key_display="/", id="app.filter"),
         Binding("escape", "to_rack", "Back to rack", show=False, id="app.back"),
+        Binding("f", "lab_fault", "Lab fault", id="app.lab_fault"),
         Binding("left_square_bracket", "rack(-1)", "Previous rack", show=False,
                 key_display="[", id="app.previous_rack"),
         Binding("right_square_bracket", "rack(1)", "Next rack", show=False,
@@ -52,8 +54,10 @@ class RackApp(App[int]):
         layout_path: Path | str,
         errors: Sequence[LayoutError] = (),
         read_only: bool = False,
+        fault_injector: Injector | None = None,
     ) -> None:
         super().__init__()
+        self.fault_injector = fault_injector
         self.site_layout = layout
         self.layout_path = Path(layout_path)
         self.layout_errors = list(errors)
@@ -203,6 +207,17 @@ class RackApp(App[int]):
             ("rack", Binding("enter", "activate", "Open the device's pane", key_display="Enter"))
         )
         self.push_screen(HelpScreen(sections))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Lab faults exist only in the demo: hide the key elsewhere."""
+        if action == "lab_fault":
+            return self.fault_injector is not None
+        return True
+
+    def action_lab_fault(self) -> None:
+        device = self.selected_device
+        if self.fault_injector is not None and device is not None:
+            self.push_screen(LabFaultScreen(self.site_layout, device, self.fault_injector))
 
     def action_filter(self) -> None:
         field = self.query_one("#filter", Input)

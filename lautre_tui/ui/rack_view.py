@@ -196,7 +196,7 @@ class RackView(Widget, can_focus=True):
             elif index == 0:
                 body = f"⋮ {units} U free"
             else:
-                body = ""
+                body = "⋮"
             line.append(body.ljust(body_width)[:body_width], style=self._style("rack--empty"))
             return line
         device = self.site_layout.devices[name]

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+
+from lautre_tui.lab.runner import Lab
 
 REPO = Path(__file__).resolve().parent.parent
 LAUTRE_LAYOUT = REPO / "layouts" / "lautre.yaml"
@@ -38,3 +41,11 @@ def _isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.delenv("LAUTRE_TUI_LAYOUT", raising=False)
     monkeypatch.delenv("LAUTRE_TUI_STATE_DIR", raising=False)
+
+
+@pytest.fixture
+async def lab(tmp_path: Path) -> AsyncIterator[Lab]:
+    """A whole lab (SSH hosts, console server, APC strip) on 127.0.0.1, in this test's
+    event loop, with quick boots; faults and outlets through `lab.world`."""
+    async with Lab(tmp_path / "lab", boot_seconds=0.5) as running:
+        yield running

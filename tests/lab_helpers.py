@@ -1,0 +1,84 @@
+"""Small helpers for tests that talk to the lab over its real protocols."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncssh
+
+from lautre_tui.lab.runner import Lab
+from lautre_tui.model.layout import Layout
+from lautre_tui.model.loader import load_layout
+
+WAIT = 20.0
+
+
+def lab_layout(lab: Lab) -> Layout:
+    result = load_layout(lab.layout_path)
+    assert result.errors == [] and result.layout is not None
+    return result.layout
+
+
+def ssh_port(lab: Lab, device: str) -> int:
+    port = lab_layout(lab).ssh_for(lab_layout(lab).devices[device]).port
+    assert port is not None
+    return port
+
+
+async def connect(lab: Lab, device: str, **options: Any) -> asyncssh.SSHClientConnection:
+    """A connection to a lab host, its key checked against the lab's known_hosts."""
+    return await asyncssh.connect(
+        "127.0.0.1", ssh_port(lab, device), username="root",
+        known_hosts=asyncssh.read_known_hosts(str(lab.known_hosts)),
+        client_keys=[str(lab.client_key)], connect_timeout=10, **options,
+    )  # fmt: skip
+
+
+def port_refuses(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(2)
+        try:
+            sock.connect(("127.0.0.1", port))
+        except ConnectionRefusedError:
+            return True
+        return False
+
+
+async def eventually(
+    condition: Callable[[], bool | Awaitable[bool]], timeout: float = WAIT
+) -> None:
+    """Wait until `condition` holds (the lab reconciles ports every 0.2 s)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if not isinstance(result, bool):
+            result = await result
+        if result:
+            return
+        assert time.monotonic() < deadline, "condition never held"
+        await asyncio.sleep(0.05)
+
+
+async def run_on(lab: Lab, device: str, command: str) -> asyncssh.SSHCompletedProcess:
+    async with await connect(lab, device) as connection:
+        result = await connection.run(command, timeout=WAIT)
+    return result
+
+
+async def refuses_ssh(lab: Lab, device: str) -> bool:
+    return await asyncio.to_thread(port_refuses, ssh_port(lab, device))
+
+
+async def answers_ssh(lab: Lab, device: str) -> bool:
+    try:
+        return (await run_on(lab, device, "hostname")).stdout == f"{device}\n"
+    except (OSError, asyncssh.Error):
+        return False
+
+
+async def accepts_tcp(lab: Lab, device: str) -> bool:
+    return not await refuses_ssh(lab, device)

@@ -1,0 +1,127 @@
+"""`lautre-tui lab --dir` and `lautre-tui demo` start and stop cleanly, as processes."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import select
+import signal
+import struct
+import subprocess
+import termios
+import time
+from pathlib import Path
+
+from lautre_tui.lab.control import send
+from lautre_tui.model.loader import load_layout
+from tests.lab_helpers import port_refuses
+
+WAIT = 60.0
+
+
+def processes_mentioning(text: str) -> list[int]:
+    found: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if text in cmdline and entry.name != str(os.getpid()):
+                found.append(int(entry.name))
+    return found
+
+
+def test_lab_command_writes_its_files_and_exits_cleanly(
+    tmp_path: Path, cli: list[str], cli_env: dict[str, str]
+) -> None:
+    directory = tmp_path / "lab"
+    lab = subprocess.Popen([*cli, "lab", "--dir", str(directory), "--seed", "7"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env,
+                           text=True)  # fmt: skip
+    try:
+        assert lab.stdout is not None
+        ready, _, _ = select.select([lab.stdout], [], [], WAIT)
+        assert ready
+        assert lab.stdout.readline() == f"lab ready: {directory / 'layout.yaml'}\n"
+        for name in ("layout.yaml", "known_hosts", "id_ed25519", "id_ed25519.pub", "apc.secret"):
+            assert (directory / name).is_file(), name
+        assert oct((directory / "id_ed25519").stat().st_mode & 0o777) == "0o600"
+        result = load_layout(directory / "layout.yaml")
+        assert result.errors == [] and result.layout is not None
+        layout = result.layout
+        assert set(layout.devices) == set(load_layout(Path("layouts/lautre.yaml")).layout.devices)  # type: ignore[union-attr]
+        ports = [
+            layout.ssh_for(d).port for d in layout.devices.values() if d.kind.value == "server"
+        ]
+        ports.append(layout.pdus["apc"].port)
+        assert not port_refuses(layout.pdus["apc"].port)
+        assert send(directory, "fault refused emma").startswith("ok")
+        assert send(directory, "outlet apc 8 off") == "ok outlet 8 of apc off"
+        lab.send_signal(signal.SIGTERM)
+        assert lab.wait(WAIT) == 0
+    finally:
+        if lab.poll() is None:
+            lab.kill()
+    assert all(port_refuses(port) for port in ports if port)
+    assert not (directory / "control.sock").exists()
+
+
+def test_lab_holds_many_generated_hosts(
+    tmp_path: Path, cli: list[str], cli_env: dict[str, str]
+) -> None:
+    directory = tmp_path / "lab"
+    lab = subprocess.Popen([*cli, "lab", "--dir", str(directory), "--hosts", "60"],
+                           stdout=subprocess.PIPE, env=cli_env, text=True)  # fmt: skip
+    try:
+        assert lab.stdout is not None
+        assert lab.stdout.readline().startswith("lab ready:")
+        layout = load_layout(directory / "layout.yaml").layout
+        assert layout is not None
+        assert len(layout.devices) == 17 + 60
+        assert [rack.name for rack in layout.racks] == ["baie-1", "baie-gen-1", "baie-gen-2"]
+        lab.send_signal(signal.SIGINT)
+        assert lab.wait(WAIT) == 0
+    finally:
+        if lab.poll() is None:
+            lab.kill()
+
+
+def read_screen(fd: int, until: bytes, timeout: float = WAIT) -> bytes:
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while until not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                seen += os.read(fd, 65536)
+            except OSError:
+                break
+    return seen
+
+
+def test_demo_runs_the_app_on_the_lab_and_leaves_nothing_behind(
+    tmp_path: Path, cli: list[str], cli_env: dict[str, str]
+) -> None:
+    env = dict(cli_env, TMPDIR=str(tmp_path), TERM="xterm-256color", COLUMNS="80", LINES="24")
+    main, child = pty.openpty()
+    fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    demo = subprocess.Popen([*cli, "demo"], stdin=child, stdout=child, stderr=child, env=env,
+                            start_new_session=True)  # fmt: skip
+    os.close(child)
+    try:
+        screen = read_screen(main, b"Lab fault")
+        assert b"(lab)" in screen and b"apc" in screen, screen[-2000:]
+        assert processes_mentioning(str(tmp_path))  # the lab runs, in our temporary folder
+        os.write(main, b"q")
+        assert demo.wait(WAIT) == 0
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+        os.close(main)
+    deadline = time.monotonic() + 15
+    while processes_mentioning(str(tmp_path)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert processes_mentioning(str(tmp_path)) == []
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("lautre-tui-demo")] == []

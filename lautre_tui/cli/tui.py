@@ -15,11 +15,19 @@ from lautre_tui.model.layout import Layout
 from lautre_tui.model.loader import load_layout
 
 if TYPE_CHECKING:
+    from lautre_tui.services.poller import Poller
     from lautre_tui.ui.app import RackApp
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
     add_layout_option(parser)
+    parser.add_argument(
+        "--interval",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="seconds between status rounds (default: the layout's poll.interval, else 10)",
+    )
     parser.add_argument(
         "--read-only",
         action="store_true",
@@ -38,13 +46,14 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    return run_app(find_layout(args.layout), read_only=args.read_only)
+    return run_app(find_layout(args.layout), read_only=args.read_only, interval=args.interval)
 
 
 def run_app(
     layout_path: Path,
     *,
     read_only: bool = False,
+    interval: float | None = None,
     fault_injector: Callable[[str], str] | None = None,
 ) -> int:
     """Load the layout and run the app on it: the one place the app is built, for
@@ -56,7 +65,12 @@ def run_app(
         print(f"lautre-tui: cannot show {layout_path}: fix the errors above", file=sys.stderr)
         return 1
     app = build_app(
-        layout, layout_path, result.errors, read_only=read_only, fault_injector=fault_injector
+        layout,
+        layout_path,
+        result.errors,
+        read_only=read_only,
+        interval=interval,
+        fault_injector=fault_injector,
     )
     app.run()
     return app.return_code or 0
@@ -68,9 +82,17 @@ def build_app(
     errors: Sequence[LayoutError] = (),
     *,
     read_only: bool = False,
+    interval: float | None = None,
     fault_injector: Callable[[str], str] | None = None,
+    poll: bool = True,
 ) -> RackApp:
+    """The app with its services; `poll=False` shows the layout alone (no SSH)."""
     from lautre_tui.ui.app import RackApp
+
+    def poller() -> Poller:
+        from lautre_tui.services.poller import Poller
+
+        return Poller(layout, interval=interval)
 
     return RackApp(
         layout,
@@ -78,4 +100,5 @@ def build_app(
         errors=errors,
         read_only=read_only,
         fault_injector=fault_injector,
+        poller_factory=poller if poll else None,
     )

@@ -4,21 +4,50 @@ opens a socket itself."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
 from lautre_tui.model.errors import LayoutError
+from lautre_tui.model.health import HostHealth, Reachability
 from lautre_tui.model.layout import Device, Layout
+from lautre_tui.ui.badges import health_badge
 from lautre_tui.ui.device_pane import DevicePane
 from lautre_tui.ui.help_screen import HelpScreen
 from lautre_tui.ui.keymap import load_keymap
 from lautre_tui.ui.lab_faults import Injector, LabFaultScreen
 from lautre_tui.ui.rack_view import RackView
+from lautre_tui.ui.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from lautre_tui.services.poller import Poller, StatusUpdate
+
+PollerFactory = Callable[[], "Poller"]
+
+
+class StatusUpdated(Message):
+    """The poller saw hosts change (posted from its callback, in the app's loop)."""
+
+    def __init__(self, update: StatusUpdate) -> None:
+        self.update = update
+        super().__init__()
+
+
+def short_path(path: Path, width: int = 48) -> str:
+    """The layout's path for the header: `~` for home, the middle elided if long."""
+    text = str(path)
+    home = str(Path.home())
+    if text.startswith(home + "/"):
+        text = "~" + text[len(home) :]
+    if len(text) > width:
+        text = "…" + text[-(width - 1) :]
+    return text
 
 
 def matches_filter(device: Device, text: str) -> bool:
@@ -40,6 +69,9 @@ class RackApp(App[int]):
         Binding("question_mark", "help", "Keys", key_display="?", id="app.help"),
         Binding("slash", "filter", "Filter", key_display="/", id="app.filter"),
         Binding("escape", "to_rack", "Back to rack", show=False, id="app.back"),
+        Binding("r", "refresh", "Refresh", id="app.refresh"),
+        Binding("R", "refresh_all", "Refresh all", show=False, key_display="R",
+                id="app.refresh_all"),
         Binding("f", "lab_fault", "Lab fault", id="app.lab_fault"),
         Binding("left_square_bracket", "rack(-1)", "Previous rack", show=False,
                 key_display="[", id="app.previous_rack"),
@@ -55,9 +87,13 @@ class RackApp(App[int]):
         errors: Sequence[LayoutError] = (),
         read_only: bool = False,
         fault_injector: Injector | None = None,
+        poller_factory: PollerFactory | None = None,
     ) -> None:
         super().__init__()
         self.fault_injector = fault_injector
+        self._poller_factory = poller_factory
+        self.poller: Poller | None = None
+        self.health: dict[str, HostHealth] = {}
         self.site_layout = layout
         self.layout_path = Path(layout_path)
         self.layout_errors = list(errors)
@@ -70,8 +106,12 @@ class RackApp(App[int]):
         mode = "  [read-only]" if self.read_only else ""
         with Horizontal(id="topbar"):
             yield Static(
-                f"{self.site_layout.site} — {self.layout_path}{mode}", id="title", markup=False
+                f"{self.site_layout.site} — {short_path(self.layout_path)}{mode}",
+                id="title",
+                markup=False,
             )
+            if self._poller_factory is not None:
+                yield StatusBar(id="status")
         with Horizontal(id="main"):
             racks = [
                 rack for rack in self.site_layout.racks if self.site_layout.devices_in(rack.name)
@@ -111,6 +151,46 @@ class RackApp(App[int]):
             first.focus()
             if first.selected is not None:
                 self._show(first.selected)
+        if self._poller_factory is not None:
+            self.call_after_refresh(self._start_polling)
+
+    def _start_polling(self) -> None:
+        """After the first paint: importing asyncssh must not delay the rack."""
+        assert self._poller_factory is not None
+        self.poller = self._poller_factory()
+
+        def forward(update: StatusUpdate) -> None:
+            self.post_message(StatusUpdated(update))
+
+        self.poller.subscribe(forward)
+        self.query_one(StatusBar).show(self.health.values(), None)
+        self.poller.start()
+
+    async def on_unmount(self) -> None:
+        if self.poller is not None:
+            await self.poller.stop()
+
+    def on_status_updated(self, message: StatusUpdated) -> None:
+        update = message.update
+        for health in update.hosts:
+            before = self.health.get(health.device)
+            self.health[health.device] = health
+            changed_key = health.reachability is Reachability.KEY_CHANGED
+            if changed_key and (before is None or before.reachability is not health.reachability):
+                self.notify(
+                    health.message,
+                    title=f"{health.device}: HOST KEY CHANGED",
+                    severity="error",
+                    timeout=60,
+                )
+        badges = {health.device: health_badge(health) for health in update.hosts}
+        for view in self.rack_views():
+            view.set_badges(badges)
+        if self.poller is not None:
+            self.query_one(StatusBar).show(self.health.values(), self.poller.last_round)
+        selected = self.selected_device
+        if selected is not None and selected.name in badges:
+            self._show(selected.name)
 
     # -- queries ---------------------------------------------------------------
 
@@ -141,7 +221,9 @@ class RackApp(App[int]):
             for view in self.rack_views()
             if view.rack.name == self.site_layout.devices[name].rack
         )
-        self.query_one(DevicePane).show(self.site_layout.devices[name], rack.badge(name))
+        self.query_one(DevicePane).show(
+            self.site_layout.devices[name], rack.badge(name), self.health.get(name)
+        )
 
     def on_rack_view_selected(self, message: RackView.Selected) -> None:
         rack = self.current_rack()
@@ -209,10 +291,26 @@ class RackApp(App[int]):
         self.push_screen(HelpScreen(sections))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Lab faults exist only in the demo: hide the key elsewhere."""
+        """Lab faults exist only in the demo, refresh only with a poller: hide the keys."""
         if action == "lab_fault":
             return self.fault_injector is not None
+        if action in ("refresh", "refresh_all"):
+            return self._poller_factory is not None
         return True
+
+    def action_refresh(self) -> None:
+        device = self.selected_device
+        if self.poller is not None and device is not None:
+            if device.name in self.poller.devices:
+                self.poller.poll_now(device.name)
+                self.notify(f"polling {device.name} now", timeout=2)
+            else:
+                self.notify(f"{device.name} is not polled over SSH", timeout=3)
+
+    def action_refresh_all(self) -> None:
+        if self.poller is not None:
+            self.poller.poll_now()
+            self.notify("polling every host now", timeout=2)
 
     def action_lab_fault(self) -> None:
         device = self.selected_device

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lautre_tui.model.health import HostHealth, Reachability, Verdict
 from lautre_tui.model.layout import Device, Lifecycle
 
 
@@ -29,3 +30,29 @@ def lifecycle_badge(device: Device) -> Badge:
     if device.state is Lifecycle.STAGING:
         return STAGING
     return NOT_POLLED
+
+
+HEALTH_BADGES: dict[Verdict, Badge] = {
+    Verdict.UNPOLLED: NOT_POLLED,
+    Verdict.OK: Badge("●", "ok", "ok"),
+    Verdict.WARNING: Badge("▲", "warning", "warning"),
+    Verdict.CRITICAL: Badge("✖", "critical", "critical"),
+    Verdict.UNKNOWN: Badge("?", "unknown", "stale"),
+    Verdict.DOWN: Badge("▼", "down", "down"),
+    Verdict.BEHIND: Badge("▽", "unreachable behind a switch", "down"),
+    Verdict.STALE: Badge("…", "stale (no fresh answer)", "stale"),
+    Verdict.POWERED_OFF: Badge("⏻", "powered off", "off"),
+    Verdict.STANDBY_OFF: Badge("◌", "standby (off, as expected)", "standby"),
+    Verdict.STANDBY_RUNNING: Badge("▲", "standby running: has its twin failed?", "warning"),
+    Verdict.STAGING: STAGING,
+}
+
+
+def health_badge(health: HostHealth) -> Badge:
+    """The badge for a host's live health; the word carries the detail where useful."""
+    badge = HEALTH_BADGES[health.verdict]
+    if health.verdict is Verdict.BEHIND and health.message:
+        return Badge(badge.glyph, health.message, badge.style)
+    if health.reachability is Reachability.KEY_CHANGED:
+        return Badge("✖", "host key changed", "critical")
+    return badge

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -9,9 +11,19 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from lautre_tui.model.durations import format_duration
+from lautre_tui.model.health import HostHealth
 from lautre_tui.model.layout import Check, Device, Layout
+from lautre_tui.model.probe_format import CheckState
 from lautre_tui.model.topology import dependents, transitive_dependents
 from lautre_tui.ui.badges import Badge
+
+CHECK_STYLES = {
+    CheckState.OK: "green",
+    CheckState.WARNING: "yellow",
+    CheckState.CRITICAL: "bold red",
+    CheckState.UNKNOWN: "magenta",
+}
 
 
 def describe_check(check: Check) -> str:
@@ -40,8 +52,61 @@ def describe_check(check: Check) -> str:
     return ", ".join(parts)
 
 
-def device_summary(layout: Layout, device: Device, badge: Badge) -> RenderableType:
-    """Everything the layout says about `device`, as label/value rows."""
+def live_section(device: Device, health: HostHealth, badge: Badge) -> list[RenderableType]:
+    """What the last rounds said: the host's message, figures and each check."""
+    parts: list[RenderableType] = []
+    now = time.time()
+    if health.message and health.message != badge.word:
+        style = "bold red" if health.verdict.value in ("critical", "down", "behind") else "yellow"
+        parts.append(Text(health.message, style=style))
+    figures = health.figures
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    if figures.load is not None:
+        grid.add_row("Load", " ".join(f"{value:.2f}" for value in figures.load))
+    if figures.mem_total_kb:
+        available = figures.mem_available_kb or 0
+        used = 100 * (1 - available / figures.mem_total_kb)
+        swap = ""
+        if figures.swap_total_kb:
+            swap_used = 100 * (1 - (figures.swap_free_kb or 0) / figures.swap_total_kb)
+            swap = f", swap {swap_used:.0f}%"
+        grid.add_row("Memory", f"{used:.0f}% of {figures.mem_total_kb // 1024} MB{swap}")
+    if figures.disks:
+        grid.add_row(
+            "Disks",
+            ", ".join(f"{mount} {figures.disk_percent(mount):.0f}%" for mount in figures.disks),
+        )
+    if figures.uptime is not None:
+        grid.add_row("Uptime", format_duration(figures.uptime))
+    if health.last_answer is not None:
+        grid.add_row("Answered", f"{format_duration(now - health.last_answer)} ago")
+    parts.append(grid)
+    if health.checks:
+        checks = Table.grid(padding=(0, 1))
+        checks.add_column(no_wrap=True)
+        checks.add_column(no_wrap=True)
+        checks.add_column(no_wrap=True, style="dim")
+        checks.add_column(overflow="fold")
+        for check in health.checks:
+            soft = f" (soft {check.current.name}, {check.fails}x)" \
+                if check.current is not check.state else ""  # fmt: skip
+            checks.add_row(
+                Text(check.state.name, style=CHECK_STYLES[check.state]),
+                check.name,
+                format_duration(now - check.checked_at),
+                check.output + soft,
+            )
+        parts += [Text("\nChecks", style="bold"), checks]
+    return parts
+
+
+def device_summary(
+    layout: Layout, device: Device, badge: Badge, health: HostHealth | None = None
+) -> RenderableType:
+    """Everything the layout says about `device`, as label/value rows, then what the
+    last rounds said of it."""
     grid = Table.grid(padding=(0, 1))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
@@ -85,6 +150,8 @@ def device_summary(layout: Layout, device: Device, badge: Badge) -> RenderableTy
         row("Protected", "yes: power actions need its name typed")
     row("Notes", device.notes)
     parts: list[RenderableType] = [grid]
+    if health is not None and health.verdict.value != "unpolled":
+        return Group(grid, Text(""), *live_section(device, health, badge))
     if device.services:
         checks = Table.grid(padding=(0, 1))
         checks.add_column(no_wrap=True)
@@ -111,10 +178,9 @@ class DevicePane(VerticalScroll, can_focus=True):
     def compose(self) -> ComposeResult:
         yield Static(id="device-info")
 
-    def show(self, device: Device, badge: Badge) -> None:
+    def show(self, device: Device, badge: Badge, health: HostHealth | None = None) -> None:
         self.device = device
         self.border_title = device.name
         self.border_subtitle = device.kind.value
-        self.query_one("#device-info", Static).update(
-            device_summary(self.site_layout, device, badge)
-        )
+        summary = device_summary(self.site_layout, device, badge, health)
+        self.query_one("#device-info", Static).update(summary)

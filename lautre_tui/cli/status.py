@@ -1,0 +1,111 @@
+"""`lautre-tui status`: one round of checks, for a terminal, cron or a monitoring system."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from lautre_tui.cli.common import add_layout_option, print_errors
+from lautre_tui.locations import find_layout
+from lautre_tui.model.durations import format_duration
+from lautre_tui.model.health import HostHealth
+from lautre_tui.model.loader import load_layout
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "status",
+        help="check every host once and print the result (exit code Nagios-style)",
+        description="Probe the hosts once over SSH and print their state: a table on a "
+        "terminal, JSON with --json. Exit code is the worst state, Nagios-style: 0 OK, "
+        "1 WARNING, 2 CRITICAL, 3 UNKNOWN; a standby host that is off and staging hosts "
+        "count as OK.",
+    )
+    add_layout_option(parser)
+    parser.add_argument(
+        "--host",
+        action="append",
+        metavar="H",
+        dest="hosts",
+        help="only this host (repeat for several)",
+    )
+    parser.add_argument("--json", action="store_true", help="one JSON object per device")
+    parser.set_defaults(handler=run)
+
+
+def as_json(health: HostHealth, now: float) -> dict[str, Any]:
+    figures = health.figures
+    return {
+        "device": health.device,
+        "state": health.verdict.value,
+        "reachability": health.reachability.value,
+        "exit_code": health.exit_code,
+        "message": health.message,
+        "fingerprint": health.fingerprint,
+        "checks": [
+            {"name": c.name, "state": c.state.name, "last": c.current.name, "output": c.output,
+             "age": round(now - c.checked_at, 1)}
+            for c in health.checks
+        ],
+        "figures": {
+            "load": figures.load,
+            "mem_total_kb": figures.mem_total_kb,
+            "mem_available_kb": figures.mem_available_kb,
+            "swap_total_kb": figures.swap_total_kb,
+            "swap_free_kb": figures.swap_free_kb,
+            "uptime": figures.uptime,
+            "disks": {mount: {"size_kb": size, "used_kb": used}
+                      for mount, (size, used) in figures.disks.items()},
+        },
+    }  # fmt: skip
+
+
+def table_line(health: HostHealth) -> str:
+    failing = [f"{c.name}: {c.state.name} {c.output}" for c in health.checks
+               if c.state.name != "OK"]  # fmt: skip
+    ok = sum(1 for c in health.checks if c.state.name == "OK")
+    detail = "; ".join([health.message, *failing] if health.message else failing)
+    if not detail and health.checks:
+        detail = f"{ok}/{len(health.checks)} checks OK"
+        if health.figures.uptime is not None:
+            detail += f", up {format_duration(health.figures.uptime)}"
+    return f"{health.device:<10} {health.verdict.value:<16} {detail}"
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+    import time
+
+    from lautre_tui.model.health import worst_exit
+    from lautre_tui.services.poller import Poller
+
+    path = find_layout(args.layout)
+    result = load_layout(path)
+    print_errors(result)
+    if result.layout is None:
+        return 3
+    layout = result.layout
+    unknown = [name for name in args.hosts or [] if name not in layout.devices]
+    if unknown:
+        print(f"lautre-tui status: unknown host(s): {', '.join(unknown)}", file=sys.stderr)
+        return 3
+    poller = Poller(layout, hosts=args.hosts, soft_fails=1)  # one round: no soft states
+
+    async def one_round() -> None:
+        try:
+            await poller.run_round()
+        finally:
+            await poller.stop()
+
+    asyncio.run(one_round())
+    names = args.hosts or poller.devices
+    hosts = [poller.health(name) for name in names]
+    if args.json:
+        now = time.time()
+        print(json.dumps([as_json(h, now) for h in hosts], indent=2))
+    else:
+        for health in hosts:
+            print(table_line(health))
+    return worst_exit(hosts)

@@ -1,0 +1,249 @@
+"""The status poller: one per process, one persistent SSH connection per host.
+
+Rounds start every interval; a host whose previous probe is still running is
+skipped, never piled up; a host that failed to connect waits out an
+exponential back-off with jitter. Connects share a global concurrency limit.
+Results go through the `HealthTracker`, and subscribers get the changed hosts
+in batches (at most one batch per `BATCH_SECONDS`), so that 1000 hosts changing
+state cost the UI a handful of updates, not 1000.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import asyncssh
+
+from lautre_tui.backends.probe import REMOTE_COMMAND, probe_script
+from lautre_tui.backends.ssh import (
+    AuthRefused,
+    HostKeyChanged,
+    SshConnector,
+    SshError,
+)
+from lautre_tui.model.health import Failure, HealthTracker, HostHealth, Reachability
+from lautre_tui.model.layout import DeviceKind, Layout
+from lautre_tui.model.probe_format import ProbeReport, parse_report
+
+BATCH_SECONDS = 0.1
+MAX_BACKOFF = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class RoundInfo:
+    started: float  # wall time
+    duration: float
+    hosts: int
+
+
+@dataclass(frozen=True, slots=True)
+class StatusUpdate:
+    """Hosts whose health changed, and the round that just ended if any."""
+
+    hosts: tuple[HostHealth, ...]
+    round: RoundInfo | None = None
+
+
+Subscriber = Callable[[StatusUpdate], None]
+
+
+def polled_devices(layout: Layout, only: Iterable[str] | None = None) -> list[str]:
+    """Servers are probed over SSH; switches, strips and bays are not."""
+    names = [d.name for d in layout.devices.values() if d.kind is DeviceKind.SERVER]
+    if only is not None:
+        wanted = set(only)
+        names = [name for name in names if name in wanted]
+    return names
+
+
+class _Host:
+    def __init__(self, name: str, script: str, checks: int) -> None:
+        self.name = name
+        self.script = script
+        self.checks = checks
+        self.connection: asyncssh.SSHClientConnection | None = None
+        self.busy = False
+        self.next_try = 0.0  # monotonic time before which no connect is tried
+        self.backoff = 0.0
+
+
+class Poller:
+    """Polls the layout's servers; `start()` in the app, `run_round()` for the CLI."""
+
+    def __init__(
+        self,
+        layout: Layout,
+        *,
+        interval: float | None = None,
+        hosts: Iterable[str] | None = None,
+        connector: SshConnector | None = None,
+        concurrency: int = 50,
+        soft_fails: int | None = None,
+    ) -> None:
+        self.layout = layout
+        self.interval = interval or layout.poll.interval
+        self.tracker = HealthTracker(layout, interval=self.interval, soft_fails=soft_fails)
+        self.connector = connector or SshConnector(connect_timeout=layout.poll.timeout)
+        self._hosts = {
+            name: _Host(name, probe_script(layout.devices[name].services),
+                        len(layout.devices[name].services))
+            for name in polled_devices(layout, hosts)
+        }  # fmt: skip
+        self._connects = asyncio.Semaphore(concurrency)
+        self._subscribers: list[Subscriber] = []
+        self._pending: dict[str, HostHealth] = {}
+        self._flush: asyncio.TimerHandle | None = None
+        self._wake = asyncio.Event()
+        self._only: set[str] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._rng = random.Random()
+        self.last_round: RoundInfo | None = None
+
+    @property
+    def devices(self) -> list[str]:
+        return list(self._hosts)
+
+    def health(self, name: str) -> HostHealth:
+        return self.tracker.hosts[name]
+
+    # -- publishing -----------------------------------------------------------------
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.append(subscriber)
+
+    def publish(self, changed: Iterable[HostHealth], round_info: RoundInfo | None = None) -> None:
+        """Queue changed hosts; flush now for a round's end, else within BATCH_SECONDS."""
+        for health in changed:
+            self._pending[health.device] = health
+        if round_info is not None:
+            self._deliver(round_info)
+        elif self._flush is None and self._pending:
+            self._flush = asyncio.get_running_loop().call_later(BATCH_SECONDS, self._deliver)
+
+    def _deliver(self, round_info: RoundInfo | None = None) -> None:
+        if self._flush is not None:
+            self._flush.cancel()
+            self._flush = None
+        update = StatusUpdate(tuple(self._pending.values()), round_info)
+        self._pending.clear()
+        if update.hosts or update.round:
+            for subscriber in self._subscribers:
+                subscriber(update)
+
+    def set_outlets(self, pdu: str, states: dict[int, bool]) -> None:
+        """Outlet states from power control: hosts switched off are "powered off"."""
+        self.publish(self.tracker.set_outlets(pdu, states))
+
+    # -- running --------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Poll forever in the running loop (the app's), until `stop()`."""
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._forever())
+
+    def poll_now(self, name: str | None = None) -> None:
+        """Start a round at once: of one host, or all."""
+        self._only = {name} if name is not None else None
+        for host in self._hosts.values():
+            if name is None or host.name == name:
+                host.next_try = 0.0
+        self._wake.set()
+
+    async def _forever(self) -> None:
+        while True:
+            only, self._only = self._only, None
+            self._wake.clear()
+            started = time.monotonic()
+            await self.run_round(only)
+            delay = max(0.0, self.interval - (time.monotonic() - started))
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), delay)
+
+    async def run_round(self, only: set[str] | None = None) -> RoundInfo:
+        """Probe every idle host (or `only` those) once; hosts still busy are skipped."""
+        wall, started = time.time(), time.monotonic()
+        chosen = [host for host in self._hosts.values()
+                  if not host.busy and (only is None or host.name in only)]  # fmt: skip
+        for host in chosen:
+            host.busy = True
+        await asyncio.gather(*(self._probe(host) for host in chosen))
+        self.publish(self.tracker.rejudge(time.time()))
+        info = RoundInfo(wall, time.monotonic() - started, len(chosen))
+        self.last_round = info
+        self.publish((), info)
+        return info
+
+    async def _probe(self, host: _Host) -> None:
+        try:
+            outcome = await self._outcome(host)
+            if outcome is not None:
+                self.publish([self.tracker.observe(host.name, outcome, time.time())])
+        finally:
+            host.busy = False
+
+    async def _outcome(self, host: _Host) -> ProbeReport | Failure | None:
+        """The round's result for `host`; None while it waits out its back-off."""
+        if host.connection is None:
+            if time.monotonic() < host.next_try:
+                return None
+            try:
+                async with self._connects:
+                    host.connection = await self.connector.connect(
+                        self.layout.ssh_for(self.layout.devices[host.name])
+                    )
+                host.backoff = 0.0
+            except SshError as error:
+                self._back_off(host)
+                return _failure(error)
+        try:
+            result = await host.connection.run(REMOTE_COMMAND, input=host.script,
+                                               timeout=self.layout.poll.timeout)  # fmt: skip
+        except (asyncssh.TimeoutError, asyncio.TimeoutError):
+            return Failure(
+                "timeout", f"no answer to the probe within {self.layout.poll.timeout:.0f} s"
+            )
+        except (asyncssh.Error, OSError) as error:
+            self._drop(host)
+            return Failure("unreachable", f"connection lost: {error}")
+        if result.exit_status is None:
+            self._drop(host)
+            return Failure("unreachable", "connection dropped during the probe")
+        return parse_report(str(result.stdout or ""), host.checks)
+
+    def _back_off(self, host: _Host) -> None:
+        """Exponential with full jitter, from one interval up to MAX_BACKOFF."""
+        host.backoff = min(MAX_BACKOFF, max(self.interval, host.backoff * 2))
+        host.next_try = time.monotonic() + self._rng.uniform(0.5, 1.0) * host.backoff
+
+    def _drop(self, host: _Host) -> None:
+        if host.connection is not None:
+            host.connection.abort()
+            host.connection = None
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._flush is not None:
+            self._flush.cancel()
+        for host in self._hosts.values():
+            if host.connection is not None:
+                host.connection.close()
+                with contextlib.suppress(Exception):
+                    await host.connection.wait_closed()
+                host.connection = None
+
+
+def _failure(error: SshError) -> Failure:
+    if isinstance(error, HostKeyChanged):
+        return Failure(Reachability.KEY_CHANGED.value, str(error), error.fingerprint)
+    if isinstance(error, AuthRefused):
+        return Failure(Reachability.AUTH_REFUSED.value, str(error))
+    return Failure("unreachable", str(error))

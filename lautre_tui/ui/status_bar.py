@@ -1,0 +1,47 @@
+"""The counts an admin reads first: how many hosts are fine, and how many are not."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterable
+
+from rich.text import Text
+from textual.widgets import Static
+
+from lautre_tui.model.health import HostHealth, Verdict
+from lautre_tui.services.poller import RoundInfo
+
+GROUPS: tuple[tuple[str, str, frozenset[Verdict]], ...] = (
+    ("● ", "OK", frozenset({Verdict.OK, Verdict.STANDBY_OFF})),
+    ("▲ ", "WARN", frozenset({Verdict.WARNING, Verdict.STANDBY_RUNNING})),
+    ("✖ ", "CRIT", frozenset({Verdict.CRITICAL})),
+    ("▼ ", "DOWN", frozenset({Verdict.DOWN, Verdict.BEHIND, Verdict.POWERED_OFF})),
+    ("… ", "STALE", frozenset({Verdict.STALE, Verdict.UNKNOWN})),
+)
+STYLES = {"OK": "green", "WARN": "yellow", "CRIT": "bold red", "DOWN": "red", "STALE": "yellow"}
+
+
+def summary(hosts: Iterable[HostHealth], last_round: RoundInfo | None) -> Text:
+    counts = Counter(host.verdict for host in hosts)
+    text = Text()
+    for glyph, word, verdicts in GROUPS:
+        number = sum(counts[v] for v in verdicts)
+        text.append(
+            f"{glyph.strip()}{number} {word.lower()} ", style=STYLES[word] if number else "dim"
+        )
+    if last_round is not None:
+        clock = time.strftime("%H:%M:%S", time.localtime(last_round.started))
+        text.append(f"· {clock} {last_round.duration:.1f}s", style="dim")
+    else:
+        text.append("· polling…", style="dim")
+    return text
+
+
+class StatusBar(Static):
+    """Lives in the top bar, right of the title."""
+
+    DEFAULT_CSS = "StatusBar { width: auto; padding: 0 1; }"
+
+    def show(self, hosts: Iterable[HostHealth], last_round: RoundInfo | None) -> None:
+        self.update(summary(hosts, last_round))

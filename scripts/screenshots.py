@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from lautre_tui.model.loader import load_layout
 from lautre_tui.cli.tui import build_app
+from lautre_tui.model.loader import load_layout
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "screenshots"

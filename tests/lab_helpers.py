@@ -32,10 +32,14 @@ def ssh_port(lab: Lab, device: str) -> int:
 async def connect(lab: Lab, device: str, **options: Any) -> asyncssh.SSHClientConnection:
     """A connection to a lab host, its key checked against the lab's known_hosts."""
     return await asyncssh.connect(
-        "127.0.0.1", ssh_port(lab, device), username="root",
+        "127.0.0.1",
+        ssh_port(lab, device),
+        username="root",
         known_hosts=asyncssh.read_known_hosts(str(lab.known_hosts)),
-        client_keys=[str(lab.client_key)], connect_timeout=10, **options,
-    )  # fmt: skip
+        client_keys=[str(lab.client_key)],
+        connect_timeout=10,
+        **options,
+    )
 
 
 def port_refuses(port: int) -> bool:

@@ -37,9 +37,13 @@ def test_lab_command_writes_its_files_and_exits_cleanly(
     tmp_path: Path, cli: list[str], cli_env: dict[str, str]
 ) -> None:
     directory = tmp_path / "lab"
-    lab = subprocess.Popen([*cli, "lab", "--dir", str(directory), "--seed", "7"],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env,
-                           text=True)  # fmt: skip
+    lab = subprocess.Popen(
+        [*cli, "lab", "--dir", str(directory), "--seed", "7"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=cli_env,
+        text=True,
+    )
     try:
         assert lab.stdout is not None
         ready, _, _ = select.select([lab.stdout], [], [], WAIT)
@@ -72,8 +76,12 @@ def test_lab_holds_many_generated_hosts(
     tmp_path: Path, cli: list[str], cli_env: dict[str, str]
 ) -> None:
     directory = tmp_path / "lab"
-    lab = subprocess.Popen([*cli, "lab", "--dir", str(directory), "--hosts", "60"],
-                           stdout=subprocess.PIPE, env=cli_env, text=True)  # fmt: skip
+    lab = subprocess.Popen(
+        [*cli, "lab", "--dir", str(directory), "--hosts", "60"],
+        stdout=subprocess.PIPE,
+        env=cli_env,
+        text=True,
+    )
     try:
         assert lab.stdout is not None
         assert lab.stdout.readline().startswith("lab ready:")
@@ -107,8 +115,9 @@ def test_demo_runs_the_app_on_the_lab_and_leaves_nothing_behind(
     env = dict(cli_env, TMPDIR=str(tmp_path), TERM="xterm-256color", COLUMNS="80", LINES="24")
     main, child = pty.openpty()
     fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-    demo = subprocess.Popen([*cli, "demo"], stdin=child, stdout=child, stderr=child, env=env,
-                            start_new_session=True)  # fmt: skip
+    demo = subprocess.Popen(
+        [*cli, "demo"], stdin=child, stdout=child, stderr=child, env=env, start_new_session=True
+    )
     os.close(child)
     try:
         screen = read_screen(main, b"Lab fault")

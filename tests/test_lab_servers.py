@@ -32,10 +32,22 @@ from tests.lab_helpers import (
 
 async def openssh(lab: Lab, device: str, known_hosts: Path) -> subprocess.CompletedProcess[str]:
     command = [
-        "ssh", "-o", f"UserKnownHostsFile={known_hosts}", "-o", "StrictHostKeyChecking=yes",
-        "-o", "BatchMode=yes", "-o", "GlobalKnownHostsFile=/dev/null", "-i", str(lab.client_key),
-        "-p", str(ssh_port(lab, device)), "root@127.0.0.1", "hostname",
-    ]  # fmt: skip
+        "ssh",
+        "-o",
+        f"UserKnownHostsFile={known_hosts}",
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "GlobalKnownHostsFile=/dev/null",
+        "-i",
+        str(lab.client_key),
+        "-p",
+        str(ssh_port(lab, device)),
+        "root@127.0.0.1",
+        "hostname",
+    ]
     process = await asyncio.create_subprocess_exec(
         *command, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
@@ -72,10 +84,14 @@ async def test_hosts_answer_commands_from_their_state(lab: Lab) -> None:
 async def test_passwords_are_refused(lab: Lab) -> None:
     with pytest.raises(asyncssh.PermissionDenied):
         await asyncssh.connect(
-            "127.0.0.1", ssh_port(lab, "emma"), username="root", password="root",
-            known_hosts=asyncssh.read_known_hosts(str(lab.known_hosts)), client_keys=[],
+            "127.0.0.1",
+            ssh_port(lab, "emma"),
+            username="root",
+            password="root",
+            known_hosts=asyncssh.read_known_hosts(str(lab.known_hosts)),
+            client_keys=[],
             agent_path=None,
-        )  # fmt: skip
+        )
 
 
 async def probe(lab: Lab, device: str) -> dict[str, CheckState]:
@@ -179,10 +195,13 @@ async def apc_session(lab: Lab) -> asyncssh.SSHClientProcess[str]:
     strip = layout.pdus["apc"]
     assert strip.password_file is not None
     connection = await asyncssh.connect(
-        "127.0.0.1", strip.port, username=strip.user,
+        "127.0.0.1",
+        strip.port,
+        username=strip.user,
         password=strip.password_file.read_text().strip(),
-        known_hosts=asyncssh.read_known_hosts(str(lab.known_hosts)), client_keys=[],
-    )  # fmt: skip
+        known_hosts=asyncssh.read_known_hosts(str(lab.known_hosts)),
+        client_keys=[],
+    )
     process = await connection.create_process(term_type="vt100")
     await asyncio.wait_for(process.stdout.readuntil("apc>"), WAIT)
     return process
@@ -220,9 +239,13 @@ async def test_apc_allows_one_session_and_refuses_exec(lab: Lab) -> None:
     strip = lab_layout(lab).pdus["apc"]
     assert strip.password_file is not None
     connection = await asyncssh.connect(
-        "127.0.0.1", strip.port, username="apc", password=strip.password_file.read_text().strip(),
-        known_hosts=asyncssh.read_known_hosts(str(lab.known_hosts)), client_keys=[],
-    )  # fmt: skip
+        "127.0.0.1",
+        strip.port,
+        username="apc",
+        password=strip.password_file.read_text().strip(),
+        known_hosts=asyncssh.read_known_hosts(str(lab.known_hosts)),
+        client_keys=[],
+    )
     second = await connection.run(term_type="vt100", timeout=WAIT)
     assert "already logged in" in str(second.stdout)
     exec_request = await connection.run("olStatus all", timeout=WAIT)
@@ -232,10 +255,17 @@ async def test_apc_allows_one_session_and_refuses_exec(lab: Lab) -> None:
 
 
 @pytest.mark.parametrize(
-    "kind", [FaultKind.REFUSED, FaultKind.BLACKHOLE, FaultKind.AUTH_FAILURE,
-             FaultKind.HOST_KEY_CHANGED, FaultKind.GARBAGE, FaultKind.DROP_MID_COMMAND,
-             FaultKind.SLOW],
-)  # fmt: skip
+    "kind",
+    [
+        FaultKind.REFUSED,
+        FaultKind.BLACKHOLE,
+        FaultKind.AUTH_FAILURE,
+        FaultKind.HOST_KEY_CHANGED,
+        FaultKind.GARBAGE,
+        FaultKind.DROP_MID_COMMAND,
+        FaultKind.SLOW,
+    ],
+)
 async def test_each_ssh_fault_behaves_as_named(lab: Lab, kind: FaultKind) -> None:
     assert await answers_ssh(lab, "elsa")
     lab.world.inject(Fault(kind, "elsa", delay=1.0))

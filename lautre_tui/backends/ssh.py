@@ -19,9 +19,11 @@ import asyncssh
 from lautre_tui.model.layout import SshSettings
 
 OPENSSH_KNOWN_HOSTS = (
-    "~/.ssh/known_hosts", "~/.ssh/known_hosts2",
-    "/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2",
-)  # fmt: skip
+    "~/.ssh/known_hosts",
+    "~/.ssh/known_hosts2",
+    "/etc/ssh/ssh_known_hosts",
+    "/etc/ssh/ssh_known_hosts2",
+)
 OPENSSH_KEYS = ("~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa")
 OPENSSH_CONFIG = "~/.ssh/config"
 
@@ -71,24 +73,29 @@ class SshConnector:
 
     def known_hosts(self, override: Path | None) -> asyncssh.SSHKnownHosts:
         """The layout's known_hosts, else OpenSSH's user and system files, read once."""
-        candidates = [override] if override is not None else [
-            Path(name).expanduser() for name in OPENSSH_KNOWN_HOSTS
-        ]  # fmt: skip
+        candidates = (
+            [override]
+            if override is not None
+            else [Path(name).expanduser() for name in OPENSSH_KNOWN_HOSTS]
+        )
         paths = tuple(path for path in candidates if path.is_file())
         if paths not in self._known_hosts:
             self._known_hosts[paths] = (
                 asyncssh.read_known_hosts([str(path) for path in paths])
-                if paths else asyncssh.import_known_hosts("")
-            )  # fmt: skip
+                if paths
+                else asyncssh.import_known_hosts("")
+            )
         return self._known_hosts[paths]
 
     def client_keys(self, paths: Sequence[Path] | None) -> list[asyncssh.SSHKey] | None:
         """Keys from the layout, else OpenSSH's usual unencrypted ones; None lets
         asyncssh use the agent alone. Read once."""
         explicit = paths is not None
-        candidates = tuple(paths) if paths is not None else tuple(
-            Path(name).expanduser() for name in OPENSSH_KEYS
-        )  # fmt: skip
+        candidates = (
+            tuple(paths)
+            if paths is not None
+            else tuple(Path(name).expanduser() for name in OPENSSH_KEYS)
+        )
         if candidates not in self._keys:
             keys: list[asyncssh.SSHKey] = []
             for path in candidates:

@@ -45,8 +45,13 @@ def as_json(health: HostHealth, now: float) -> dict[str, Any]:
         "message": health.message,
         "fingerprint": health.fingerprint,
         "checks": [
-            {"name": c.name, "state": c.state.name, "last": c.current.name, "output": c.output,
-             "age": round(now - c.checked_at, 1)}
+            {
+                "name": c.name,
+                "state": c.state.name,
+                "last": c.current.name,
+                "output": c.output,
+                "age": round(now - c.checked_at, 1),
+            }
             for c in health.checks
         ],
         "figures": {
@@ -56,15 +61,18 @@ def as_json(health: HostHealth, now: float) -> dict[str, Any]:
             "swap_total_kb": figures.swap_total_kb,
             "swap_free_kb": figures.swap_free_kb,
             "uptime": figures.uptime,
-            "disks": {mount: {"size_kb": size, "used_kb": used}
-                      for mount, (size, used) in figures.disks.items()},
+            "disks": {
+                mount: {"size_kb": size, "used_kb": used}
+                for mount, (size, used) in figures.disks.items()
+            },
         },
-    }  # fmt: skip
+    }
 
 
 def table_line(health: HostHealth) -> str:
-    failing = [f"{c.name}: {c.state.name} {c.output}" for c in health.checks
-               if c.state.name != "OK"]  # fmt: skip
+    failing = [
+        f"{c.name}: {c.state.name} {c.output}" for c in health.checks if c.state.name != "OK"
+    ]
     ok = sum(1 for c in health.checks if c.state.name == "OK")
     detail = "; ".join([health.message, *failing] if health.message else failing)
     if not detail and health.checks:

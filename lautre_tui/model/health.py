@@ -46,10 +46,19 @@ class Verdict(str, enum.Enum):
 
 
 NAGIOS_EXIT = {
-    Verdict.OK: 0, Verdict.STANDBY_OFF: 0, Verdict.STAGING: 0, Verdict.UNPOLLED: 3,
-    Verdict.WARNING: 1, Verdict.STANDBY_RUNNING: 1, Verdict.STALE: 3, Verdict.UNKNOWN: 3,
-    Verdict.CRITICAL: 2, Verdict.DOWN: 2, Verdict.BEHIND: 2, Verdict.POWERED_OFF: 2,
-}  # fmt: skip
+    Verdict.OK: 0,
+    Verdict.STANDBY_OFF: 0,
+    Verdict.STAGING: 0,
+    Verdict.UNPOLLED: 3,
+    Verdict.WARNING: 1,
+    Verdict.STANDBY_RUNNING: 1,
+    Verdict.STALE: 3,
+    Verdict.UNKNOWN: 3,
+    Verdict.CRITICAL: 2,
+    Verdict.DOWN: 2,
+    Verdict.BEHIND: 2,
+    Verdict.POWERED_OFF: 2,
+}
 SEVERITY = {0: 0, 1: 1, 3: 2, 2: 3}
 
 
@@ -93,14 +102,16 @@ class Failure:
 class HealthTracker:
     """Accumulates rounds per host and derives their health."""
 
-    def __init__(self, layout: Layout, *, soft_fails: int | None = None,
-                 interval: float | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, layout: Layout, *, soft_fails: int | None = None, interval: float | None = None
+    ) -> None:
         self.layout = layout
         self.soft_fails = soft_fails or layout.poll.soft_fails
         self.interval = interval or layout.poll.interval
         self.outlets: dict[tuple[str, int], bool] = {}
-        self.hosts: dict[str, HostHealth] = {name: self._judge(HostHealth(name))
-                                             for name in layout.devices}  # fmt: skip
+        self.hosts: dict[str, HostHealth] = {
+            name: self._judge(HostHealth(name)) for name in layout.devices
+        }
 
     # -- inputs -------------------------------------------------------------------
 
@@ -140,36 +151,63 @@ class HealthTracker:
             result = report.results[index]
             previous = old.get(check.name)
             fails = 0 if result.state is CheckState.OK else (previous.fails + 1 if previous else 1)
-            hard = result.state if (result.state is CheckState.OK or fails >= self.soft_fails) \
-                else (previous.state if previous else CheckState.OK)  # fmt: skip
+            hard = (
+                result.state
+                if (result.state is CheckState.OK or fails >= self.soft_fails)
+                else (previous.state if previous else CheckState.OK)
+            )
             since = previous.since if previous and previous.state is hard else now
-            checks.append(CheckHealth(check.name, hard, result.state, result.output, fails,
-                                      since, now))  # fmt: skip
+            checks.append(
+                CheckHealth(check.name, hard, result.state, result.output, fails, since, now)
+            )
         message = report.error or ""
-        return replace(before, reachability=Reachability.UP, checks=tuple(checks),
-                       figures=report.figures, last_answer=now, connection_fails=0,
-                       message=message, fingerprint=None)  # fmt: skip
+        return replace(
+            before,
+            reachability=Reachability.UP,
+            checks=tuple(checks),
+            figures=report.figures,
+            last_answer=now,
+            connection_fails=0,
+            message=message,
+            fingerprint=None,
+        )
 
     def _failed(self, before: HostHealth, failure: Failure, now: float) -> HostHealth:
         fails = before.connection_fails + 1
         if failure.kind == Reachability.KEY_CHANGED.value:
-            return replace(before, reachability=Reachability.KEY_CHANGED, message=failure.message,
-                           fingerprint=failure.fingerprint, connection_fails=fails)  # fmt: skip
+            return replace(
+                before,
+                reachability=Reachability.KEY_CHANGED,
+                message=failure.message,
+                fingerprint=failure.fingerprint,
+                connection_fails=fails,
+            )
         if failure.kind == Reachability.AUTH_REFUSED.value:
-            return replace(before, reachability=Reachability.AUTH_REFUSED,
-                           message=failure.message, connection_fails=fails)  # fmt: skip
+            return replace(
+                before,
+                reachability=Reachability.AUTH_REFUSED,
+                message=failure.message,
+                connection_fails=fails,
+            )
         if failure.kind == "timeout" and before.reachability is Reachability.UP:
             return self._stale(replace(before, message=failure.message), now)
         if fails >= self.soft_fails or before.reachability is Reachability.NOT_POLLED:
-            return replace(before, reachability=Reachability.DOWN, message=failure.message,
-                           connection_fails=fails)  # fmt: skip
+            return replace(
+                before,
+                reachability=Reachability.DOWN,
+                message=failure.message,
+                connection_fails=fails,
+            )
         note = f"{failure.message} ({fails}/{self.soft_fails})"
         return self._stale(replace(before, message=note, connection_fails=fails), now)
 
     def _stale(self, health: HostHealth, now: float | None) -> HostHealth:
-        if (now is not None and health.reachability is Reachability.UP
-                and health.last_answer is not None
-                and now - health.last_answer > 3 * self.interval):  # fmt: skip
+        if (
+            now is not None
+            and health.reachability is Reachability.UP
+            and health.last_answer is not None
+            and now - health.last_answer > 3 * self.interval
+        ):
             return replace(health, reachability=Reachability.STALE)
         return health
 
@@ -234,9 +272,12 @@ class HealthTracker:
         if reach is Reachability.STALE:
             return replace(health, verdict=Verdict.STALE)
         worst = CheckState.worst([check.state for check in health.checks])
-        verdict = {CheckState.OK: Verdict.OK, CheckState.WARNING: Verdict.WARNING,
-                   CheckState.CRITICAL: Verdict.CRITICAL,
-                   CheckState.UNKNOWN: Verdict.UNKNOWN}[worst]  # fmt: skip
+        verdict = {
+            CheckState.OK: Verdict.OK,
+            CheckState.WARNING: Verdict.WARNING,
+            CheckState.CRITICAL: Verdict.CRITICAL,
+            CheckState.UNKNOWN: Verdict.UNKNOWN,
+        }[worst]
         return replace(health, verdict=verdict)
 
 

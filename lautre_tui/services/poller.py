@@ -90,10 +90,13 @@ class Poller:
         self.tracker = HealthTracker(layout, interval=self.interval, soft_fails=soft_fails)
         self.connector = connector or SshConnector(connect_timeout=layout.poll.timeout)
         self._hosts = {
-            name: _Host(name, probe_script(layout.devices[name].services),
-                        len(layout.devices[name].services))
+            name: _Host(
+                name,
+                probe_script(layout.devices[name].services),
+                len(layout.devices[name].services),
+            )
             for name in polled_devices(layout, hosts)
-        }  # fmt: skip
+        }
         self._connects = asyncio.Semaphore(concurrency)
         self._subscribers: list[Subscriber] = []
         self._pending: dict[str, HostHealth] = {}
@@ -167,8 +170,11 @@ class Poller:
     async def run_round(self, only: set[str] | None = None) -> RoundInfo:
         """Probe every idle host (or `only` those) once; hosts still busy are skipped."""
         wall, started = time.time(), time.monotonic()
-        chosen = [host for host in self._hosts.values()
-                  if not host.busy and (only is None or host.name in only)]  # fmt: skip
+        chosen = [
+            host
+            for host in self._hosts.values()
+            if not host.busy and (only is None or host.name in only)
+        ]
         for host in chosen:
             host.busy = True
         await asyncio.gather(*(self._probe(host) for host in chosen))
@@ -201,8 +207,9 @@ class Poller:
                 self._back_off(host)
                 return _failure(error)
         try:
-            result = await host.connection.run(REMOTE_COMMAND, input=host.script,
-                                               timeout=self.layout.poll.timeout)  # fmt: skip
+            result = await host.connection.run(
+                REMOTE_COMMAND, input=host.script, timeout=self.layout.poll.timeout
+            )
         except (asyncssh.TimeoutError, asyncio.TimeoutError):
             return Failure(
                 "timeout", f"no answer to the probe within {self.layout.poll.timeout:.0f} s"

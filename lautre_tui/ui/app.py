@@ -70,14 +70,27 @@ class RackApp(App[int]):
         Binding("slash", "filter", "Filter", key_display="/", id="app.filter"),
         Binding("escape", "to_rack", "Back to rack", show=False, id="app.back"),
         Binding("r", "refresh", "Refresh", id="app.refresh"),
-        Binding("R", "refresh_all", "Refresh all", show=False, key_display="R",
-                id="app.refresh_all"),
+        Binding(
+            "R", "refresh_all", "Refresh all", show=False, key_display="R", id="app.refresh_all"
+        ),
         Binding("f", "lab_fault", "Lab fault", id="app.lab_fault"),
-        Binding("left_square_bracket", "rack(-1)", "Previous rack", show=False,
-                key_display="[", id="app.previous_rack"),
-        Binding("right_square_bracket", "rack(1)", "Next rack", show=False,
-                key_display="]", id="app.next_rack"),
-    ]  # fmt: skip
+        Binding(
+            "left_square_bracket",
+            "rack(-1)",
+            "Previous rack",
+            show=False,
+            key_display="[",
+            id="app.previous_rack",
+        ),
+        Binding(
+            "right_square_bracket",
+            "rack(1)",
+            "Next rack",
+            show=False,
+            key_display="]",
+            id="app.next_rack",
+        ),
+    ]
 
     def __init__(
         self,

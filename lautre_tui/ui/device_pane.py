@@ -90,8 +90,11 @@ def live_section(device: Device, health: HostHealth, badge: Badge) -> list[Rende
         checks.add_column(no_wrap=True, style="dim")
         checks.add_column(overflow="fold")
         for check in health.checks:
-            soft = f" (soft {check.current.name}, {check.fails}x)" \
-                if check.current is not check.state else ""  # fmt: skip
+            soft = (
+                f" (soft {check.current.name}, {check.fails}x)"
+                if check.current is not check.state
+                else ""
+            )
             checks.add_row(
                 Text(check.state.name, style=CHECK_STYLES[check.state]),
                 check.name,

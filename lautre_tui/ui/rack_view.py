@@ -17,8 +17,17 @@ from lautre_tui.ui.badges import Badge, lifecycle_badge
 from lautre_tui.ui.rack_rows import RackRow, plan_rows, segments
 
 LEGEND_WIDTH = 3
-STATE_STYLES = ("unpolled", "standby", "staging", "ok", "warning", "critical", "down", "stale",
-                "off")  # fmt: skip
+STATE_STYLES = (
+    "unpolled",
+    "standby",
+    "staging",
+    "ok",
+    "warning",
+    "critical",
+    "down",
+    "stale",
+    "off",
+)
 
 
 class RackView(Widget, can_focus=True):
@@ -43,9 +52,13 @@ class RackView(Widget, can_focus=True):
     """
 
     COMPONENT_CLASSES = {
-        "rack--legend", "rack--empty", "rack--gap", "rack--selected", "rack--filtered-out",
+        "rack--legend",
+        "rack--empty",
+        "rack--gap",
+        "rack--selected",
+        "rack--filtered-out",
         *(f"rack--state-{name}" for name in STATE_STYLES),
-    }  # fmt: skip
+    }
 
     BINDINGS = [
         Binding("up,k", "move(-1)", "Up", show=False, id="rack.up"),

@@ -42,6 +42,9 @@ class _Part:
     processes: set[str] = field(default_factory=set)
     ports: set[int] = field(default_factory=set)
     units: set[str] = field(default_factory=set)
+    files: set[str] = field(default_factory=set)
+    mounts: set[str] = field(default_factory=set)
+    virtuals: set[str] = field(default_factory=set)
 
 
 class SimHost:
@@ -106,7 +109,9 @@ class SimHost:
         if check.mount:
             source = NFS_SOURCE if check.fstype == "nfs" else "/dev/sdb1"
             self.mounts.append((source, check.mount, check.fstype or "ext3"))
+            part.mounts.add(check.mount)
         if check.file:
+            part.files.add(check.file)
             age = rng.uniform(3600, (check.max_age or 86400) * 0.6)
             text = f"{check.contains}\n" if check.contains else f"{check.name}\n"
             self.files[check.file] = SimFile(text.encode(), now - age)
@@ -118,6 +123,7 @@ class SimHost:
         if check.ipvs:
             port = check.ipvs.virtual.rsplit(":", 1)[1]
             self.ipvs.append(IpvsService("TCP", f"{VIP}:{port}", "wlc", []))
+            part.virtuals.add(f"{VIP}:{port}")
 
     # -- live state -------------------------------------------------------------
 
@@ -140,6 +146,9 @@ class SimHost:
             down.processes |= part.processes
             down.ports |= part.ports
             down.units |= part.units
+            down.files |= part.files
+            down.mounts |= part.mounts
+            down.virtuals |= part.virtuals
         return down
 
     def running(self, process: str) -> bool:
@@ -150,6 +159,14 @@ class SimHost:
 
     def active(self, unit: str) -> bool:
         return self.services.get(unit, False) and unit not in self._down().units
+
+    def file(self, path: str) -> SimFile | None:
+        """The file, unless what writes it is down (then it was never written)."""
+        return None if path in self._down().files else self.files.get(path)
+
+    def mounted(self) -> list[tuple[str, str, str]]:
+        down = self._down().mounts
+        return [mount for mount in self.mounts if mount[1] not in down]
 
     def stop_service(self, name: str) -> None:
         """Stop what the check (or process) `name` watches, as `/etc/init.d/X stop`."""
@@ -168,7 +185,10 @@ class SimHost:
         if not self.running("keepalived"):
             return []
         table: list[IpvsService] = []
+        down = self._down().virtuals
         for service in self.ipvs:
+            if service.virtual in down:
+                continue
             port = int(service.virtual.rsplit(":", 1)[1])
             reals = [
                 f"{peer.name}:{port}"
@@ -221,14 +241,14 @@ class SimHost:
             ),
             "/proc/uptime": lambda: f"{self.uptime():.2f} {self.uptime() * 1.8:.2f}\n",
             "/proc/meminfo": self._meminfo,
-            "/proc/mounts": lambda: "".join(f"{s} {m} {t} rw 0 0\n" for s, m, t in self.mounts),
+            "/proc/mounts": lambda: "".join(f"{s} {m} {t} rw 0 0\n" for s, m, t in self.mounted()),
             "/proc/mdstat": self.current_mdstat,
             "/proc/net/ip_vs": self._ip_vs,
             "/proc/net/tcp": self._proc_net_tcp,
         }
         if path in renderers:
             return renderers[path]()
-        file = self.files.get(path)
+        file = self.file(path)
         return file.content.decode("utf-8", "replace") if file is not None else None
 
     def _meminfo(self) -> str:

@@ -86,7 +86,7 @@ def _service(host: SimHost, unit: str) -> tuple[CheckState, str]:
 
 
 def _mount(host: SimHost, path: str, fstype: str) -> tuple[CheckState, str]:
-    found = [t for _source, mount, t in host.mounts if mount == path]
+    found = [t for _source, mount, t in host.mounted() if mount == path]
     nfs_server_up = host.world.device_up("fey") if "fey" in host.world.layout.devices else True
     if not found:
         return CheckState.CRITICAL, f"{path} not mounted"
@@ -98,7 +98,7 @@ def _mount(host: SimHost, path: str, fstype: str) -> tuple[CheckState, str]:
 
 
 def _file(host: SimHost, path: str, max_age: str, contains: str) -> tuple[CheckState, str]:
-    file = host.files.get(path)
+    file = host.file(path)
     if file is None:
         return CheckState.CRITICAL, f"{path} missing"
     age = int(time.time() - file.mtime)

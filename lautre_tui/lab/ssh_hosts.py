@@ -21,7 +21,7 @@ from lautre_tui.lab import probe_answer
 from lautre_tui.lab.hosts import SimHost
 from lautre_tui.lab.keys import known_hosts_line, new_host_key, read_client_public_key
 from lautre_tui.lab.listener import BLACKHOLE, CLOSED, LOCALHOST, SwitchedPort
-from lautre_tui.lab.world import FaultKind, World
+from lautre_tui.lab.world import FaultKind, PowerEvent, PowerEventKind, World
 from lautre_tui.model.layout import DeviceKind
 from lautre_tui.model.probe_format import MARKER
 
@@ -90,6 +90,8 @@ class _Server(asyncssh.SSHServer):
     def connection_made(self, connection: asyncssh.SSHServerConnection) -> None:
         self._connection = connection
         self._lab_host.connections.add(connection)
+        if not self._lab_host.world.device_up(self._lab_host.name):
+            connection.abort()  # switched off between two reconciles: nobody answers
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._connection is not None:
@@ -122,6 +124,7 @@ class _LabHost:
         self._other_key: asyncssh.SSHKey | None = None
         self.listener = SwitchedPort()
         self.connections: set[asyncssh.SSHServerConnection] = set()
+        self._pending: set[asyncio.Task[None]] = set()
 
     @property
     def port(self) -> int:
@@ -162,10 +165,17 @@ class _LabHost:
             self._other_key = new_host_key()
         return self._other_key
 
-    async def close(self) -> None:
-        await self.listener.close()
+    def pull_the_plug(self) -> None:
+        """Power lost: every session dies and the port stops listening at once."""
         for connection in list(self.connections):
             connection.abort()
+        task = asyncio.get_running_loop().create_task(self.reconcile())
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def close(self) -> None:
+        await self.listener.close()
+        self.pull_the_plug()
 
     async def _process(self, process: asyncssh.SSHServerProcess[str]) -> None:
         """Run one exec request as the simulated host would, faults included."""
@@ -206,11 +216,14 @@ class SshHosts:
     def __init__(self) -> None:
         self.hosts: dict[str, _LabHost] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._unsubscribe: Callable[[], None] = lambda: None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def host(self, name: str) -> SimHost:
         return self.hosts[name].sim
 
     async def start(self, world: World, directory: Path) -> dict[str, Any]:
+        self._loop = asyncio.get_running_loop()
         client_key = read_client_public_key(directory)
         servers = [d for d in world.layout.devices.values() if d.kind is DeviceKind.SERVER]
         addresses = {device.name: f"10.0.0.{10 + n % 240}" for n, device in enumerate(servers)}
@@ -219,6 +232,7 @@ class SshHosts:
             self.hosts[device.name] = _LabHost(sim, world, client_key)
         for lab_host in self.hosts.values():
             await self._first_listen(lab_host)
+        self._unsubscribe = world.subscribe(self._on_power)
         self._tasks = [
             asyncio.create_task(self._every(RECONCILE_SECONDS, self._reconcile)),
             asyncio.create_task(self._every(TICK_SECONDS, self._tick)),
@@ -231,6 +245,12 @@ class SshHosts:
                 known_hosts_line(LOCALHOST, h.port, h.host_key) for h in self.hosts.values()
             ],
         }
+
+    def _on_power(self, event: PowerEvent) -> None:
+        """Power lost: the host's sessions die at once, as with a pulled plug."""
+        lab_host = self.hosts.get(event.device)
+        if lab_host is not None and self._loop is not None and event.kind is PowerEventKind.OFF:
+            self._loop.call_soon_threadsafe(lab_host.pull_the_plug)
 
     def _sim(self, name: str) -> SimHost | None:
         lab_host = self.hosts.get(name)
@@ -259,6 +279,7 @@ class SshHosts:
             await job()
 
     async def close(self) -> None:
+        self._unsubscribe()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

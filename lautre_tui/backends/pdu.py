@@ -1,0 +1,44 @@
+"""What any switched-strip driver offers, so that other cards (SNMP…) can follow.
+
+The layout's `driver:` picks the implementation; the power service only uses
+this interface.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from lautre_tui.model.layout import Pdu
+
+
+@dataclass(frozen=True, slots=True)
+class OutletState:
+    number: int
+    name: str
+    on: bool
+
+
+class PduError(Exception):
+    """The strip could not do what was asked; `str()` says why, for the admin."""
+
+
+class PduCommandError(PduError):
+    """The card answered with an error code (E1xx)."""
+
+    def __init__(self, code: str, text: str) -> None:
+        self.code = code
+        self.text = text
+        super().__init__(f"{code}: {text}")
+
+
+class PduDriver(Protocol):
+    pdu: Pdu
+
+    async def status(self, outlets: list[int] | None = None) -> dict[int, OutletState]: ...
+
+    async def switch(self, outlets: list[int], on: bool) -> None: ...
+
+    async def reboot(self, outlets: list[int]) -> None: ...
+
+    async def close(self) -> None: ...

@@ -137,7 +137,14 @@ def power_impact(
                 if link not in switched and states.get(link, True)
             )
             fed.append(
-                FedDevice(other.name, not remaining, remaining, live.get(other.name), _note(other))
+                FedDevice(
+                    other.name,
+                    not remaining,
+                    remaining,
+                    live.get(other.name),
+                    _note(other),
+                    other.impact,
+                )
             )
     losing = [f.name for f in fed if f.loses_power] if action.cuts_power else []
     dependents: list[Dependent] = []

@@ -37,3 +37,17 @@ def imported_after(code: str) -> set[str]:
 def test_model_and_cli_parsing_import_no_heavy_library(code: str) -> None:
     loaded = imported_after(code)
     assert not loaded & set(HEAVY), loaded & set(HEAVY)
+
+
+def test_the_app_paints_before_asyncssh_is_imported() -> None:
+    """Building the app (what happens before the first paint) loads no SSH or serial
+    library: they come with the services, after the rack is on screen."""
+    loaded = imported_after(
+        "from pathlib import Path\n"
+        "from lautre_tui.cli.tui import build_app\n"
+        "from lautre_tui.model.loader import load_layout\n"
+        "layout = load_layout('layouts/lautre.yaml').layout\n"
+        "build_app(layout, Path('layouts/lautre.yaml'))"
+    )
+    assert "textual" in loaded
+    assert not loaded & {"asyncssh", "serial", "pyte"}

@@ -10,10 +10,10 @@ from pathlib import Path
 
 from lautre_tui.lab.runner import Lab
 from lautre_tui.lab.world import Fault, FaultKind
-from lautre_tui.model.health import Reachability, Verdict
+from lautre_tui.model.health import Reachability, StatusUpdate, Verdict
 from lautre_tui.model.layout import PollSettings
 from lautre_tui.model.probe_format import CheckState
-from lautre_tui.services.poller import Poller, StatusUpdate
+from lautre_tui.services.poller import Poller
 from tests.lab_helpers import lab_layout
 
 

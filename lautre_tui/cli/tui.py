@@ -16,6 +16,7 @@ from lautre_tui.model.loader import load_layout
 
 if TYPE_CHECKING:
     from lautre_tui.services.poller import Poller
+    from lautre_tui.services.power import PowerService
     from lautre_tui.ui.app import RackApp
 
 
@@ -94,6 +95,11 @@ def build_app(
 
         return Poller(layout, interval=interval)
 
+    def power() -> PowerService:
+        from lautre_tui.services.power import PowerService
+
+        return PowerService(layout, read_only=read_only)
+
     return RackApp(
         layout,
         layout_path=layout_path,
@@ -101,4 +107,5 @@ def build_app(
         read_only=read_only,
         fault_injector=fault_injector,
         poller_factory=poller if poll else None,
+        power_factory=power if layout.pdus else None,
     )

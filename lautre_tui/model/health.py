@@ -281,6 +281,21 @@ class HealthTracker:
         return replace(health, verdict=verdict)
 
 
+@dataclass(frozen=True, slots=True)
+class RoundInfo:
+    started: float  # wall time
+    duration: float
+    hosts: int
+
+
+@dataclass(frozen=True, slots=True)
+class StatusUpdate:
+    """Hosts whose health changed, and the round that just ended if any."""
+
+    hosts: tuple[HostHealth, ...]
+    round: RoundInfo | None = None
+
+
 def worst_exit(hosts: list[HostHealth]) -> int:
     """Nagios-style exit code of a set of hosts (the worst one's)."""
     codes = [host.exit_code for host in hosts] or [0]

@@ -15,7 +15,6 @@ import contextlib
 import random
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 import asyncssh
 
@@ -26,27 +25,19 @@ from lautre_tui.backends.ssh import (
     SshConnector,
     SshError,
 )
-from lautre_tui.model.health import Failure, HealthTracker, HostHealth, Reachability
+from lautre_tui.model.health import (
+    Failure,
+    HealthTracker,
+    HostHealth,
+    Reachability,
+    RoundInfo,
+    StatusUpdate,
+)
 from lautre_tui.model.layout import DeviceKind, Layout
 from lautre_tui.model.probe_format import ProbeReport, parse_report
 
 BATCH_SECONDS = 0.1
 MAX_BACKOFF = 300.0
-
-
-@dataclass(frozen=True, slots=True)
-class RoundInfo:
-    started: float  # wall time
-    duration: float
-    hosts: int
-
-
-@dataclass(frozen=True, slots=True)
-class StatusUpdate:
-    """Hosts whose health changed, and the round that just ended if any."""
-
-    hosts: tuple[HostHealth, ...]
-    round: RoundInfo | None = None
 
 
 Subscriber = Callable[[StatusUpdate], None]

@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
 from lautre_tui.model.errors import LayoutError
-from lautre_tui.model.health import HostHealth, Reachability
+from lautre_tui.model.health import HostHealth, Reachability, StatusUpdate
 from lautre_tui.model.layout import Device, Layout
 from lautre_tui.ui.badges import health_badge
 from lautre_tui.ui.device_pane import DevicePane
@@ -26,9 +26,11 @@ from lautre_tui.ui.rack_view import RackView
 from lautre_tui.ui.status_bar import StatusBar
 
 if TYPE_CHECKING:
-    from lautre_tui.services.poller import Poller, StatusUpdate
+    from lautre_tui.services.poller import Poller
+    from lautre_tui.services.power import PowerService
 
 PollerFactory = Callable[[], "Poller"]
+PowerFactory = Callable[[], "PowerService"]
 
 
 class StatusUpdated(Message):
@@ -69,6 +71,7 @@ class RackApp(App[int]):
         Binding("question_mark", "help", "Keys", key_display="?", id="app.help"),
         Binding("slash", "filter", "Filter", key_display="/", id="app.filter"),
         Binding("escape", "to_rack", "Back to rack", show=False, id="app.back"),
+        Binding("p", "power", "Power", id="app.power"),
         Binding("r", "refresh", "Refresh", id="app.refresh"),
         Binding(
             "R", "refresh_all", "Refresh all", show=False, key_display="R", id="app.refresh_all"
@@ -101,8 +104,11 @@ class RackApp(App[int]):
         read_only: bool = False,
         fault_injector: Injector | None = None,
         poller_factory: PollerFactory | None = None,
+        power_factory: PowerFactory | None = None,
     ) -> None:
         super().__init__()
+        self._power_factory = power_factory
+        self.power: PowerService | None = None
         self.fault_injector = fault_injector
         self._poller_factory = poller_factory
         self.poller: Poller | None = None
@@ -182,6 +188,37 @@ class RackApp(App[int]):
     async def on_unmount(self) -> None:
         if self.poller is not None:
             await self.poller.stop()
+        if self.power is not None:
+            await self.power.close()
+
+    def power_service(self) -> PowerService | None:
+        """Created on first use; outlet read-backs feed the poller ("powered off")."""
+        if self.power is None and self._power_factory is not None:
+            self.power = self._power_factory()
+            self.power.on_outlets(self._outlets_read)
+        return self.power
+
+    def _outlets_read(self, pdu: str, states: dict[int, bool]) -> None:
+        if self.poller is None:
+            return
+        self.poller.set_outlets(pdu, states)
+        fed = {
+            d.name
+            for d in self.site_layout.devices.values()
+            if any(link.pdu == pdu and link.outlet in states for link in d.power)
+        }
+        for name in fed & set(self.poller.devices):
+            self.poller.poll_now(name)
+
+    def action_power(self) -> None:
+        device = self.selected_device
+        service = self.power_service()
+        if device is None or service is None:
+            return
+        from lautre_tui.ui.power_screen import PowerScreen  # with asyncssh: not before paint
+
+        live = {name: health.verdict.value for name, health in self.health.items()}
+        self.push_screen(PowerScreen(device, service, live=live))
 
     def on_status_updated(self, message: StatusUpdated) -> None:
         update = message.update
@@ -309,6 +346,8 @@ class RackApp(App[int]):
             return self.fault_injector is not None
         if action in ("refresh", "refresh_all"):
             return self._poller_factory is not None
+        if action == "power":
+            return self._power_factory is not None
         return True
 
     def action_refresh(self) -> None:

@@ -9,8 +9,7 @@ from collections.abc import Iterable
 from rich.text import Text
 from textual.widgets import Static
 
-from lautre_tui.model.health import HostHealth, Verdict
-from lautre_tui.services.poller import RoundInfo
+from lautre_tui.model.health import HostHealth, RoundInfo, Verdict
 
 GROUPS: tuple[tuple[str, str, frozenset[Verdict]], ...] = (
     ("● ", "OK", frozenset({Verdict.OK, Verdict.STANDBY_OFF})),

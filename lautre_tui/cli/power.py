@@ -1,0 +1,133 @@
+"""`lautre-tui power HOST status|on|off|cycle`: the strip from the shell, safely."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from lautre_tui.cli.common import add_layout_option, print_errors
+from lautre_tui.locations import find_layout
+from lautre_tui.model.impact import PowerAction
+from lautre_tui.model.layout import Layout
+from lautre_tui.model.loader import load_layout
+
+EXIT_OK, EXIT_ERROR, EXIT_REFUSED = 0, 1, 2
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "power",
+        help="read or switch a device's outlets on the APC strip",
+        description="Read (status) or switch (on, off, cycle) the outlets that feed HOST. "
+        "Before switching, prints what goes dark. On a terminal, asks you to type `yes` (the "
+        "device's name for a protected device); without a terminal, refuses unless --yes. "
+        "Every attempt is audited. Exit 0 on a verified result, 1 on an error or a read-back "
+        "mismatch, 2 when refused (not confirmed, --read-only).",
+    )
+    parser.add_argument("host", metavar="HOST", help="the device, as named in the layout")
+    parser.add_argument("action", choices=["status", "on", "off", "cycle"])
+    add_layout_option(parser)
+    parser.add_argument(
+        "--yes",
+        action="store_true",
+        help="confirm without asking (for scripts; the impact is still printed)",
+    )
+    parser.add_argument(
+        "--outlet",
+        type=int,
+        metavar="N",
+        help="only this outlet of the device (default: all its outlets)",
+    )
+    parser.add_argument("--read-only", action="store_true", help="refuse every power action")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    result = load_layout(find_layout(args.layout))
+    layout = result.layout
+    if layout is None or args.host not in layout.devices:
+        print_errors(result)
+        known = ", ".join(layout.devices) if layout else "none"
+        print(f"lautre-tui power: unknown device {args.host!r} (known: {known})", file=sys.stderr)
+        return EXIT_ERROR
+    device = layout.devices[args.host]
+    if not device.power:
+        print(f"lautre-tui power: {args.host} has no outlet in the layout", file=sys.stderr)
+        return EXIT_ERROR
+    if args.outlet is not None and all(link.outlet != args.outlet for link in device.power):
+        outlets = ", ".join(str(link.outlet) for link in device.power)
+        print(
+            f"lautre-tui power: {args.host} is not fed by outlet {args.outlet} "
+            f"(its outlets: {outlets})",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    return asyncio.run(_power(layout, args))
+
+
+async def _power(layout: Layout, args: argparse.Namespace) -> int:
+    from lautre_tui.backends.pdu import PduError
+    from lautre_tui.services.power import PowerRefused, PowerService
+
+    service = PowerService(layout, read_only=args.read_only)
+    action = PowerAction(args.action)
+    try:
+        if action is not PowerAction.STATUS and args.read_only:
+            service.decline(args.host, action, "read-only mode", outlet=args.outlet)
+            print(
+                "lautre-tui power: refused: --read-only mode refuses every power action",
+                file=sys.stderr,
+            )
+            return EXIT_REFUSED
+        try:
+            outlets = await service.device_outlets(args.host)
+        except PduError as error:
+            print(f"lautre-tui power: {error}", file=sys.stderr)
+            if action is not PowerAction.STATUS:
+                service.decline(
+                    args.host, action, f"strip unreachable: {error}", outlet=args.outlet
+                )
+            return EXIT_ERROR
+        for (pdu, number), on in outlets.items():
+            if args.outlet is None or number == args.outlet:
+                print(f"{args.host}: {pdu} outlet {number}: {'On' if on else 'Off'}")
+        if action is PowerAction.STATUS:
+            return EXIT_OK
+        impact = service.impact(args.host, action, outlet=args.outlet)
+        print("\n".join(impact.lines()))
+        confirmation = "--yes" if args.yes else _ask(args.host, bool(impact.protected))
+        if confirmation is None:
+            service.decline(args.host, action, "not confirmed", outlet=args.outlet)
+            return EXIT_REFUSED
+        try:
+            done = await service.act(
+                args.host, action, confirmation=confirmation, outlet=args.outlet
+            )
+        except PowerRefused as refused:
+            print(f"lautre-tui power: refused: {refused}", file=sys.stderr)
+            return EXIT_REFUSED
+        print(
+            done.message if done.ok else f"lautre-tui power: FAILED: {done.message}",
+            file=sys.stdout if done.ok else sys.stderr,
+        )
+        return EXIT_OK if done.ok else EXIT_ERROR
+    finally:
+        await service.close()
+
+
+def _ask(device: str, protected: bool) -> str | None:
+    """The typed confirmation, or None (no terminal, or a wrong answer)."""
+    if not sys.stdin.isatty():
+        print(
+            "lautre-tui power: refused: no terminal to confirm on; use --yes in scripts",
+            file=sys.stderr,
+        )
+        return None
+    expected = device if protected else "yes"
+    answer = input(f"Type {expected!r} to go ahead, anything else cancels: ").strip()
+    if answer != expected:
+        print("lautre-tui power: not confirmed, nothing done", file=sys.stderr)
+        return None
+    return f"typed {expected!r}"

@@ -1,0 +1,246 @@
+"""Power control: switch outlets, read them back, audit every attempt.
+
+The service never decides on its own: callers (the dialog, the CLI) show the
+impact and get the confirmation first, then call `act` with a word saying how it
+was confirmed. Every attempt is audited, refused and failed ones included; an
+action that cuts power is audited before it starts too, so that a crash half-way
+still leaves a line. After switching, the outlets are read back until they reach
+the target or the timeout: a mismatch is an error, never a silent success.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lautre_tui.backends.apc_nmc import ApcNmc
+from lautre_tui.backends.pdu import OutletState, PduDriver, PduError
+from lautre_tui.backends.ssh import SshConnector
+from lautre_tui.model.impact import PowerAction, PowerImpact, outlets_of, power_impact
+from lautre_tui.model.layout import Layout, Pdu
+from lautre_tui.services.audit import AuditLog
+
+__all__ = ["ActionResult", "OutletState", "PduError", "PowerRefused", "PowerService"]
+
+READBACK_POLL = 0.5
+OutletListener = Callable[[str, dict[int, bool]], None]
+EventListener = Callable[[str, str], None]
+
+
+class PowerRefused(Exception):
+    """Not done, on purpose: read-only mode, or nothing to switch."""
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    ok: bool
+    message: str
+    readback: dict[str, bool] = field(default_factory=dict)  # "apc:8" -> on
+    duration: float = 0.0
+
+
+def read_password_file(pdu: Pdu) -> str | None:
+    """The card's password from `password_file` (never from the layout itself)."""
+    if pdu.password_file is None:
+        return None
+    try:
+        return Path(pdu.password_file).read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+class PowerService:
+    def __init__(
+        self,
+        layout: Layout,
+        *,
+        read_only: bool = False,
+        audit: AuditLog | None = None,
+        connector: SshConnector | None = None,
+        password: Callable[[Pdu], str | None] = read_password_file,
+        readback_timeout: float = 20.0,
+        cycle_pause: float = 5.0,
+    ) -> None:
+        self.layout = layout
+        self.read_only = read_only
+        self.audit = audit or AuditLog()
+        self._connector = connector or SshConnector()
+        self._password = password
+        self.readback_timeout = readback_timeout
+        self.cycle_pause = cycle_pause
+        self._drivers: dict[str, PduDriver] = {}
+        self.outlet_states: dict[tuple[str, int], bool] = {}
+        self._outlet_listeners: list[OutletListener] = []
+        self._event_listeners: list[EventListener] = []
+
+    # -- listeners ------------------------------------------------------------------
+
+    def on_outlets(self, listener: OutletListener) -> None:
+        """Called with (strip, {outlet: on}) after every read of a strip."""
+        self._outlet_listeners.append(listener)
+
+    def on_event(self, listener: EventListener) -> None:
+        """Called with (device, text) for each action, e.g. for console transcripts."""
+        self._event_listeners.append(listener)
+
+    # -- reading --------------------------------------------------------------------
+
+    def driver(self, name: str) -> PduDriver:
+        if name not in self._drivers:
+            pdu = self.layout.pdus[name]
+            if pdu.driver != "apc-nmc":
+                raise PduError(f"{name}: no driver for {pdu.driver!r}")
+            password = self._password(pdu)
+            if password is None:
+                raise PduError(f"{name}: no password (set password_file for this strip)")
+            self._drivers[name] = ApcNmc(pdu, self._connector, password)
+        return self._drivers[name]
+
+    async def strip_status(self, pdu: str) -> dict[int, OutletState]:
+        states = await self.driver(pdu).status()
+        self._record(pdu, {n: s.on for n, s in states.items()})
+        return states
+
+    def _record(self, pdu: str, states: dict[int, bool]) -> None:
+        for outlet, on in states.items():
+            self.outlet_states[(pdu, outlet)] = on
+        for listener in self._outlet_listeners:
+            listener(pdu, states)
+
+    def impact(
+        self,
+        device: str,
+        action: PowerAction,
+        *,
+        outlet: int | None = None,
+        live: Mapping[str, str] | None = None,
+    ) -> PowerImpact:
+        return power_impact(
+            self.layout, device, action, outlet=outlet, outlet_states=self.outlet_states, live=live
+        )
+
+    # -- acting ---------------------------------------------------------------------
+
+    def decline(
+        self, device: str, action: PowerAction, reason: str, *, outlet: int | None = None
+    ) -> None:
+        """Audit an attempt that stops before acting (not confirmed, cancelled…)."""
+        impact = self.impact(device, action, outlet=outlet)
+        self.audit.record(
+            action.value,
+            device,
+            f"refused: {reason}",
+            outlets=[f"{pdu}:{n}" for pdu, n in impact.outlets],
+            impact=impact.summary(),
+            confirmation="none",
+        )
+
+    async def act(
+        self, device: str, action: PowerAction, *, confirmation: str, outlet: int | None = None
+    ) -> ActionResult:
+        """Do `action` on the device's outlets (or one of them); audited in all cases."""
+        impact = self.impact(device, action, outlet=outlet)
+        outlets = [f"{pdu}:{n}" for pdu, n in impact.outlets]
+        record = {"outlets": outlets, "impact": impact.summary(), "confirmation": confirmation}
+        if self.read_only:
+            self.audit.record(action.value, device, "refused: read-only mode", **record)
+            raise PowerRefused("read-only mode: power actions are refused")
+        if not impact.outlets:
+            self.audit.record(action.value, device, "refused: no outlet", **record)
+            raise PowerRefused(
+                f"{device} has no outlet"
+                + (f" {outlet}" if outlet is not None else "")
+                + " in the layout"
+            )
+        if action.cuts_power:
+            self.audit.record(action.value, device, "started", **record)
+        started = time.monotonic()
+        try:
+            readback = await self._do(impact)
+        except (PduError, OSError) as error:
+            duration = round(time.monotonic() - started, 2)
+            self.audit.record(action.value, device, f"error: {error}", duration=duration, **record)
+            return ActionResult(False, str(error), duration=duration)
+        duration = round(time.monotonic() - started, 2)
+        target = action is not PowerAction.OFF
+        wrong = [key for key, on in readback.items() if on is not target]
+        result = (
+            "ok" if not wrong else f"mismatch: {', '.join(wrong)} not {'on' if target else 'off'}"
+        )
+        self.audit.record(
+            action.value, device, result, readback=readback, duration=duration, **record
+        )
+        for listener in self._event_listeners:
+            listener(device, f"power {action.value} by {self.audit.actor.user}: {result}")
+        if wrong:
+            return ActionResult(
+                False,
+                f"read-back: {result} after {self.readback_timeout:.0f} s",
+                readback,
+                duration,
+            )
+        states = ", ".join(f"{key} {'On' if on else 'Off'}" for key, on in readback.items())
+        return ActionResult(
+            True, f"{action.value} {device}: read back {states}", readback, duration
+        )
+
+    async def _do(self, impact: PowerImpact) -> dict[str, bool]:
+        by_strip: dict[str, list[int]] = {}
+        for pdu, number in impact.outlets:
+            by_strip.setdefault(pdu, []).append(number)
+        readback: dict[str, bool] = {}
+        for pdu, numbers in by_strip.items():
+            driver = self.driver(pdu)
+            if impact.action is PowerAction.CYCLE and impact.lockout:
+                # our path to the strip goes dark: let the card do off-wait-on itself
+                await driver.reboot(numbers)
+                states = await self._read_back(pdu, numbers, True, patience=60.0)
+            elif impact.action is PowerAction.CYCLE:
+                await driver.switch(numbers, False)
+                off = await self._read_back(pdu, numbers, False)
+                if any(off.values()):
+                    return {f"{pdu}:{n}": on for n, on in off.items()}
+                await asyncio.sleep(self.cycle_pause)
+                await driver.switch(numbers, True)
+                states = await self._read_back(pdu, numbers, True)
+            else:
+                await driver.switch(numbers, impact.action is PowerAction.ON)
+                states = await self._read_back(pdu, numbers, impact.action is PowerAction.ON)
+            readback.update({f"{pdu}:{n}": on for n, on in states.items()})
+        return readback
+
+    async def _read_back(
+        self, pdu: str, numbers: list[int], target: bool, patience: float | None = None
+    ) -> dict[int, bool]:
+        """Poll olStatus until every outlet is at `target`, or time runs out."""
+        deadline = time.monotonic() + (patience or self.readback_timeout)
+        while True:
+            try:
+                states = {n: s.on for n, s in (await self.driver(pdu).status(numbers)).items()}
+            except PduError:
+                if patience is None or time.monotonic() > deadline:
+                    raise
+                states = {}
+            if states:
+                self._record(pdu, states)
+            if states and all(states.get(n) is target for n in numbers):
+                return states
+            if time.monotonic() > deadline:
+                return states or {n: not target for n in numbers}
+            await asyncio.sleep(READBACK_POLL)
+
+    async def device_outlets(self, device: str) -> dict[tuple[str, int], bool]:
+        """The live state of the device's outlets, read from their strips."""
+        result: dict[tuple[str, int], bool] = {}
+        for pdu, number in outlets_of(self.layout.devices[device]):
+            states = await self.strip_status(pdu)
+            if number in states:
+                result[(pdu, number)] = states[number].on
+        return result
+
+    async def close(self) -> None:
+        for driver in self._drivers.values():
+            await driver.close()

@@ -1,0 +1,76 @@
+"""The confirmation of a power action: what goes dark, then an explicit yes.
+
+Cancel has the focus and Enter on it cancels: Enter alone never switches
+power. The admin must move to the action button on purpose; for a protected
+device (or one whose action darkens a protected one) the device's name must be
+typed first, and the button stays disabled until it is.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Static
+
+from lautre_tui.model.impact import PowerImpact
+
+
+class ConfirmPower(ModalScreen[str | None]):
+    """Dismissed with how it was confirmed (for the audit log), or None if cancelled."""
+
+    DEFAULT_CSS = """
+    ConfirmPower { align: center middle; }
+    ConfirmPower > Vertical { width: 90; max-width: 98%; height: auto; max-height: 95%;
+                              border: thick $error; background: $surface; padding: 0 1; }
+    ConfirmPower #impact { height: auto; max-height: 16; }
+    ConfirmPower #buttons { height: auto; align-horizontal: right; }
+    ConfirmPower Button { margin: 0 1; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="confirm.cancel")]
+
+    def __init__(self, impact: PowerImpact) -> None:
+        super().__init__()
+        self.impact = impact
+        self.protected = bool(impact.protected)
+
+    def compose(self) -> ComposeResult:
+        verb = {"on": "Switch ON", "off": "Switch OFF", "cycle": "Power-cycle"}[
+            self.impact.action.value
+        ]
+        with Vertical() as box:
+            box.border_title = f"{verb} {self.impact.device}?"
+            with VerticalScroll(id="impact"):
+                yield Static("\n".join(self.impact.lines()), id="impact-text", markup=False)
+            if self.protected:
+                yield Input(
+                    placeholder=f"type {self.impact.device} to enable the button", id="typed-name"
+                )
+            with Horizontal(id="buttons"):
+                yield Button("Cancel", id="cancel", variant="primary")
+                yield Button(
+                    f"{verb} {self.impact.device}",
+                    id="go",
+                    variant="error",
+                    disabled=self.protected,
+                )
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    def on_input_changed(self, message: Input.Changed) -> None:
+        self.query_one("#go", Button).disabled = message.value.strip() != self.impact.device
+
+    def on_input_submitted(self, message: Input.Submitted) -> None:
+        message.stop()  # Enter in the name field confirms nothing by itself
+
+    def on_button_pressed(self, message: Button.Pressed) -> None:
+        if message.button.id == "go":
+            how = f"typed {self.impact.device!r}" if self.protected else "dialog button"
+            self.dismiss(how)
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,133 @@
+"""`p`: the device's outlets with their live state, the whole strip, and the actions."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Static
+
+from lautre_tui.model.impact import PowerAction
+from lautre_tui.model.layout import Device
+from lautre_tui.model.topology import outlet_map
+from lautre_tui.services.power import OutletState, PduError, PowerRefused, PowerService
+from lautre_tui.ui.confirm_power import ConfirmPower
+
+
+class PowerScreen(ModalScreen[None]):
+    """Reads the strip when it opens; actions go through `ConfirmPower`."""
+
+    DEFAULT_CSS = """
+    PowerScreen { align: center middle; }
+    PowerScreen > VerticalScroll { width: 90; max-width: 98%; height: 90%;
+                                   border: round $warning; background: $surface; }
+    """
+    BINDINGS = [
+        Binding("escape,q", "dismiss", "Close", id="power.close"),
+        Binding("o", "act('on')", "On", id="power.on"),
+        Binding("x", "act('off')", "Off", id="power.off"),
+        Binding("y", "act('cycle')", "Cycle", id="power.cycle"),
+        Binding("r", "read", "Re-read", id="power.read"),
+    ]
+
+    def __init__(self, device: Device, service: PowerService, *, live: dict[str, str]) -> None:
+        super().__init__()
+        self.device = device
+        self.service = service
+        self.live = live
+        self.strips: dict[str, dict[int, OutletState]] = {}
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll() as box:
+            box.border_title = f"Power: {self.device.name}"
+            box.border_subtitle = "o on · x off · y cycle · r re-read · Esc close"
+            yield Static("reading the strip…", id="outlets")
+            yield Static(id="result")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.action_read()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "act":
+            return bool(self.device.power)
+        return True
+
+    @work(exclusive=True, group="power-read")
+    async def action_read(self) -> None:
+        strips = {link.pdu for link in self.device.power}
+        strips |= {
+            p.name for p in self.service.layout.pdus.values() if p.device == self.device.name
+        }
+        try:
+            for pdu in sorted(strips):
+                self.strips[pdu] = await self.service.strip_status(pdu)
+        except PduError as error:
+            self.query_one("#outlets", Static).update(
+                Text(f"cannot read the strip: {error}", style="bold red")
+            )
+            return
+        self.query_one("#outlets", Static).update(self._tables())
+
+    def _tables(self) -> Table:
+        outer = Table.grid(padding=(1, 0))
+        mine = {(link.pdu, link.outlet) for link in self.device.power}
+        for pdu, states in self.strips.items():
+            table = Table(title=f"strip {pdu}", expand=True, show_edge=False)
+            table.add_column("outlet", justify="right")
+            table.add_column("state")
+            table.add_column("name on the card")
+            table.add_column("feeds (layout)")
+            feeds = outlet_map(self.service.layout, pdu)
+            for number in sorted(states):
+                state = states[number]
+                marker = "▶ " if (pdu, number) in mine else "  "
+                on = Text("On", style="green") if state.on else Text("Off", style="bold red")
+                table.add_row(
+                    f"{marker}{number}", on, state.name, ", ".join(feeds.get(number, [])) or "—"
+                )
+            outer.add_row(table)
+        if not mine:
+            outer.add_row(
+                Text(f"{self.device.name} is fed by no outlet of the layout.", style="yellow")
+            )
+        return outer
+
+    def action_act(self, action: str) -> None:
+        power_action = PowerAction(action)
+        if self.service.read_only:
+            self.service.decline(self.device.name, power_action, "read-only mode")
+            self.notify("read-only mode: power actions are refused", severity="error")
+            return
+        impact = self.service.impact(self.device.name, power_action, live=self.live)
+        self.app.push_screen(ConfirmPower(impact), lambda how: self._confirmed(power_action, how))
+
+    def _confirmed(self, action: PowerAction, how: str | None) -> None:
+        if how is None:
+            self.service.decline(self.device.name, action, "cancelled in the dialog")
+            self.notify("cancelled: nothing switched", timeout=3)
+            return
+        self._run(action, how)
+
+    @work(exclusive=True, group="power-act")
+    async def _run(self, action: PowerAction, how: str) -> None:
+        result = self.query_one("#result", Static)
+        result.update(
+            Text(f"{action.value} {self.device.name}: working, reading back…", style="yellow")
+        )
+        try:
+            done = await self.service.act(self.device.name, action, confirmation=how)
+        except PowerRefused as refused:
+            result.update(Text(f"refused: {refused}", style="bold red"))
+            return
+        style = "bold green" if done.ok else "bold red"
+        prefix = "" if done.ok else "FAILED: "
+        result.update(Text(prefix + done.message, style=style))
+        self.notify(
+            prefix + done.message, severity="information" if done.ok else "error", timeout=10
+        )
+        self.action_read()

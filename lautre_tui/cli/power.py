@@ -75,7 +75,7 @@ async def _power(layout: Layout, args: argparse.Namespace) -> int:
     action = PowerAction(args.action)
     try:
         if action is not PowerAction.STATUS and args.read_only:
-            service.decline(args.host, action, "read-only mode", outlet=args.outlet)
+            service.decline(args.host, action, "refused: read-only mode", outlet=args.outlet)
             print(
                 "lautre-tui power: refused: --read-only mode refuses every power action",
                 file=sys.stderr,
@@ -87,7 +87,7 @@ async def _power(layout: Layout, args: argparse.Namespace) -> int:
             print(f"lautre-tui power: {error}", file=sys.stderr)
             if action is not PowerAction.STATUS:
                 service.decline(
-                    args.host, action, f"strip unreachable: {error}", outlet=args.outlet
+                    args.host, action, f"error: cannot read the strip: {error}", outlet=args.outlet
                 )
             return EXIT_ERROR
         for (pdu, number), on in outlets.items():
@@ -99,7 +99,7 @@ async def _power(layout: Layout, args: argparse.Namespace) -> int:
         print("\n".join(impact.lines()))
         confirmation = "--yes" if args.yes else _ask(args.host, bool(impact.protected))
         if confirmation is None:
-            service.decline(args.host, action, "not confirmed", outlet=args.outlet)
+            service.decline(args.host, action, "refused: not confirmed", outlet=args.outlet)
             return EXIT_REFUSED
         try:
             done = await service.act(

@@ -125,14 +125,15 @@ class PowerService:
     # -- acting ---------------------------------------------------------------------
 
     def decline(
-        self, device: str, action: PowerAction, reason: str, *, outlet: int | None = None
+        self, device: str, action: PowerAction, result: str, *, outlet: int | None = None
     ) -> None:
-        """Audit an attempt that stops before acting (not confirmed, cancelled…)."""
+        """Audit an attempt that stops before acting: `result` such as
+        "refused: not confirmed" or "error: cannot read the strip: …"."""
         impact = self.impact(device, action, outlet=outlet)
         self.audit.record(
             action.value,
             device,
-            f"refused: {reason}",
+            result,
             outlets=[f"{pdu}:{n}" for pdu, n in impact.outlets],
             impact=impact.summary(),
             confirmation="none",

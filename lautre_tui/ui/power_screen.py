@@ -100,7 +100,7 @@ class PowerScreen(ModalScreen[None]):
     def action_act(self, action: str) -> None:
         power_action = PowerAction(action)
         if self.service.read_only:
-            self.service.decline(self.device.name, power_action, "read-only mode")
+            self.service.decline(self.device.name, power_action, "refused: read-only mode")
             self.notify("read-only mode: power actions are refused", severity="error")
             return
         impact = self.service.impact(self.device.name, power_action, live=self.live)
@@ -108,7 +108,7 @@ class PowerScreen(ModalScreen[None]):
 
     def _confirmed(self, action: PowerAction, how: str | None) -> None:
         if how is None:
-            self.service.decline(self.device.name, action, "cancelled in the dialog")
+            self.service.decline(self.device.name, action, "refused: cancelled in the dialog")
             self.notify("cancelled: nothing switched", timeout=3)
             return
         self._run(action, how)

@@ -15,6 +15,7 @@ from lautre_tui.model.layout import Layout
 from lautre_tui.model.loader import load_layout
 
 if TYPE_CHECKING:
+    from lautre_tui.services.console import ConsoleManager
     from lautre_tui.services.poller import Poller
     from lautre_tui.services.power import PowerService
     from lautre_tui.ui.app import RackApp
@@ -100,6 +101,11 @@ def build_app(
 
         return PowerService(layout, read_only=read_only)
 
+    def consoles() -> ConsoleManager:
+        from lautre_tui.services.console import ConsoleManager
+
+        return ConsoleManager(read_only=read_only)
+
     return RackApp(
         layout,
         layout_path=layout_path,
@@ -108,4 +114,5 @@ def build_app(
         fault_injector=fault_injector,
         poller_factory=poller if poll else None,
         power_factory=power if layout.pdus else None,
+        console_factory=consoles if layout.consoles else None,
     )

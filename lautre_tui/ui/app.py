@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -26,9 +27,11 @@ from lautre_tui.ui.rack_view import RackView
 from lautre_tui.ui.status_bar import StatusBar
 
 if TYPE_CHECKING:
+    from lautre_tui.services.console import ConsoleManager
     from lautre_tui.services.poller import Poller
     from lautre_tui.services.power import PowerService
 
+ConsoleFactory = Callable[[], "ConsoleManager"]
 PollerFactory = Callable[[], "Poller"]
 PowerFactory = Callable[[], "PowerService"]
 
@@ -71,6 +74,7 @@ class RackApp(App[int]):
         Binding("question_mark", "help", "Keys", key_display="?", id="app.help"),
         Binding("slash", "filter", "Filter", key_display="/", id="app.filter"),
         Binding("escape", "to_rack", "Back to rack", show=False, id="app.back"),
+        Binding("c", "console", "Console", id="app.console"),
         Binding("p", "power", "Power", id="app.power"),
         Binding("r", "refresh", "Refresh", id="app.refresh"),
         Binding(
@@ -105,8 +109,11 @@ class RackApp(App[int]):
         fault_injector: Injector | None = None,
         poller_factory: PollerFactory | None = None,
         power_factory: PowerFactory | None = None,
+        console_factory: ConsoleFactory | None = None,
     ) -> None:
         super().__init__()
+        self._console_factory = console_factory
+        self.consoles: ConsoleManager | None = None
         self._power_factory = power_factory
         self.power: PowerService | None = None
         self.fault_injector = fault_injector
@@ -190,13 +197,59 @@ class RackApp(App[int]):
             await self.poller.stop()
         if self.power is not None:
             await self.power.close()
+        if self.consoles is not None:
+            await self.consoles.close_all()
 
     def power_service(self) -> PowerService | None:
         """Created on first use; outlet read-backs feed the poller ("powered off")."""
         if self.power is None and self._power_factory is not None:
             self.power = self._power_factory()
             self.power.on_outlets(self._outlets_read)
+            self.power.on_event(self._power_event)
         return self.power
+
+    def _power_event(self, device: str, text: str) -> None:
+        """Power actions go into the device's console transcript, if it is open."""
+        if self.consoles is not None:
+            self.consoles.event(device, text)
+
+    def console_manager(self) -> ConsoleManager | None:
+        if self.consoles is None and self._console_factory is not None:
+            self.consoles = self._console_factory()
+        return self.consoles
+
+    def action_console(self) -> None:
+        device = self.selected_device
+        if device is not None:
+            self.open_console(device.name)
+
+    @work(group="console-open")
+    async def open_console(self, host: str, *, read_only: bool = False) -> None:
+        """Attach to (or return to) `host`'s console, full screen."""
+        from lautre_tui.services.console import ConsoleLinkError, backlog, target_for
+        from lautre_tui.ui.console_screen import ConsoleScreen
+
+        manager = self.console_manager()
+        if manager is None:
+            return
+        returning = host in manager.sessions
+        try:
+            target = target_for(self.site_layout, host)
+            self.notify(f"opening the console of {host}…", timeout=2)
+            session = await manager.open(target, read_only=read_only)
+        except ConsoleLinkError as error:
+            self.notify(str(error), title=f"console {host}", severity="error", timeout=15)
+            return
+        self.push_screen(
+            ConsoleScreen(
+                session, on_leave=self._console_left, backlog=backlog(host) if returning else b""
+            )
+        )
+
+    def _console_left(self, host: str, closed: bool) -> None:
+        self.pop_screen()
+        if closed and self.consoles is not None:
+            self.run_worker(self.consoles.close(host), group="console-close")
 
     def _outlets_read(self, pdu: str, states: dict[int, bool]) -> None:
         if self.poller is None:
@@ -348,6 +401,8 @@ class RackApp(App[int]):
             return self._poller_factory is not None
         if action == "power":
             return self._power_factory is not None
+        if action == "console":
+            return self._console_factory is not None
         return True
 
     def action_refresh(self) -> None:

@@ -1,0 +1,208 @@
+"""A console port through pyserial, read in a thread and handed to asyncio.
+
+`serial.serial_for_url()` drives `rfc2217://`, `socket://` and `/dev/tty*` alike,
+so the same code works with a real console server. pyserial blocks, so reads
+run in a thread: one blocking `read(1)` with a short timeout (an echo comes back
+at once), then a drain of whatever is waiting — with timeout 0 for sockets and
+ttys (pyserial's `in_waiting` only ever says 0 or 1 there), and by `in_waiting`
+for RFC 2217 (changing its timeout would renegotiate the port). Writes go
+through a second thread so that a stalled line never blocks the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import socket
+import sys
+import threading
+from collections.abc import Callable
+
+import serial
+
+from lautre_tui.model.layout import ConsoleProtocol
+
+READ_TIMEOUT = 0.05
+DRAIN = 65536
+IAC, BRK = b"\xff", b"\xf3"
+SWITCH_INTERVAL = 0.0005  # 5 ms by default: a keystroke's echo would wait that long
+
+
+class ConsoleLinkError(Exception):
+    """The port could not be opened or was lost; `str()` is shown to the admin."""
+
+
+class BreakUnsupported(ConsoleLinkError):
+    pass
+
+
+class SerialLink:
+    """One open console port; `on_data` and `on_lost` are called in the loop."""
+
+    def __init__(
+        self,
+        url: str,
+        baud: int,
+        protocol: ConsoleProtocol,
+        *,
+        on_data: Callable[[bytes], None],
+        on_lost: Callable[[str], None],
+    ) -> None:
+        self.url = url
+        self.baud = baud
+        self.protocol = protocol
+        self._on_data = on_data
+        self._on_lost = on_lost
+        self._port: serial.SerialBase | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._writes: queue.Queue[bytes | None] = queue.Queue()
+        self._running = False
+        self._threads: list[threading.Thread] = []
+        self._telnet = TelnetFilter() if protocol is ConsoleProtocol.TELNET else None
+
+    async def open(self) -> None:
+        """Open the port (RFC 2217 negotiates for ≈0.35 s) and start reading."""
+        self._loop = asyncio.get_running_loop()
+        try:
+            self._port = await asyncio.to_thread(
+                serial.serial_for_url, self.url, baudrate=self.baud, timeout=READ_TIMEOUT
+            )
+        except (serial.SerialException, OSError, ValueError) as error:
+            raise ConsoleLinkError(f"cannot open {self.url}: {error}") from error
+        raw = getattr(self._port, "_socket", None)
+        if isinstance(raw, socket.socket):
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
+        self._running = True
+        self._threads = [
+            threading.Thread(target=self._read_loop, name=f"console read {self.url}", daemon=True),
+            threading.Thread(
+                target=self._write_loop, name=f"console write {self.url}", daemon=True
+            ),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    # -- threads ----------------------------------------------------------------------
+
+    def _read_loop(self) -> None:
+        port = self._port
+        assert port is not None and self._loop is not None
+        drain_by_count = self.protocol is ConsoleProtocol.RFC2217
+        reason = "closed"
+        try:
+            while self._running:
+                data = port.read(1)
+                if not data:
+                    continue
+                if drain_by_count:
+                    waiting = port.in_waiting
+                    if waiting:
+                        data += port.read(waiting)
+                else:
+                    port.timeout = 0
+                    data += port.read(DRAIN)
+                    port.timeout = READ_TIMEOUT
+                if self._telnet is not None:
+                    data, reply = self._telnet.feed(data)
+                    if reply:
+                        self._writes.put(reply)
+                if data:
+                    self._loop.call_soon_threadsafe(self._on_data, data)
+        except (serial.SerialException, OSError, TypeError, AttributeError) as error:
+            reason = str(error) or error.__class__.__name__
+        if self._running:
+            self._running = False
+            self._loop.call_soon_threadsafe(self._on_lost, reason)
+
+    def _write_loop(self) -> None:
+        while True:
+            data = self._writes.get()
+            if data is None or self._port is None:
+                return
+            try:
+                self._port.write(data)
+            except (serial.SerialException, OSError):
+                return
+
+    # -- from the loop ----------------------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        if self._telnet is not None:
+            data = data.replace(IAC, IAC + IAC)
+        self._writes.put(data)
+
+    async def send_break(self, duration: float = 0.25) -> None:
+        """A BREAK: RFC 2217 and ttys by the line, telnet by IAC BRK; raw TCP cannot."""
+        if self.protocol is ConsoleProtocol.TELNET:
+            self._writes.put(IAC + BRK)
+            return
+        if self.protocol is ConsoleProtocol.RAW or self._port is None:
+            raise BreakUnsupported(
+                f"{self.url} is plain TCP: it cannot carry a BREAK "
+                "(use the console server's RFC 2217 or telnet port)"
+            )
+        await asyncio.to_thread(self._port.send_break, duration)
+
+    async def set_baud(self, baud: int) -> None:
+        """Change the line's speed (RFC 2217 forwards it to the console server)."""
+        if self._port is not None:
+            await asyncio.to_thread(setattr, self._port, "baudrate", baud)
+        self.baud = baud
+
+    async def close(self) -> None:
+        self._running = False
+        self._writes.put(None)
+        port, self._port = self._port, None
+        if port is not None:
+            await asyncio.to_thread(port.close)
+        for thread in self._threads:
+            await asyncio.to_thread(thread.join, 2)
+
+
+class TelnetFilter:
+    """Just enough telnet for a console server's TCP port: IAC IAC is a 0xFF byte,
+    option requests are refused, subnegotiations skipped."""
+
+    def __init__(self) -> None:
+        self._pending = b""
+
+    def feed(self, data: bytes) -> tuple[bytes, bytes]:
+        """(payload, bytes to answer the server with)."""
+        data = self._pending + data
+        self._pending = b""
+        out = bytearray()
+        reply = bytearray()
+        i = 0
+        while i < len(data):
+            byte = data[i]
+            if byte != 0xFF:
+                out.append(byte)
+                i += 1
+                continue
+            if i + 1 >= len(data):
+                self._pending = data[i:]
+                break
+            command = data[i + 1]
+            if command == 0xFF:
+                out.append(0xFF)
+                i += 2
+            elif command in (0xFB, 0xFC, 0xFD, 0xFE):  # WILL WONT DO DONT
+                if i + 2 >= len(data):
+                    self._pending = data[i:]
+                    break
+                option = data[i + 2]
+                if command == 0xFB:
+                    reply += bytes((0xFF, 0xFE, option))  # DONT
+                elif command == 0xFD:
+                    reply += bytes((0xFF, 0xFC, option))  # WONT
+                i += 3
+            elif command == 0xFA:  # SB … IAC SE
+                end = data.find(b"\xff\xf0", i + 2)
+                if end < 0:
+                    self._pending = data[i:]
+                    break
+                i = end + 2
+            else:
+                i += 2
+        return bytes(out), bytes(reply)

@@ -1,0 +1,389 @@
+"""Console sessions: the emergency path to a host, independent of SSH and the poller.
+
+One session per port per process (a second open joins it). Everything the port
+sends is appended to `$XDG_STATE_HOME/lautre-tui/consoles/HOST.log` with event
+lines in the flow (attach, break, baud, detach, reconnect, power actions);
+what the admin types is not (passwords). A lost connection says so in the flow
+and reconnects with back-off. A lock file beside the transcript tells other
+admins of this bastion who holds the port and since when; a port another admin
+holds elsewhere answers "busy", and the transcript can be followed read-only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from lautre_tui import locations
+from lautre_tui.backends.serial_port import BreakUnsupported, ConsoleLinkError, SerialLink
+from lautre_tui.model.layout import ConsoleProtocol, Layout
+from lautre_tui.model.loader import protocol_of_url
+from lautre_tui.services.audit import Actor, AuditLog, utc_now
+
+ROTATE_BYTES = 20 * 1024 * 1024
+KEEP_ROTATED = 3
+BUSY_WORDS = (b"busy", b"in use", b"already")
+MAX_BACKOFF = 30.0
+
+DataListener = Callable[[bytes], None]
+StatusListener = Callable[[str], None]
+
+__all__ = [
+    "BreakUnsupported",
+    "ConsoleLinkError",
+    "ConsoleManager",
+    "ConsoleSession",
+    "ConsoleTarget",
+    "Holder",
+    "transcript_path",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleTarget:
+    host: str
+    url: str
+    baud: int
+    protocol: ConsoleProtocol
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """Who holds a console on this bastion, from its lock file."""
+
+    user: str
+    source: str
+    since: str
+    pid: int
+
+
+def target_for(
+    layout: Layout, host: str, *, url: str | None = None, baud: int | None = None
+) -> ConsoleTarget:
+    """The console of `host` from the layout (or `url` alone, no layout needed)."""
+    if url is not None:
+        return ConsoleTarget(host, url, baud or 9600, protocol_of_url(url))
+    device = layout.devices.get(host)
+    if device is None:
+        raise ConsoleLinkError(f"no device {host!r} in {layout.source}")
+    if device.console is None:
+        raise ConsoleLinkError(f"{host} has no console link in {layout.source}")
+    server = layout.consoles.get(device.console.server)
+    if server is None:
+        raise ConsoleLinkError(
+            f"console server {device.console.server!r} of {host} is not in {layout.source}"
+        )
+    return ConsoleTarget(
+        host, server.url_for(device.console.port), baud or device.console.baud, server.protocol
+    )
+
+
+def backlog(host: str, size: int = 64 * 1024) -> bytes:
+    """The end of a console's transcript, to repaint a console screen reopened."""
+    try:
+        with transcript_path(host).open("rb") as file:
+            file.seek(0, os.SEEK_END)
+            file.seek(max(0, file.tell() - size))
+            return file.read()
+    except OSError:
+        return b""
+
+
+def consoles_dir() -> Path:
+    return locations.state_dir() / "consoles"
+
+
+def transcript_path(host: str) -> Path:
+    return consoles_dir() / f"{host}.log"
+
+
+def _lock_path(host: str) -> Path:
+    return consoles_dir() / f"{host}.lock"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def holder(host: str) -> Holder | None:
+    """Who else on this bastion has the console of `host` open, if anyone."""
+    try:
+        data = json.loads(_lock_path(host).read_text(encoding="utf-8"))
+        found = Holder(str(data["user"]), str(data["source"]), str(data["since"]), int(data["pid"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if found.pid == os.getpid() or not _alive(found.pid):
+        return None
+    return found
+
+
+class Transcript:
+    """The append-only record of a console, rotated by size at attach time."""
+
+    def __init__(self, host: str) -> None:
+        self.path = transcript_path(host)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._rotate()
+        self._file = self.path.open("ab", buffering=0)
+
+    def _rotate(self) -> None:
+        try:
+            if self.path.stat().st_size < ROTATE_BYTES:
+                return
+        except FileNotFoundError:
+            return
+        for index in range(KEEP_ROTATED - 1, 0, -1):
+            older = self.path.with_name(f"{self.path.name}.{index}")
+            if older.exists():
+                older.replace(self.path.with_name(f"{self.path.name}.{index + 1}"))
+        self.path.replace(self.path.with_name(f"{self.path.name}.1"))
+
+    def write(self, data: bytes) -> None:
+        self._file.write(data)
+
+    def event(self, text: str) -> bytes:
+        line = f"\r\n[-- {text} --]\r\n".encode()
+        self._file.write(line)
+        return line
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class ConsoleSession:
+    """A console port held by this process; every viewer subscribes to it."""
+
+    def __init__(
+        self,
+        target: ConsoleTarget,
+        *,
+        read_only: bool = False,
+        audit: AuditLog | None = None,
+        actor: Actor | None = None,
+    ) -> None:
+        self.target = target
+        self.read_only = read_only
+        self.actor = actor or Actor.current()
+        self.audit = audit or AuditLog(actor=self.actor)
+        self.state = "closed"
+        self.transcript: Transcript | None = None
+        self._link: SerialLink | None = None
+        self._data: list[DataListener] = []
+        self._status: list[StatusListener] = []
+        self._reconnect: asyncio.Task[None] | None = None
+        self._opened_at = 0.0
+        self._first_bytes = b""
+        self.viewers = 0
+
+    @property
+    def host(self) -> str:
+        return self.target.host
+
+    def subscribe(self, on_data: DataListener, on_status: StatusListener) -> None:
+        self._data.append(on_data)
+        self._status.append(on_status)
+
+    def unsubscribe(self, on_data: DataListener, on_status: StatusListener) -> None:
+        with contextlib.suppress(ValueError):
+            self._data.remove(on_data)
+            self._status.remove(on_status)
+
+    def _say(self, state: str, text: str) -> None:
+        self.state = state
+        for listener in list(self._status):
+            listener(text)
+
+    def _emit(self, data: bytes) -> None:
+        for listener in list(self._data):
+            listener(data)
+
+    def event(self, text: str) -> None:
+        """An event line in the transcript and on screen (power actions use it too)."""
+        if self.transcript is not None:
+            self._emit(self.transcript.event(text))
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def attach(self) -> None:
+        """Open the port; raise ConsoleLinkError if it cannot be opened now."""
+        other = holder(self.host)
+        if other is not None and not self.read_only:
+            raise ConsoleLinkError(
+                f"the console of {self.host} is held by {other.user} from {other.source} "
+                f"since {other.since} (pid {other.pid}); follow its transcript read-only "
+                f"instead: {transcript_path(self.host)}"
+            )
+        self.transcript = self.transcript or Transcript(self.host)
+        await self._open()
+        if not self.read_only:
+            self._write_lock()
+        mode = " (read-only)" if self.read_only else ""
+        self.event(f"attached{mode} by {self.actor.user} from {self.actor.source} at {utc_now()}")
+        self.audit.record(
+            "console-attach", self.host, "ok", url=self.target.url, read_only=self.read_only
+        )
+
+    async def _open(self) -> None:
+        link = SerialLink(
+            self.target.url,
+            self.target.baud,
+            self.target.protocol,
+            on_data=self._received,
+            on_lost=self._lost,
+        )
+        self._say("connecting", f"connecting to {self.target.url}…")
+        await link.open()
+        self._link = link
+        self._opened_at = asyncio.get_running_loop().time()
+        self._first_bytes = b""
+        self._say("attached", f"attached to {self.target.url} at {self.target.baud} baud")
+
+    def _received(self, data: bytes) -> None:
+        if self.transcript is not None:
+            self.transcript.write(data)
+        if asyncio.get_running_loop().time() - self._opened_at < 2:
+            self._first_bytes = (self._first_bytes + data)[-400:]
+        self._emit(data)
+
+    def _lost(self, reason: str) -> None:
+        recent = asyncio.get_running_loop().time() - self._opened_at < 2
+        if recent and any(word in self._first_bytes.lower() for word in BUSY_WORDS):
+            other = holder(self.host)
+            who = f": held by {other.user} since {other.since}" if other else ""
+            self._say(
+                "busy",
+                f"console port of {self.host} busy{who}; transcript: {transcript_path(self.host)}",
+            )
+            self.event(f"port busy at {utc_now()}")
+            return
+        self.event(f"connection to {self.target.url} lost ({reason}), reconnecting… at {utc_now()}")
+        self._say("lost", f"connection to {self.target.url} lost, reconnecting…")
+        self._reconnect = asyncio.get_running_loop().create_task(self._reconnect_loop())
+
+    async def _reconnect_loop(self, delay: float = 0.5) -> None:
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                await self._close_link()
+                await self._open()
+                self.event(f"reconnected at {utc_now()}")
+                return
+            except ConsoleLinkError as error:
+                self._say("lost", f"{error}; retrying in {delay:.0f} s")
+                delay = min(MAX_BACKOFF, delay * 2) * random.uniform(0.8, 1.2)
+
+    async def reconnect(self) -> None:
+        """Reconnect now (escape menu `r`)."""
+        if self._reconnect is not None:
+            self._reconnect.cancel()
+        await self._close_link()
+        self.event(f"reconnect asked by {self.actor.user} at {utc_now()}")
+        self._reconnect = asyncio.get_running_loop().create_task(self._reconnect_loop(0))
+
+    # -- from the admin -------------------------------------------------------------------
+
+    def send(self, data: bytes) -> bool:
+        """Send keystrokes; False when read-only or not attached (nothing sent)."""
+        if self.read_only or self._link is None or self.state != "attached":
+            return False
+        self._link.write(data)
+        return True
+
+    async def send_break(self) -> None:
+        if self.read_only or self._link is None:
+            raise ConsoleLinkError("read-only: no BREAK sent")
+        await self._link.send_break()
+        self.event(f"BREAK sent by {self.actor.user} at {utc_now()}")
+        self.audit.record("console-break", self.host, "ok", url=self.target.url)
+
+    async def set_baud(self, baud: int) -> None:
+        if self._link is None:
+            raise ConsoleLinkError("not attached")
+        await self._link.set_baud(baud)
+        self.target = ConsoleTarget(self.host, self.target.url, baud, self.target.protocol)
+        self.event(f"baud rate set to {baud} by {self.actor.user} at {utc_now()}")
+
+    async def _close_link(self) -> None:
+        link, self._link = self._link, None
+        if link is not None:
+            await link.close()
+
+    async def detach(self) -> None:
+        if self._reconnect is not None:
+            self._reconnect.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reconnect
+        await self._close_link()
+        self.event(f"detached by {self.actor.user} at {utc_now()}")
+        self.audit.record("console-detach", self.host, "ok", url=self.target.url)
+        if self.transcript is not None:
+            self.transcript.close()
+            self.transcript = None
+        if not self.read_only:
+            with contextlib.suppress(FileNotFoundError):
+                lock = _lock_path(self.host)
+                if json.loads(lock.read_text()).get("pid") == os.getpid():
+                    lock.unlink()
+        self._say("closed", "detached")
+
+    def _write_lock(self) -> None:
+        lock = _lock_path(self.host)
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        lock.write_text(
+            json.dumps(
+                {
+                    "user": self.actor.user,
+                    "source": self.actor.source,
+                    "since": utc_now(),
+                    "pid": os.getpid(),
+                }
+            )
+        )
+
+
+class ConsoleManager:
+    """The sessions of this process, one per host; a second open joins the first."""
+
+    def __init__(self, *, read_only: bool = False, audit: AuditLog | None = None) -> None:
+        self.read_only = read_only
+        self.audit = audit
+        self.sessions: dict[str, ConsoleSession] = {}
+
+    async def open(self, target: ConsoleTarget, *, read_only: bool = False) -> ConsoleSession:
+        """The host's session, opened now or joined if this process already has it."""
+        session = self.sessions.get(target.host)
+        if session is None:
+            session = ConsoleSession(
+                target, read_only=self.read_only or read_only, audit=self.audit
+            )
+            await session.attach()
+            self.sessions[target.host] = session
+        session.viewers += 1
+        return session
+
+    async def close(self, host: str) -> None:
+        session = self.sessions.pop(host, None)
+        if session is not None:
+            await session.detach()
+
+    def event(self, host: str, text: str) -> None:
+        """An event line for `host`'s console, if it is open (e.g. a power cycle)."""
+        session = self.sessions.get(host)
+        if session is not None:
+            session.event(text)
+
+    async def close_all(self) -> None:
+        for host in list(self.sessions):
+            await self.close(host)

@@ -1,0 +1,37 @@
+"""The app of `lautre-tui console HOST`: one console, full screen, nothing else."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import App
+
+from lautre_tui.services.console import ConsoleLinkError, ConsoleManager, ConsoleTarget
+from lautre_tui.ui.console_screen import ConsoleScreen
+
+
+class ConsoleApp(App[None]):
+    """Detaching (Ctrl-] .) or backing out (Ctrl-] w) quits."""
+
+    TITLE = "lautre-tui console"
+
+    def __init__(self, target: ConsoleTarget, *, read_only: bool = False) -> None:
+        super().__init__()
+        self.target = target
+        self.manager = ConsoleManager(read_only=read_only)
+        self.error: str | None = None
+
+    def on_mount(self) -> None:
+        self.attach()
+
+    @work(exclusive=True)
+    async def attach(self) -> None:
+        try:
+            session = await self.manager.open(self.target)
+        except ConsoleLinkError as error:
+            self.error = str(error)
+            self.exit()
+            return
+        self.push_screen(ConsoleScreen(session, on_leave=lambda _host, _closed: self.exit()))
+
+    async def on_unmount(self) -> None:
+        await self.manager.close_all()

@@ -1,0 +1,189 @@
+"""A terminal widget backed by pyte, for serial consoles.
+
+pyte's `HistoryScreen` parses at a third of `Screen`'s speed (measured here), so
+scrollback is ours: a plain `Screen` that keeps each line as it scrolls off the
+top. Incoming bytes are batched and fed once per frame, and lines are drawn
+one by one (`render_line`), so a console flood costs one parse per frame, not a
+re-render per chunk. Keys go to the host as xterm would send them.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+import pyte
+from rich.color import Color, ColorParseError
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.geometry import Size
+from textual.message import Message
+from textual.strip import Strip
+from textual.widget import Widget
+
+from lautre_tui.ui.keys import DEFAULT_ESCAPE_KEY, key_bytes
+
+HISTORY_LINES = 5000
+FRAME = 1 / 30
+
+Line = dict[int, Any]
+
+
+class ScrollbackScreen(pyte.Screen):
+    """A pyte Screen that keeps the lines scrolling off its top."""
+
+    def __init__(self, columns: int, lines: int, history: int = HISTORY_LINES) -> None:
+        super().__init__(columns, lines)
+        self.history: deque[Line] = deque(maxlen=history)
+
+    def index(self) -> None:
+        top, bottom = self.margins or pyte.screens.Margins(0, self.lines - 1)
+        if self.cursor.y == bottom and top == 0:
+            self.history.append(self.buffer[top])
+        super().index()
+
+
+def _color(name: str) -> Color | None:
+    if name == "default":
+        return None
+    if len(name) == 6 and all(c in "0123456789abcdefABCDEF" for c in name):
+        return Color.parse("#" + name)
+    try:
+        return Color.parse(name.replace("bright", "bright_") if name.startswith("bright") else name)
+    except ColorParseError:
+        return None
+
+
+class TerminalView(Widget, can_focus=True):
+    """Shows a console; posts `Keys` for what the admin types and `EscapeKey`."""
+
+    DEFAULT_CSS = "TerminalView { height: 1fr; background: black; color: #d0d0d0; }"
+
+    class Keys(Message):
+        """Bytes the admin typed or pasted, for the host."""
+
+        def __init__(self, data: bytes) -> None:
+            self.data = data
+            super().__init__()
+
+    class EscapeKey(Message):
+        """The escape key (Ctrl-] by default): the console's own menu."""
+
+    def __init__(self, *, escape_key: str = DEFAULT_ESCAPE_KEY, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.escape_key = escape_key
+        self.screen_buffer = ScrollbackScreen(80, 24)
+        self._stream = pyte.ByteStream(self.screen_buffer)
+        self._pending = bytearray()
+        self._flush_scheduled = False
+        self.scroll_back = 0  # lines of history shown above the screen (0: live)
+        self._styles: dict[tuple[Any, ...], Style] = {}
+        self.fed_bytes = 0
+
+    # -- bytes in ------------------------------------------------------------------------
+
+    def feed(self, data: bytes) -> None:
+        """Queue bytes from the host; they are parsed once per frame. Callable from
+        any callback of the app's loop (the console's reader hands bytes over there)."""
+        self._pending += data
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self.call_later(self._arm_flush)
+
+    def _arm_flush(self) -> None:
+        self.set_timer(FRAME, self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        if self._pending:
+            data = bytes(self._pending)
+            self._pending.clear()
+            self._stream.feed(data)
+            self.fed_bytes += len(data)
+            self.refresh()
+
+    def flush_now(self) -> None:
+        """Parse what is queued at once (tests, benchmarks)."""
+        self._flush()
+
+    def text(self) -> str:
+        """The visible screen as text (what the admin reads)."""
+        return "\n".join(self.screen_buffer.display)
+
+    # -- size ----------------------------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        lines, columns = max(2, event.size.height), max(10, event.size.width)
+        if (lines, columns) != (self.screen_buffer.lines, self.screen_buffer.columns):
+            self.screen_buffer.resize(lines, columns)
+            self.refresh()
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return container.height
+
+    # -- keys out ------------------------------------------------------------------------
+
+    def on_key(self, event: events.Key) -> None:
+        event.stop()
+        event.prevent_default()
+        if event.key == self.escape_key:
+            self.post_message(self.EscapeKey())
+            return
+        if event.key in ("shift+pageup", "shift+pagedown"):
+            page = max(1, self.size.height - 1)
+            step = page if event.key == "shift+pageup" else -page
+            self.scroll_back = max(0, min(len(self.screen_buffer.history), self.scroll_back + step))
+            self.refresh()
+            return
+        data = key_bytes(event.key, event.character)
+        if data is not None:
+            if self.scroll_back:
+                self.scroll_back = 0
+                self.refresh()
+            self.post_message(self.Keys(data))
+
+    def on_paste(self, event: events.Paste) -> None:
+        event.stop()
+        self.post_message(self.Keys(event.text.encode("utf-8")))
+
+    # -- drawing -------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        screen = self.screen_buffer
+        history = screen.history
+        row = y - self.scroll_back
+        if row < 0:
+            index = len(history) + row
+            line: Line = history[index] if 0 <= index < len(history) else {}
+            cursor = -1
+        else:
+            line = screen.buffer[row] if row < screen.lines else {}
+            live = self.scroll_back == 0 and self.has_focus and not screen.cursor.hidden
+            cursor = screen.cursor.x if live and row == screen.cursor.y else -1
+        segments = []
+        for x in range(screen.columns):
+            char = line.get(x) if line else None
+            data = char.data if char is not None else " "
+            style = self._style(char, x == cursor)
+            segments.append(Segment(data or " ", style))
+        return Strip(segments, screen.columns).simplify()
+
+    def _style(self, char: Any, cursor: bool) -> Style:
+        if char is None:
+            key: tuple[Any, ...] = ("default", "default", False, False, False, False, cursor)
+        else:
+            key = (char.fg, char.bg, char.bold, char.italics, char.underscore, char.reverse, cursor)
+        style = self._styles.get(key)
+        if style is None:
+            fg, bg, bold, italic, underline, reverse, at_cursor = key
+            style = Style(
+                color=_color(fg),
+                bgcolor=_color(bg),
+                bold=bold,
+                italic=italic,
+                underline=underline,
+                reverse=reverse != at_cursor,
+            )
+            self._styles[key] = style
+        return style

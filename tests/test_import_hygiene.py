@@ -18,11 +18,8 @@ HEAVY = ("textual", "asyncssh", "serial", "pyte")
 
 
 def imported_after(code: str) -> set[str]:
-    script = f"{code}\nimport sys\nprint('\\n'.join(sys.modules))"
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO
-    )
-    return {name.split(".")[0] for name in done.stdout.split()}
+    """The top-level packages loaded by `code`, run in a fresh interpreter."""
+    return {name.split(".")[0] for name in imported_modules(code)}
 
 
 @pytest.mark.parametrize(
@@ -51,3 +48,22 @@ def test_the_app_paints_before_asyncssh_is_imported() -> None:
     )
     assert "textual" in loaded
     assert not loaded & {"asyncssh", "serial", "pyte"}
+
+
+def test_the_console_command_needs_neither_the_poller_nor_ssh() -> None:
+    """The emergency path must not depend on the status poller or on SSH."""
+    modules = imported_modules(
+        "import lautre_tui.cli.console, lautre_tui.ui.console_app, lautre_tui.services.console"
+    )
+    loaded = {name.split(".")[0] for name in modules}
+    assert "serial" in loaded and "pyte" in loaded
+    assert "asyncssh" not in loaded
+    assert not {"lautre_tui.services.poller", "lautre_tui.services.power"} & modules
+
+
+def imported_modules(code: str) -> set[str]:
+    script = f"{code}\nimport sys\nprint('\\n'.join(sys.modules))"
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    return set(done.stdout.split())

@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
+from lautre_tui.ui.charsets import LineDrawing
 from lautre_tui.ui.keys import DEFAULT_ESCAPE_KEY, key_bytes
 
 HISTORY_LINES = 5000
@@ -75,6 +76,7 @@ class TerminalView(Widget, can_focus=True):
         self.escape_key = escape_key
         self.screen_buffer = ScrollbackScreen(80, 24)
         self._stream = pyte.ByteStream(self.screen_buffer)
+        self._line_drawing = LineDrawing()
         self._pending = bytearray()
         self._flush_scheduled = False
         self.scroll_back = 0  # lines of history shown above the screen (0: live)
@@ -99,7 +101,7 @@ class TerminalView(Widget, can_focus=True):
         if self._pending:
             data = bytes(self._pending)
             self._pending.clear()
-            self._stream.feed(data)
+            self._stream.feed(self._line_drawing.feed(data))
             self.fed_bytes += len(data)
             self.refresh()
 

@@ -1,0 +1,340 @@
+"""Serial consoles against the lab's RFC 2217 and raw TCP ports, and the widget."""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import os
+import pty
+import select
+import socket
+import struct
+import subprocess
+import termios
+import time
+from pathlib import Path
+
+import pytest
+from rich.color import Color
+from textual.app import App, ComposeResult
+
+from lautre_tui.backends.serial_port import TelnetFilter
+from lautre_tui.lab.runner import Lab
+from lautre_tui.lab.world import Fault, FaultKind
+from lautre_tui.model.layout import ConsoleProtocol
+from lautre_tui.services.console import (
+    BreakUnsupported,
+    ConsoleManager,
+    ConsoleSession,
+    ConsoleTarget,
+    target_for,
+    transcript_path,
+)
+from lautre_tui.ui.console_app import ConsoleApp
+from lautre_tui.ui.console_screen import ConsoleScreen, EscapeMenu
+from lautre_tui.ui.keys import key_bytes
+from lautre_tui.ui.terminal import TerminalView
+from tests.lab_helpers import WAIT, eventually, lab_layout
+
+# -- pure parts ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "character", "expected"),
+    [
+        ("a", "a", b"a"),
+        ("A", "A", b"A"),
+        ("é", "é", "é".encode()),
+        ("enter", "\r", b"\r"),
+        ("backspace", None, b"\x7f"),
+        ("tab", "\t", b"\t"),
+        ("escape", None, b"\x1b"),
+        ("up", None, b"\x1b[A"),
+        ("left", None, b"\x1b[D"),
+        ("home", None, b"\x1b[H"),
+        ("end", None, b"\x1b[F"),
+        ("pageup", None, b"\x1b[5~"),
+        ("delete", None, b"\x1b[3~"),
+        ("insert", None, b"\x1b[2~"),
+        ("f1", None, b"\x1bOP"),
+        ("f5", None, b"\x1b[15~"),
+        ("f12", None, b"\x1b[24~"),
+        ("ctrl+a", None, b"\x01"),
+        ("ctrl+c", None, b"\x03"),
+        ("ctrl+d", None, b"\x04"),
+        ("ctrl+z", None, b"\x1a"),
+        ("alt+x", None, b"\x1bx"),
+        ("shift+tab", None, b"\x1b[Z"),
+        ("ctrl+space", None, b"\x00"),
+    ],
+)
+def test_key_table(key: str, character: str | None, expected: bytes) -> None:
+    assert key_bytes(key, character) == expected
+
+
+def test_telnet_filter_unescapes_and_refuses_options() -> None:
+    telnet = TelnetFilter()
+    data, reply = telnet.feed(b"a\xff\xffb\xff\xfb\x01c\xff\xfa\x2c\x01\xff\xf0d\xff")
+    assert data == b"a\xffbcd" and reply == b"\xff\xfe\x01"
+    assert telnet.feed(b"\xffe") == (b"\xffe", b"")
+
+
+class TerminalApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield TerminalView()
+
+
+async def test_colours_cursor_and_scrollback_are_rendered() -> None:
+    app = TerminalApp()
+    async with app.run_test(size=(40, 6)) as pilot:
+        view = app.query_one(TerminalView)
+        view.feed(b"plain \x1b[1;31mbold red\x1b[0m \x1b[44mblue bg\x1b[0m\r\n\x1b(0lqk\x1b(B")
+        view.flush_now()
+        await pilot.pause()
+        first = view.render_line(0)
+        styles = {segment.text.strip(): segment.style for segment in first if segment.text.strip()}
+        red = styles["bold red"]
+        assert red is not None and red.bold and red.color == Color.parse("red")
+        blue = styles["blue bg"]
+        assert blue is not None and blue.bgcolor == Color.parse("blue")
+        assert view.render_line(1).text.startswith("┌─┐")  # line drawing characters
+        cursor = [s for s in view.render_line(1) if s.style and s.style.reverse]
+        assert cursor and view.screen_buffer.cursor.x == 3
+        view.feed(b"".join(b"line %d\r\n" % n for n in range(30)))
+        view.flush_now()
+        assert "line 29" in view.text() and "line 0" not in view.text()
+        await pilot.press("shift+pageup")
+        assert view.scroll_back > 0
+        assert any("line" in view.render_line(y).text for y in range(6))
+        await pilot.press("shift+pagedown")
+        assert view.scroll_back == 0
+
+
+# -- sessions against the lab ------------------------------------------------------------
+
+
+def target(lab: Lab, host: str, *, raw: bool = False) -> ConsoleTarget:
+    if raw:
+        return ConsoleTarget(host, lab.console_server.raw_url(host), 9600, ConsoleProtocol.RAW)
+    return target_for(lab_layout(lab), host)
+
+
+class Screen:
+    """Collects what a session shows."""
+
+    def __init__(self, session: ConsoleSession) -> None:
+        self.data = b""
+        self.status: list[str] = []
+        session.subscribe(self._data, self.status.append)
+
+    def _data(self, data: bytes) -> None:
+        self.data += data
+
+    async def wait_for(self, text: bytes) -> None:
+        await eventually(lambda: text in self.data)
+
+
+async def test_login_typing_ctrl_c_break_sysrq_and_baud_over_rfc2217(lab: Lab) -> None:
+    session = ConsoleSession(target(lab, "elea"))
+    seen = Screen(session)
+    await session.attach()
+    assert session.send(b"\r")
+    await seen.wait_for(b"elea login: ")
+    session.send(b"root\r")
+    await seen.wait_for(b"Password: ")
+    session.send(b"s3cret-pw\r")
+    await seen.wait_for(b"root@elea:~# ")
+    session.send(b"sleep 100")
+    session.send(b"\x03")  # Ctrl-C reaches the host
+    await seen.wait_for(b"^C")
+    session.send(b"hostname\r")
+    await seen.wait_for(b"\r\nelea\r\n")
+    await session.send_break()
+    session.send(b"h")
+    await seen.wait_for(b"SysRq : HELP")
+    await session.set_baud(115200)
+    await eventually(lambda: lab.console_server.device("elea").line_baud == 115200)
+    await session.detach()
+    log = transcript_path("elea").read_bytes()
+    assert b"[-- attached by " in log and b"[-- BREAK sent by " in log
+    assert b"[-- baud rate set to 115200 by " in log and b"[-- detached by " in log
+    assert b"elea login: root" in log
+    assert b"s3cret-pw" not in log  # the device does not echo it, and typing is not logged
+    assert not (transcript_path("elea").parent / "elea.lock").exists()
+
+
+async def test_raw_tcp_cannot_send_a_break_and_says_so(lab: Lab) -> None:
+    session = ConsoleSession(target(lab, "emma", raw=True))
+    await session.attach()
+    with pytest.raises(BreakUnsupported, match="cannot carry a BREAK"):
+        await session.send_break()
+    await session.detach()
+
+
+async def test_a_second_open_joins_and_a_held_port_is_busy(lab: Lab) -> None:
+    manager = ConsoleManager()
+    first = await manager.open(target(lab, "ella"))
+    assert await manager.open(target(lab, "ella")) is first
+    host, port = lab.console_server.raw_url("fey").removeprefix("socket://").split(":")
+    other_admin = socket.create_connection((host, int(port)))  # someone else holds fey
+    try:
+        await asyncio.sleep(0.2)
+        busy = ConsoleSession(target(lab, "fey", raw=True))
+        status = Screen(busy)
+        await busy.attach()
+        await eventually(lambda: busy.state == "busy")
+        assert "busy" in status.status[-1] and str(transcript_path("fey")) in status.status[-1]
+        await busy.detach()
+    finally:
+        other_admin.close()
+    await manager.close_all()
+
+
+async def test_reconnects_after_the_console_server_drops(lab: Lab) -> None:
+    session = ConsoleSession(target(lab, "eva", raw=True))
+    seen = Screen(session)
+    await session.attach()
+    lab.world.inject(Fault(FaultKind.REFUSED, "console:eva"))
+    lab.world.inject(Fault(FaultKind.DROP_MID_COMMAND, "console:eva"))
+    await seen.wait_for(b"lost")
+    assert session.state == "lost"
+    assert b"reconnecting" in seen.data
+    lab.world.clear()
+    await eventually(lambda: session.state == "attached")
+    await seen.wait_for(b"[-- reconnected at ")
+    session.send(b"\r")
+    await seen.wait_for(b"eva login: ")
+    await session.detach()
+
+
+async def test_the_boot_log_appears_when_power_comes_back(lab: Lab) -> None:
+    session = ConsoleSession(target(lab, "etna"))
+    seen = Screen(session)
+    await session.attach()
+    lab.world.set_outlet("apc", 13, False)
+    session.event("power cycle by tester")
+    lab.world.set_outlet("apc", 13, True)
+    await seen.wait_for(b"etna login: ")
+    assert b"Linux version 2.6.26" in seen.data
+    await session.detach()
+    assert b"[-- power cycle by tester --]" in transcript_path("etna").read_bytes()
+
+
+async def test_read_only_sends_nothing(lab: Lab) -> None:
+    session = ConsoleSession(target(lab, "eyra"), read_only=True)
+    await session.attach()
+    assert session.send(b"root\r") is False
+    await asyncio.sleep(0.3)
+    assert lab.console_server.device("eyra").received == []
+    await session.detach()
+
+
+# -- the screens -------------------------------------------------------------------------
+
+
+async def test_escape_menu_keys_with_pilot(lab: Lab) -> None:
+    app = ConsoleApp(target(lab, "elsa"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await eventually(lambda: isinstance(app.screen, ConsoleScreen))
+        screen = app.screen
+        assert isinstance(screen, ConsoleScreen)
+        await pilot.press("enter")
+        await eventually(lambda: "elsa login:" in screen.terminal.text())
+        await pilot.press(*"root", "enter", *"x", "enter")
+        await pilot.press("q")  # goes to the host, does not quit
+        await eventually(lambda: "root@elsa:~# q" in screen.terminal.text())
+        await pilot.press("ctrl+c")
+        await eventually(lambda: "^C" in screen.terminal.text())
+        await pilot.press("ctrl+right_square_bracket")
+        assert isinstance(app.screen, EscapeMenu)
+        await pilot.press("s")  # BREAK, then the next key is the SysRq command
+        await eventually(lambda: b"BREAK sent" in transcript_path("elsa").read_bytes())
+        await pilot.press("h")
+        await eventually(lambda: "SysRq : HELP" in screen.terminal.text())
+        await pilot.press("ctrl+right_square_bracket", "l")
+        await pilot.pause()
+        assert any(str(transcript_path("elsa")) in n.message for n in app._notifications)
+        await pilot.press("ctrl+right_square_bracket", "full_stop")
+        await pilot.pause(0.5)
+    assert b"[-- detached by " in transcript_path("elsa").read_bytes()
+
+
+async def test_c_in_the_rack_opens_and_keeps_consoles(lab: Lab) -> None:
+    from lautre_tui.cli.tui import build_app
+
+    app = build_app(lab_layout(lab), lab.layout_path, poll=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        rack = app.current_rack()
+        assert rack is not None
+        rack.select("eva")
+        await pilot.press("c")
+        await eventually(lambda: isinstance(app.screen, ConsoleScreen))
+        await pilot.press("ctrl+right_square_bracket", "w")  # back to the rack, kept open
+        await eventually(lambda: not isinstance(app.screen, ConsoleScreen))
+        assert app.consoles is not None and "eva" in app.consoles.sessions
+        app._power_event("eva", "power cycle by tester")  # what a cycle writes
+        rack.select("emma")
+        await pilot.press("c")
+        await eventually(
+            lambda: isinstance(app.screen, ConsoleScreen) and app.screen.session.host == "emma"
+        )
+        assert set(app.consoles.sessions) == {"eva", "emma"}
+        await pilot.press("ctrl+right_square_bracket", "full_stop")
+        await eventually(lambda: app.consoles is not None and "emma" not in app.consoles.sessions)
+    assert b"[-- power cycle by tester --]" in transcript_path("eva").read_bytes()
+
+
+# -- the command -------------------------------------------------------------------------
+
+
+def test_console_command_under_a_pty(
+    tmp_path: Path, cli: list[str], cli_env: dict[str, str]
+) -> None:
+    directory = tmp_path / "lab"
+    lab = subprocess.Popen(
+        [*cli, "lab", "--dir", str(directory)], stdout=subprocess.PIPE, env=cli_env, text=True
+    )
+    main = child = -1
+    try:
+        assert lab.stdout is not None and lab.stdout.readline().startswith("lab ready")
+        broken = directory / "broken.yaml"
+        broken.write_text(
+            (directory / "layout.yaml")
+            .read_text()
+            .replace("  emma:\n", "  emma:\n    colour: blue\n", 1)
+        )  # an error elsewhere does not matter
+        env = dict(cli_env, TERM="xterm-256color")
+        main, child = pty.openpty()
+        fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+        started = time.monotonic()
+        console = subprocess.Popen(
+            [*cli, "console", "eva", "--layout", str(broken)],
+            stdin=child,
+            stdout=child,
+            stderr=child,
+            env=env,
+            start_new_session=True,
+        )
+        os.close(child)
+        seen = b""
+
+        def read_until(text: bytes) -> None:
+            nonlocal seen
+            deadline = time.monotonic() + WAIT
+            while text not in seen and time.monotonic() < deadline:
+                if select.select([main], [], [], 0.1)[0]:
+                    seen += os.read(main, 65536)
+
+        read_until(b"attached")
+        os.write(main, b"\r")
+        read_until(b"eva login:")
+        assert time.monotonic() - started < WAIT
+        os.write(main, b"\x1d")  # Ctrl-]
+        read_until(b"Console menu")
+        os.write(main, b".")
+        assert console.wait(WAIT) == 0
+    finally:
+        if main >= 0:
+            os.close(main)
+        lab.terminate()
+        lab.wait(30)

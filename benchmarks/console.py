@@ -1,0 +1,216 @@
+"""Console throughput and keystroke echo, side by side on the same lab ports.
+
+For socket:// and rfc2217://, a lab device floods N bytes (`flood N`, which ends
+with the sha256 of what it sent) through:
+  - floor: pyserial's own read loop (read(4096) until the end), no display;
+  - miniterm: pyserial's terminal, under a pty, printing to it;
+  - ours: ConsoleSession + pyte with scrollback + the TerminalView, headless,
+    with the transcript checked against the source's sha256.
+Then keystroke echo latency through our session, idle and during a flood.
+Run: `.venv/bin/python benchmarks/console.py [--megabytes 20]`. Figures only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import os
+import pty
+import select
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import serial
+from textual.app import App, ComposeResult
+
+from lautre_tui.lab.serial_device import flood
+from lautre_tui.model.layout import ConsoleProtocol
+from lautre_tui.model.loader import load_layout
+from lautre_tui.services.console import ConsoleSession, ConsoleTarget, transcript_path
+from lautre_tui.ui.terminal import TerminalView
+
+DEVICE = "elea"
+LOGIN = b"\rroot\rpw\r"
+
+
+def urls(layout_path: Path) -> dict[str, str]:
+    layout = load_layout(layout_path).layout
+    assert layout is not None
+    port = layout.devices[DEVICE].console
+    assert port is not None
+    return {
+        "socket": layout.consoles["console-raw"].url_for(port.port),
+        "rfc2217": layout.consoles["console"].url_for(port.port),
+    }
+
+
+def floor(url: str, size: int) -> float:
+    """pyserial alone: log in, flood, read until the checksum line."""
+    port = serial.serial_for_url(url, baudrate=9600, timeout=0.05)
+    try:
+        port.write(LOGIN)
+        time.sleep(0.5)
+        port.reset_input_buffer()
+        while port.read(4096):
+            pass
+        end = b"flood sha256"
+        started = time.perf_counter()
+        port.write(b"flood %d\r" % size)
+        seen = b""
+        while end not in seen[-200:]:
+            seen += port.read(4096)
+        return size / (time.perf_counter() - started)
+    finally:
+        port.close()
+
+
+def miniterm(url: str, size: int) -> float:
+    """pyserial's miniterm in a pty: its throughput to a terminal."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(
+            sys.executable,
+            [sys.executable, "-m", "serial.tools.miniterm", "--raw", "-q", url, "9600"],
+        )
+    try:
+        time.sleep(1.0)
+        os.write(fd, LOGIN)
+        time.sleep(0.5)
+        while select.select([fd], [], [], 0.2)[0]:
+            os.read(fd, 65536)
+        started = time.perf_counter()
+        os.write(fd, b"flood %d\r" % size)
+        seen = b""
+        while b"flood sha256" not in seen[-300:]:
+            if select.select([fd], [], [], 10)[0]:
+                seen += os.read(fd, 65536)
+            else:
+                raise TimeoutError("miniterm stalled")
+        return size / (time.perf_counter() - started)
+    finally:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+
+
+class Viewer(App[None]):
+    def compose(self) -> ComposeResult:
+        yield TerminalView()
+
+
+async def ours(url: str, protocol: ConsoleProtocol, size: int) -> dict[str, float]:
+    session = ConsoleSession(ConsoleTarget(DEVICE, url, 9600, protocol))
+    received = bytearray()
+    app = Viewer()
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = app.query_one(TerminalView)
+
+        def shown(data: bytes) -> None:
+            received.extend(data)
+            view.feed(data)
+
+        session.subscribe(shown, lambda _status: None)
+        await session.attach()
+        session.send(LOGIN)
+        await asyncio.sleep(0.8)
+        received.clear()
+        started = time.perf_counter()
+        session.send(b"flood %d\r" % size)
+        while b"flood sha256" not in received[-300:]:
+            await asyncio.sleep(0.005)
+        view.flush_now()  # the clock stops once pyte has parsed it all, not on arrival
+        elapsed = time.perf_counter() - started
+        idle = await echoes(session, received, 100)
+        session.send(b"flood %d\r" % size)
+        await asyncio.sleep(0.3)
+        busy = await echoes(session, received, 50)
+        await pilot.pause()
+        await session.detach()
+    expected = hashlib.sha256(flood(size)).hexdigest()
+    intact = flood(size) in transcript_path(DEVICE).read_bytes()
+    return {
+        "rate": size / elapsed,
+        "intact": float(intact),
+        "sha": float(expected != ""),
+        "idle_median": statistics.median(idle),
+        "idle_p99": _p99(idle),
+        "flood_median": statistics.median(busy),
+        "flood_p99": _p99(busy),
+        "lines_kept": float(len(view.screen_buffer.history)),
+    }
+
+
+async def echoes(session: ConsoleSession, received: bytearray, count: int) -> list[float]:
+    """Milliseconds from a keystroke to its echo, one key at a time."""
+    times: list[float] = []
+    for n in range(count):
+        key = b"abcdefghij"[n % 10 : n % 10 + 1]
+        mark = len(received)
+        started = time.perf_counter()
+        session.send(key)
+        while key not in received[mark:]:
+            await asyncio.sleep(0.0002)
+        times.append((time.perf_counter() - started) * 1000)
+    session.send(b"\x15")  # Ctrl-U: clear the typed line
+    return times
+
+
+def _p99(values: list[float]) -> float:
+    return sorted(values)[max(0, int(len(values) * 0.99) - 1)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--megabytes", type=float, default=20.0, help="socket:// flood")
+    parser.add_argument(
+        "--rfc2217-megabytes",
+        type=float,
+        default=2.0,
+        help="rfc2217:// flood (pyserial's RFC 2217 client is far slower)",
+    )
+    args = parser.parse_args()
+    sizes = {
+        "socket": int(args.megabytes * 1024 * 1024),
+        "rfc2217": int(args.rfc2217_megabytes * 1024 * 1024),
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        os.environ["LAUTRE_TUI_STATE_DIR"] = str(Path(folder) / "state")
+        lab = subprocess.Popen(
+            [sys.executable, "-m", "lautre_tui", "lab", "--dir", str(Path(folder) / "lab")],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert lab.stdout is not None and lab.stdout.readline().startswith("lab ready")
+            for name, url in urls(Path(folder) / "lab" / "layout.yaml").items():
+                size = sizes[name]
+                protocol = ConsoleProtocol.RFC2217 if name == "rfc2217" else ConsoleProtocol.RAW
+                base = floor(url, size)
+                term = miniterm(url, size)
+                mine = asyncio.run(ours(url, protocol, size))
+                mb = 1024 * 1024
+                print(f"\n{name}:// flood of {size / mb:.0f} MB")
+                print(f"  pyserial read loop (floor) {base / mb:6.2f} MB/s")
+                print(f"  miniterm (pty)             {term / mb:6.2f} MB/s")
+                print(
+                    f"  ours (session+pyte+widget) {mine['rate'] / mb:6.2f} MB/s  "
+                    f"= {mine['rate'] / base:.2f}x the floor, {mine['rate'] / term:.2f}x "
+                    f"miniterm; transcript intact: {bool(mine['intact'])}; "
+                    f"{mine['lines_kept']:.0f} lines of scrollback"
+                )
+                print(
+                    f"  echo idle: median {mine['idle_median']:.2f} ms, "
+                    f"p99 {mine['idle_p99']:.2f} ms; during a flood: median "
+                    f"{mine['flood_median']:.2f} ms, p99 {mine['flood_p99']:.2f} ms"
+                )
+        finally:
+            lab.terminate()
+            lab.wait(30)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,44 +1,116 @@
-"""Save SVG screenshots of the main screen into screenshots/ for the README.
+"""Save SVG screenshots of the demo into screenshots/ for the README.
 
-Run from the repository: `.venv/bin/python scripts/screenshots.py`. The app is
-built exactly as `lautre-tui` builds it, and driven headlessly with Pilot.
+The lab runs in-process (as `lautre-tui demo` runs it), the app is built by the
+CLI's own factory, and Pilot drives it as an admin would. Run from the
+repository: `.venv/bin/python scripts/screenshots.py`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import tempfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from textual.pilot import Pilot
+
 from lautre_tui.cli.tui import build_app
+from lautre_tui.lab.runner import Lab
+from lautre_tui.lab.world import Fault, FaultKind
 from lautre_tui.model.loader import load_layout
+from lautre_tui.ui.app import RackApp
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "screenshots"
-LAYOUT = REPO / "layouts" / "lautre.yaml"
+Scene = Callable[[RackApp, Pilot[int]], Awaitable[None]]
 
 
-async def shoot(name: str, size: tuple[int, int], keys: list[str]) -> Path:
-    result = load_layout(LAYOUT)
-    assert result.layout is not None, result.errors
-    app = build_app(result.layout, Path("layouts/lautre.yaml"), result.errors)
-    async with app.run_test(size=size) as pilot:
-        await pilot.pause()
-        await pilot.press(*keys)
-        await pilot.pause(0.2)
-        path = OUT / f"{name}.svg"
-        app.save_screenshot(filename=path.name, path=str(OUT))
-    return path
+async def settle(condition: Callable[[], bool], timeout: float = 20) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError("the demo never reached the state to shoot")
+
+
+async def rounds(app: RackApp, count: int) -> None:
+    """Let the poller run `count` rounds (the first on its own, then on demand)."""
+    await settle(lambda: app.poller is not None and app.poller.last_round is not None)
+    for _ in range(count - 1):
+        assert app.poller is not None
+        before = app.poller.last_round
+        app.poller.poll_now()
+
+        def next_round(previous: object = before) -> bool:
+            return app.poller is not None and app.poller.last_round is not previous
+
+        await settle(next_round)
+
+
+async def select(app: RackApp, pilot: Pilot[int], device: str) -> None:
+    rack = app.current_rack()
+    assert rack is not None
+    rack.select(device)
+    await pilot.pause()
+
+
+async def rack(app: RackApp, pilot: Pilot[int]) -> None:
+    await select(app, pilot, "emma")
+
+
+async def fey_pane(app: RackApp, pilot: Pilot[int]) -> None:
+    await select(app, pilot, "fey")
+
+
+async def power_dialog(app: RackApp, pilot: Pilot[int]) -> None:
+    await select(app, pilot, "fey")
+    await pilot.press("p")
+    await pilot.pause(1.0)
+    await pilot.press("x")
+    await pilot.pause(0.3)
+
+
+async def console(app: RackApp, pilot: Pilot[int]) -> None:
+    from lautre_tui.ui.console_screen import ConsoleScreen
+
+    await select(app, pilot, "eva")
+    await pilot.press("c")
+    await settle(lambda: isinstance(app.screen, ConsoleScreen))
+    await pilot.press("enter", *"root", "enter", *"pw", "enter", *"uptime", "enter")
+    await pilot.pause(1.0)
+
+
+async def help_keys(app: RackApp, pilot: Pilot[int]) -> None:
+    await pilot.press("question_mark")
+    await pilot.pause()
+
+
+SHOTS: list[tuple[str, tuple[int, int], Scene]] = [
+    ("rack-80x24", (80, 24), rack),
+    ("rack-160x48", (160, 48), fey_pane),
+    ("power-160x48", (160, 48), power_dialog),
+    ("console-100x30", (100, 30), console),
+    ("help-80x24", (80, 24), help_keys),
+]
 
 
 async def main() -> None:
     OUT.mkdir(exist_ok=True)
-    shots = [
-        ("rack-80x24", (80, 24), ["j", "j", "j", "j", "j", "j", "j", "j", "j"]),
-        ("rack-160x48", (160, 48), ["j", "j", "j", "j", "j", "j", "j", "j", "j"]),
-        ("help-80x24", (80, 24), ["question_mark"]),
-    ]
-    for name, size, keys in shots:
-        print(await shoot(name, size, keys))
+    with tempfile.TemporaryDirectory() as folder:
+        os.environ["LAUTRE_TUI_STATE_DIR"] = str(Path(folder) / "state")
+        async with Lab(Path(folder) / "lab", seed=1) as lab:
+            lab.world.inject(Fault(FaultKind.SERVICE_DOWN, "ella", "pop-before-smtp"))
+            layout = load_layout(lab.layout_path).layout
+            assert layout is not None
+            for name, size, scene in SHOTS:
+                app = build_app(layout, Path("/tmp/lautre-tui-demo/layout.yaml"), interval=60)
+                async with app.run_test(size=size) as pilot:
+                    await rounds(app, 3)  # ella's failed check turns hard on the third
+                    await pilot.pause()
+                    await scene(app, pilot)
+                    app.save_screenshot(filename=f"{name}.svg", path=str(OUT))
+                print(OUT / f"{name}.svg")
 
 
 if __name__ == "__main__":

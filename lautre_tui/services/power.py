@@ -21,7 +21,7 @@ from lautre_tui.backends.pdu import OutletState, PduDriver, PduError
 from lautre_tui.backends.ssh import SshConnector
 from lautre_tui.model.impact import PowerAction, PowerImpact, outlets_of, power_impact
 from lautre_tui.model.layout import Layout, Pdu
-from lautre_tui.services.audit import AuditLog
+from lautre_tui.services.audit import AuditLog, utc_now
 
 __all__ = ["ActionResult", "OutletState", "PduError", "PowerRefused", "PowerService"]
 
@@ -175,7 +175,9 @@ class PowerService:
             action.value, device, result, readback=readback, duration=duration, **record
         )
         for listener in self._event_listeners:
-            listener(device, f"power {action.value} by {self.audit.actor.user}: {result}")
+            listener(
+                device, f"power {action.value} by {self.audit.actor.user} at {utc_now()}: {result}"
+            )
         if wrong:
             return ActionResult(
                 False,

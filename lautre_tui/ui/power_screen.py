@@ -18,6 +18,30 @@ from lautre_tui.services.power import OutletState, PduError, PowerRefused, Power
 from lautre_tui.ui.confirm_power import ConfirmPower
 
 
+class WatchBoot(ModalScreen[bool]):
+    """After a power cycle: watch the boot on the console, read-only? (default: no)."""
+
+    DEFAULT_CSS = """
+    WatchBoot { align: center middle; }
+    WatchBoot > Static { width: 64; height: auto; border: round $accent; background: $surface;
+                         padding: 0 1; }
+    """
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", id="watch.yes"),
+        Binding("n,escape,enter", "answer(False)", "No", id="watch.no"),
+    ]
+
+    def __init__(self, device: str) -> None:
+        super().__init__()
+        self.device = device
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"{self.device} is booting. Watch its console, read-only? [y/N]", markup=False)
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
 class PowerScreen(ModalScreen[None]):
     """Reads the strip when it opens; actions go through `ConfirmPower`."""
 

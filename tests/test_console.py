@@ -14,7 +14,10 @@ import termios
 import time
 from pathlib import Path
 
+import pyte
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.color import Color
 from textual.app import App, ComposeResult
 
@@ -33,7 +36,7 @@ from lautre_tui.services.console import (
 from lautre_tui.ui.console_app import ConsoleApp
 from lautre_tui.ui.console_screen import ConsoleScreen, EscapeMenu
 from lautre_tui.ui.keys import key_bytes
-from lautre_tui.ui.terminal import TerminalView
+from lautre_tui.ui.terminal import ScrollbackScreen, TerminalView
 from tests.lab_helpers import WAIT, eventually, lab_layout
 
 # -- pure parts ------------------------------------------------------------------------
@@ -338,3 +341,48 @@ def test_console_command_under_a_pty(
             os.close(main)
         lab.terminate()
         lab.wait(30)
+
+
+PIECES = [
+    b"abc",
+    b"hello world ",
+    b"\r\n",
+    b"\n",
+    b"\r",
+    b"\t",
+    b"\x08",
+    b"x" * 50,
+    b"\x1b[31m",
+    b"\x1b[1;44m",
+    b"\x1b[0m",
+    b"\x1b[7m",
+    b"\x1b[4h",
+    b"\x1b[4l",
+    b"\x1b[2J",
+    b"\x1b[H",
+    b"\x1b[5;10H",
+    b"\x1b[K",
+    b"\x1b[?7l",
+    b"\x1b[?7h",
+    b"\x1b[2;5r",
+    b"\x1b[r",
+    "été ".encode(),
+    "漢字".encode(),
+    b"\x1bM",
+    b"\x1b[3S",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=60))
+def test_the_fast_draw_renders_exactly_as_pyte(pieces: list[bytes]) -> None:
+    """Our ASCII fast path and pyte's own draw leave the same cells and cursor."""
+    plain, ours = pyte.Screen(20, 6), ScrollbackScreen(20, 6)
+    for screen in (plain, ours):
+        stream = pyte.ByteStream(screen)
+        for piece in pieces:
+            stream.feed(piece)
+    assert (ours.cursor.x, ours.cursor.y) == (plain.cursor.x, plain.cursor.y)
+    for y in range(6):
+        for x in range(20):
+            assert ours.buffer[y][x] == plain.buffer[y][x], (x, y)

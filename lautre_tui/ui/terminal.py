@@ -32,11 +32,43 @@ Line = dict[int, Any]
 
 
 class ScrollbackScreen(pyte.Screen):
-    """A pyte Screen that keeps the lines scrolling off its top."""
+    """A pyte Screen that keeps the lines scrolling off its top, and draws runs of
+    printable ASCII (a console flood, a boot log) without pyte's per-character
+    `namedtuple._replace`, which is where pyte spends most of its time."""
 
     def __init__(self, columns: int, lines: int, history: int = HISTORY_LINES) -> None:
         super().__init__(columns, lines)
         self.history: deque[Line] = deque(maxlen=history)
+        self._chars: dict[str, Any] = {}
+        self._chars_attrs: Any = None
+
+    def draw(self, data: str) -> None:
+        if not (data.isascii() and data.isprintable()) or pyte.modes.IRM in self.mode:
+            super().draw(data)
+            return
+        data = data.translate(self.g1_charset if self.charset else self.g0_charset)
+        cursor = self.cursor
+        attrs = cursor.attrs
+        if attrs is not self._chars_attrs:
+            self._chars, self._chars_attrs = {}, attrs
+        chars = self._chars
+        columns = self.columns
+        line = self.buffer[cursor.y]
+        for char in data:
+            if cursor.x == columns:
+                if pyte.modes.DECAWM in self.mode:
+                    self.dirty.add(cursor.y)
+                    self.carriage_return()
+                    self.linefeed()
+                    line = self.buffer[cursor.y]
+                else:
+                    cursor.x -= 1
+            made = chars.get(char)
+            if made is None:
+                made = chars[char] = attrs._replace(data=char)
+            line[cursor.x] = made
+            cursor.x += 1
+        self.dirty.add(cursor.y)
 
     def index(self) -> None:
         top, bottom = self.margins or pyte.screens.Margins(0, self.lines - 1)
@@ -163,13 +195,20 @@ class TerminalView(Widget, can_focus=True):
             line = screen.buffer[row] if row < screen.lines else {}
             live = self.scroll_back == 0 and self.has_focus and not screen.cursor.hidden
             cursor = screen.cursor.x if live and row == screen.cursor.y else -1
-        segments = []
+        segments: list[Segment] = []
+        run: list[str] = []
+        run_style: Style | None = None
         for x in range(screen.columns):
             char = line.get(x) if line else None
-            data = char.data if char is not None else " "
             style = self._style(char, x == cursor)
-            segments.append(Segment(data or " ", style))
-        return Strip(segments, screen.columns).simplify()
+            if style is not run_style and run:
+                segments.append(Segment("".join(run), run_style))
+                run = []
+            run_style = style
+            run.append((char.data if char is not None else " ") or " ")
+        if run:
+            segments.append(Segment("".join(run), run_style))
+        return Strip(segments, screen.columns)
 
     def _style(self, char: Any, cursor: bool) -> Style:
         if char is None:

@@ -44,6 +44,14 @@ class StatusUpdated(Message):
         super().__init__()
 
 
+LEGEND = (
+    "States: ● ok  ▲ warning  ✖ critical  ▼ down  ▽ unreachable behind a switch  … stale\n"
+    "        ⏻ powered off  ○ not yet polled  ◌ standby (off as expected)  ◇ staging\n"
+    "Header counts: ● ok, ▲ warning, ✖ critical, ▼ down or off, … stale or unknown.\n"
+    "In a console, Ctrl-] opens its menu; in the power panel, o on, x off, y cycle."
+)
+
+
 def short_path(path: Path, width: int = 48) -> str:
     """The layout's path for the header: `~` for home, the middle elided if long."""
     text = str(path)
@@ -391,7 +399,7 @@ class RackApp(App[int]):
         sections.append(
             ("rack", Binding("enter", "activate", "Open the device's pane", key_display="Enter"))
         )
-        self.push_screen(HelpScreen(sections))
+        self.push_screen(HelpScreen(sections, legend=LEGEND))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Lab faults exist only in the demo, refresh only with a poller: hide the keys."""

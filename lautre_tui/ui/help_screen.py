@@ -27,7 +27,7 @@ class HelpScreen(ModalScreen[None]):
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen #help-keys { width: auto; height: auto; }
+    HelpScreen #help-keys, HelpScreen #help-legend { width: auto; height: auto; }
     HelpScreen > VerticalScroll {
         width: 76; max-width: 95%; height: auto; max-height: 90%;
         border: round $accent; padding: 0 1; background: $surface;
@@ -36,12 +36,15 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="help.close")]
 
-    def __init__(self, bindings: list[tuple[str, Binding]]) -> None:
+    def __init__(self, bindings: list[tuple[str, Binding]], *, legend: str = "") -> None:
         super().__init__()
         self._key_rows = bindings
+        self._legend = legend
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as scroll:
             scroll.border_title = "Keys"
             scroll.border_subtitle = "Esc closes"
             yield Static(binding_rows(self._key_rows), id="help-keys")
+            if self._legend:
+                yield Static("\n" + self._legend, id="help-legend", markup=False)

@@ -1,4 +1,8 @@
-"""The counts an admin reads first: how many hosts are fine, and how many are not."""
+"""The counts an admin reads first: how many hosts are fine, and how many are not.
+
+Glyph and number only (● ok, ▲ warning, ✖ critical, ▼ down, … stale), so that the
+header still has room for the layout's path at 80 columns; `?` explains them.
+"""
 
 from __future__ import annotations
 

@@ -45,10 +45,11 @@ class StatusUpdated(Message):
 
 
 LEGEND = (
-    "States: ● ok  ▲ warning  ✖ critical  ▼ down  ▽ unreachable behind a switch  … stale\n"
-    "        ⏻ powered off  ○ not yet polled  ◌ standby (off as expected)  ◇ staging\n"
-    "Header counts: ● ok, ▲ warning, ✖ critical, ▼ down or off, … stale or unknown.\n"
-    "In a console, Ctrl-] opens its menu; in the power panel, o on, x off, y cycle."
+    "States: ● ok  ▲ warning  ✖ critical  ▼ down  ▽ behind a dead switch\n"
+    "        … stale  ⏻ powered off  ○ not yet polled\n"
+    "        ◌ standby (off, as expected)  ◇ staging (never alerts)\n"
+    "Header: counts of ● ok, ▲ warning, ✖ critical, ▼ down or off, … stale.\n"
+    "Console: Ctrl-] opens its menu. Power panel: o on, x off, y cycle."
 )
 
 

@@ -30,14 +30,11 @@ def summary(hosts: Iterable[HostHealth], last_round: RoundInfo | None) -> Text:
     text = Text()
     for glyph, word, verdicts in GROUPS:
         number = sum(counts[v] for v in verdicts)
-        text.append(
-            f"{glyph.strip()}{number} {word.lower()} ", style=STYLES[word] if number else "dim"
-        )
+        text.append(f"{glyph.strip()}{number} ", style=STYLES[word] if number else "dim")
     if last_round is not None:
-        clock = time.strftime("%H:%M:%S", time.localtime(last_round.started))
-        text.append(f"· {clock} {last_round.duration:.1f}s", style="dim")
+        text.append(time.strftime("%H:%M:%S", time.localtime(last_round.started)), style="dim")
     else:
-        text.append("· polling…", style="dim")
+        text.append("polling…", style="dim")
     return text
 
 

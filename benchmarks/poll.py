@@ -86,10 +86,9 @@ async def floor(layout_path: Path) -> dict[str, float]:
     return {"first": first, "steady": steady}
 
 
-def openssh(layout_path: Path, control: Path | None) -> float:
-    layout = load_layout(layout_path).layout
-    assert layout is not None
-    base = [
+def openssh_command(layout: Layout, control: Path | None) -> list[str]:
+    """`ssh` as the benchmark runs it: the lab's key and known_hosts, strict checking."""
+    command = [
         "ssh",
         "-o",
         f"UserKnownHostsFile={layout.ssh.known_hosts}",
@@ -101,7 +100,14 @@ def openssh(layout_path: Path, control: Path | None) -> float:
         str((layout.ssh.client_keys or ())[0]),
     ]
     if control is not None:
-        base += ["-o", f"ControlPath={control}/%p"]
+        command += ["-o", f"ControlPath={control}/%p"]
+    return command
+
+
+def openssh(layout_path: Path, control: Path | None) -> float:
+    layout = load_layout(layout_path).layout
+    assert layout is not None
+    base = openssh_command(layout, control)
     hosts = servers(layout)
     started = time.perf_counter()
     for chunk in range(0, len(hosts), FAN_OUT):
@@ -128,20 +134,10 @@ def start_masters(layout_path: Path, control: Path) -> None:
     for _name, port, _script in servers(layout):
         subprocess.run(
             [
-                "ssh",
-                "-o",
-                f"UserKnownHostsFile={layout.ssh.known_hosts}",
-                "-o",
-                "StrictHostKeyChecking=yes",
-                "-o",
-                "BatchMode=yes",
-                "-i",
-                str((layout.ssh.client_keys or ())[0]),
+                *openssh_command(layout, control),
                 "-M",
                 "-N",
                 "-f",
-                "-o",
-                f"ControlPath={control}/%p",
                 "-p",
                 str(port),
                 "root@127.0.0.1",

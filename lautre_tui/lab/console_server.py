@@ -19,7 +19,7 @@ from typing import Any
 
 from serial import rfc2217
 
-from lautre_tui.lab.listener import BLACKHOLE, CLOSED, LOCALHOST, SwitchedPort
+from lautre_tui.lab.listener import BLACKHOLE, CLOSED, LOCALHOST, SwitchedPort, every
 from lautre_tui.lab.serial_device import SerialDevice
 from lautre_tui.lab.world import FaultKind, PowerEvent, World
 
@@ -178,7 +178,7 @@ class ConsoleServer:
             port.rfc2217.port = self.rfc2217_offset + port.number
             port.raw.port = self.raw_offset + port.number
         await self._reconcile()
-        self._reconciler = asyncio.create_task(self._reconcile_forever())
+        self._reconciler = asyncio.create_task(every(RECONCILE_SECONDS, self._reconcile))
         url = f"rfc2217://{LOCALHOST}:{{tcp_port}}"
         raw = f"socket://{LOCALHOST}:{{tcp_port}}"
         return {
@@ -196,12 +196,6 @@ class ConsoleServer:
                 loop.call_soon_threadsafe(port.device.on_power, event)
 
         return listener
-
-    async def _reconcile_forever(self) -> None:
-        while True:
-            await asyncio.sleep(RECONCILE_SECONDS)
-            with contextlib.suppress(OSError):
-                await self._reconcile()
 
     async def _reconcile(self) -> None:
         assert self._world is not None

@@ -25,6 +25,14 @@ async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
     writer.close()
 
 
+async def every(seconds: float, job: Callable[[], Awaitable[None]]) -> None:
+    """Run `job` every `seconds` until cancelled; a port briefly busy is retried."""
+    while True:
+        await asyncio.sleep(seconds)
+        with contextlib.suppress(OSError):
+            await job()
+
+
 def port_of(server: Server) -> int:
     if isinstance(server, asyncssh.SSHAcceptor):
         return int(server.get_port())

@@ -21,7 +21,7 @@ from typing import Any
 import asyncssh
 
 from lautre_tui.lab.keys import known_hosts_line, new_host_key
-from lautre_tui.lab.listener import BLACKHOLE, CLOSED, LOCALHOST, SwitchedPort
+from lautre_tui.lab.listener import BLACKHOLE, CLOSED, LOCALHOST, SwitchedPort, every
 from lautre_tui.lab.world import FaultKind, World
 from lautre_tui.model.topology import devices_on_outlet
 
@@ -127,7 +127,7 @@ class LabPdu:
         os.chmod(secret, 0o600)
         await self.listener.reserve()
         await self._reconcile()
-        self._reconciler = asyncio.create_task(self._reconcile_forever())
+        self._reconciler = asyncio.create_task(every(RECONCILE_SECONDS, self._reconcile))
         return {
             "pdus": {
                 strip.name: {
@@ -140,12 +140,6 @@ class LabPdu:
             },
             "_known_hosts": [known_hosts_line(LOCALHOST, self.listener.port, self.host_key)],
         }
-
-    async def _reconcile_forever(self) -> None:
-        while True:
-            await asyncio.sleep(RECONCILE_SECONDS)
-            with contextlib.suppress(OSError):
-                await self._reconcile()
 
     async def _reconcile(self) -> None:
         assert self.world is not None

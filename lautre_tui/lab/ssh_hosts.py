@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shlex
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ import asyncssh
 from lautre_tui.lab import probe_answer
 from lautre_tui.lab.hosts import SimHost
 from lautre_tui.lab.keys import known_hosts_line, new_host_key, read_client_public_key
-from lautre_tui.lab.listener import BLACKHOLE, CLOSED, LOCALHOST, SwitchedPort
+from lautre_tui.lab.listener import BLACKHOLE, CLOSED, LOCALHOST, SwitchedPort, every
 from lautre_tui.lab.world import FaultKind, PowerEvent, PowerEventKind, World
 from lautre_tui.model.layout import DeviceKind
 from lautre_tui.model.probe_format import MARKER
@@ -234,8 +234,8 @@ class SshHosts:
             await self._first_listen(lab_host)
         self._unsubscribe = world.subscribe(self._on_power)
         self._tasks = [
-            asyncio.create_task(self._every(RECONCILE_SECONDS, self._reconcile)),
-            asyncio.create_task(self._every(TICK_SECONDS, self._tick)),
+            asyncio.create_task(every(RECONCILE_SECONDS, self._reconcile)),
+            asyncio.create_task(every(TICK_SECONDS, self._tick)),
         ]
         return {
             "devices": {
@@ -271,12 +271,6 @@ class SshHosts:
     async def _tick(self) -> None:
         for lab_host in self.hosts.values():
             lab_host.sim.tick(TICK_SECONDS)
-
-    @staticmethod
-    async def _every(seconds: float, job: Callable[[], Awaitable[None]]) -> None:
-        while True:
-            await asyncio.sleep(seconds)
-            await job()
 
     async def close(self) -> None:
         self._unsubscribe()

@@ -17,6 +17,7 @@ import socket
 import sys
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 
 import serial
 
@@ -26,6 +27,25 @@ READ_TIMEOUT = 0.05
 DRAIN = 65536
 IAC, BRK = b"\xff", b"\xf3"
 SWITCH_INTERVAL = 0.0005  # 5 ms by default: a keystroke's echo would wait that long
+
+
+def open_port(url: str, baud: int) -> serial.SerialBase:
+    port: serial.SerialBase = serial.serial_for_url(url, baudrate=baud, timeout=READ_TIMEOUT)
+    return port
+
+
+def open_in_background(url: str, baud: int) -> Future[serial.SerialBase]:
+    """Start opening a port in a thread now; hand the future to `SerialLink.open`."""
+    opening: Future[serial.SerialBase] = Future()
+
+    def run() -> None:
+        try:
+            opening.set_result(open_port(url, baud))
+        except BaseException as error:  # the future carries it to whoever waits
+            opening.set_exception(error)
+
+    threading.Thread(target=run, name=f"console open {url}", daemon=True).start()
+    return opening
 
 
 class ConsoleLinkError(Exception):
@@ -60,13 +80,17 @@ class SerialLink:
         self._threads: list[threading.Thread] = []
         self._telnet = TelnetFilter() if protocol is ConsoleProtocol.TELNET else None
 
-    async def open(self) -> None:
-        """Open the port (RFC 2217 negotiates for ≈0.35 s) and start reading."""
+    async def open(self, opening: Future[serial.SerialBase] | None = None) -> None:
+        """Open the port (RFC 2217 negotiates for ≈0.35 s) and start reading.
+
+        `opening` is an open already under way (see `open_in_background`), so that
+        the negotiation overlaps with the app's own start-up."""
         self._loop = asyncio.get_running_loop()
         try:
-            self._port = await asyncio.to_thread(
-                serial.serial_for_url, self.url, baudrate=self.baud, timeout=READ_TIMEOUT
-            )
+            if opening is not None:
+                self._port = await asyncio.wrap_future(opening)
+            else:
+                self._port = await asyncio.to_thread(open_port, self.url, self.baud)
         except (serial.SerialException, OSError, ValueError) as error:
             raise ConsoleLinkError(f"cannot open {self.url}: {error}") from error
         raw = getattr(self._port, "_socket", None)

@@ -54,9 +54,12 @@ def run(args: argparse.Namespace) -> int:
     except ConsoleLinkError as error:
         print(f"lautre-tui console: {error}", file=sys.stderr)
         return 1
+    from lautre_tui.services.console import open_in_background
+
+    opening = open_in_background(target.url, target.baud)  # negotiates while Textual loads
     from lautre_tui.ui.console_app import ConsoleApp
 
-    app = ConsoleApp(target, read_only=args.read_only)
+    app = ConsoleApp(target, read_only=args.read_only, opening=opening)
     app.run()
     if app.error:
         print(f"lautre-tui console: {app.error}", file=sys.stderr)

@@ -17,11 +17,18 @@ import json
 import os
 import random
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lautre_tui import locations
-from lautre_tui.backends.serial_port import BreakUnsupported, ConsoleLinkError, SerialLink
+from lautre_tui.backends.serial_port import (
+    BreakUnsupported,
+    ConsoleLinkError,
+    SerialLink,
+    open_in_background,
+)
 from lautre_tui.model.layout import ConsoleProtocol, Layout
 from lautre_tui.model.loader import protocol_of_url
 from lautre_tui.services.audit import Actor, AuditLog, utc_now
@@ -41,6 +48,7 @@ __all__ = [
     "ConsoleSession",
     "ConsoleTarget",
     "Holder",
+    "open_in_background",
     "transcript_path",
 ]
 
@@ -216,8 +224,9 @@ class ConsoleSession:
 
     # -- lifecycle ---------------------------------------------------------------------
 
-    async def attach(self) -> None:
-        """Open the port; raise ConsoleLinkError if it cannot be opened now."""
+    async def attach(self, opening: Future[Any] | None = None) -> None:
+        """Open the port (or take `opening`, an open already under way); raise
+        ConsoleLinkError if it cannot be opened now."""
         other = holder(self.host)
         if other is not None and not self.read_only:
             raise ConsoleLinkError(
@@ -226,7 +235,7 @@ class ConsoleSession:
                 f"instead: {transcript_path(self.host)}"
             )
         self.transcript = self.transcript or Transcript(self.host)
-        await self._open()
+        await self._open(opening)
         if not self.read_only:
             self._write_lock()
         mode = " (read-only)" if self.read_only else ""
@@ -235,7 +244,7 @@ class ConsoleSession:
             "console-attach", self.host, "ok", url=self.target.url, read_only=self.read_only
         )
 
-    async def _open(self) -> None:
+    async def _open(self, opening: Future[Any] | None = None) -> None:
         link = SerialLink(
             self.target.url,
             self.target.baud,
@@ -244,7 +253,7 @@ class ConsoleSession:
             on_lost=self._lost,
         )
         self._say("connecting", f"connecting to {self.target.url}…")
-        await link.open()
+        await link.open(opening)
         self._link = link
         self._opened_at = asyncio.get_running_loop().time()
         self._first_bytes = b""
@@ -361,14 +370,16 @@ class ConsoleManager:
         self.audit = audit
         self.sessions: dict[str, ConsoleSession] = {}
 
-    async def open(self, target: ConsoleTarget, *, read_only: bool = False) -> ConsoleSession:
+    async def open(
+        self, target: ConsoleTarget, *, read_only: bool = False, opening: Future[Any] | None = None
+    ) -> ConsoleSession:
         """The host's session, opened now or joined if this process already has it."""
         session = self.sessions.get(target.host)
         if session is None:
             session = ConsoleSession(
                 target, read_only=self.read_only or read_only, audit=self.audit
             )
-            await session.attach()
+            await session.attach(opening)
             self.sessions[target.host] = session
         session.viewers += 1
         return session

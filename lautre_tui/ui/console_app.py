@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
+from typing import Any
+
 from textual import work
 from textual.app import App
 
@@ -14,9 +17,12 @@ class ConsoleApp(App[None]):
 
     TITLE = "lautre-tui console"
 
-    def __init__(self, target: ConsoleTarget, *, read_only: bool = False) -> None:
+    def __init__(
+        self, target: ConsoleTarget, *, read_only: bool = False, opening: Future[Any] | None = None
+    ) -> None:
         super().__init__()
         self.target = target
+        self._opening = opening
         self.manager = ConsoleManager(read_only=read_only)
         self.error: str | None = None
 
@@ -26,7 +32,7 @@ class ConsoleApp(App[None]):
     @work(exclusive=True)
     async def attach(self) -> None:
         try:
-            session = await self.manager.open(self.target)
+            session = await self.manager.open(self.target, opening=self._opening)
         except ConsoleLinkError as error:
             self.error = str(error)
             self.exit()

@@ -32,8 +32,12 @@ def state_dir() -> Path:
 
 
 def shipped_layout() -> Path:
-    """L'Autre Net's own layout, installed inside the package."""
-    return Path(str(resources.files("lautre_tui.layouts").joinpath("lautre.yaml")))
+    """L'Autre Net's own layout, installed inside the package (or, when run from a
+    source checkout with `python -m lautre_tui`, the checkout's `layouts/`)."""
+    try:
+        return Path(str(resources.files("lautre_tui.layouts").joinpath("lautre.yaml")))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "layouts" / "lautre.yaml"
 
 
 def find_layout(explicit: str | None) -> Path:

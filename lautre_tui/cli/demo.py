@@ -67,8 +67,10 @@ class LabProcess:
             command += ["--seed", str(seed)]
         self.log = directory / "lab.log"
         with self.log.open("wb") as log:
+            # run from its own folder: `-m` puts the working directory first on the path,
+            # and a source checkout there would shadow the installed package
             self.process = subprocess.Popen(
-                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, cwd=directory
             )
 
     def wait_ready(self) -> Path:

@@ -11,7 +11,7 @@ from textual.widgets import Input, Static, TabbedContent
 
 from lautre_tui.model.layout import Layout
 from lautre_tui.model.loader import load_layout
-from lautre_tui.ui.app import RackApp
+from lautre_tui.ui.app import RackApp, short_path
 from lautre_tui.ui.device_pane import DevicePane
 from lautre_tui.ui.help_screen import HelpScreen
 from lautre_tui.ui.rack_view import RackView
@@ -64,7 +64,7 @@ async def test_the_header_says_which_file_was_loaded() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         title = str(app.query_one("#title", Static).render())
-        assert str(LAUTRE_LAYOUT) in title
+        assert short_path(LAUTRE_LAYOUT) in title and title.rstrip().count("lautre.yaml") == 1
         assert "read-only" in title
 
 
@@ -242,3 +242,10 @@ async def test_layout_errors_are_shown_not_fatal(tmp_path: Path) -> None:
         await pilot.pause()
         assert any("layout errors" in (n.title or "") for n in app._notifications)
         assert "emma" in "\n".join(rack_lines(app))
+
+
+def test_long_layout_paths_keep_their_file_name() -> None:
+    path = Path("/srv/a/very/long/path/to/the/admins/shared/config/lautre.yaml")
+    short = short_path(path)
+    assert len(short) == 34 and short.startswith("…") and short.endswith("/config/lautre.yaml")
+    assert short_path(Path.home() / "rack.yaml") == "~/rack.yaml"

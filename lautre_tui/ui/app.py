@@ -53,7 +53,7 @@ LEGEND = (
 )
 
 
-def short_path(path: Path, width: int = 48) -> str:
+def short_path(path: Path, width: int = 34) -> str:
     """The layout's path for the header: `~` for home, the middle elided if long."""
     text = str(path)
     home = str(Path.home())

@@ -336,3 +336,13 @@ def test_power_command_exit_codes(tmp_path: Path, cli: list[str], cli_env: dict[
     results = [(e["action"], e["result"].split(":")[0]) for e in audit]
     assert ("off", "refused") in results and ("off", "ok") in results
     assert results[-1] == ("off", "error")
+
+
+def test_a_shared_audit_file_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shared = tmp_path / "shared" / "audit.jsonl"
+    monkeypatch.setenv("LAUTRE_TUI_AUDIT_LOG", str(shared))
+    AuditLog().record("off", "elea", "refused: test")
+    AuditLog().record("on", "elea", "refused: test")
+    assert [e["action"] for e in AuditLog(shared).read()] == ["off", "on"]

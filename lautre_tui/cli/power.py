@@ -8,7 +8,7 @@ import sys
 from lautre_tui.cli.common import add_layout_option, print_errors
 from lautre_tui.locations import find_layout
 from lautre_tui.model.impact import PowerAction
-from lautre_tui.model.layout import Layout
+from lautre_tui.model.layout import Layout, Pdu
 from lautre_tui.model.loader import load_layout
 
 EXIT_OK, EXIT_ERROR, EXIT_REFUSED = 0, 1, 2
@@ -71,7 +71,7 @@ async def _power(layout: Layout, args: argparse.Namespace) -> int:
     from lautre_tui.backends.pdu import PduError
     from lautre_tui.services.power import PowerRefused, PowerService
 
-    service = PowerService(layout, read_only=args.read_only)
+    service = PowerService(layout, read_only=args.read_only, password=_password_once)
     action = PowerAction(args.action)
     try:
         if action is not PowerAction.STATUS and args.read_only:
@@ -115,6 +115,23 @@ async def _power(layout: Layout, args: argparse.Namespace) -> int:
         return EXIT_OK if done.ok else EXIT_ERROR
     finally:
         await service.close()
+
+
+_asked: dict[str, str | None] = {}
+
+
+def _password_once(pdu: Pdu) -> str | None:
+    """The strip's password: its password_file, else asked once on the terminal."""
+    from lautre_tui.services.power import read_password_file
+
+    secret = read_password_file(pdu)
+    if secret is not None or not sys.stdin.isatty():
+        return secret
+    if pdu.name not in _asked:
+        import getpass
+
+        _asked[pdu.name] = getpass.getpass(f"password of {pdu.user}@{pdu.host} ({pdu.name}): ")
+    return _asked[pdu.name] or None
 
 
 def _ask(device: str, protected: bool) -> str | None:

@@ -50,8 +50,14 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+AUDIT_ENV = "LAUTRE_TUI_AUDIT_LOG"
+
+
 def default_audit_path() -> Path:
-    return locations.state_dir() / "audit.jsonl"
+    """`$LAUTRE_TUI_AUDIT_LOG` (a file shared by the admins of a bastion), else
+    `$XDG_STATE_HOME/lautre-tui/audit.jsonl`."""
+    shared = os.environ.get(AUDIT_ENV)
+    return Path(shared).expanduser() if shared else locations.state_dir() / "audit.jsonl"
 
 
 class AuditLog:

@@ -386,3 +386,24 @@ def test_the_fast_draw_renders_exactly_as_pyte(pieces: list[bytes]) -> None:
     for y in range(6):
         for x in range(20):
             assert ours.buffer[y][x] == plain.buffer[y][x], (x, y)
+
+
+async def test_a_console_held_on_this_bastion_is_followed_read_only(lab: Lab) -> None:
+    from lautre_tui.services.console import ConsoleHeld
+
+    lock = transcript_path("elga").with_suffix(".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.write_text('{"user": "alice", "source": "192.0.2.7", "since": "03:12", "pid": 1}')
+    transcript_path("elga").write_bytes(b"elga login: ")
+    with pytest.raises(ConsoleHeld, match=r"held by alice from 192\.0\.2\.7 since 03:12"):
+        await ConsoleSession(target(lab, "elga")).attach()
+    follower = ConsoleSession(target(lab, "elga"), read_only=True)
+    seen = Screen(follower)
+    await follower.attach()
+    await seen.wait_for(b"elga login: ")
+    assert follower.state == "following" and "alice" in seen.status[-1]
+    with transcript_path("elga").open("ab") as log:
+        log.write(b"root\r\nPassword: ")  # what alice's session receives
+    await seen.wait_for(b"Password: ")
+    assert follower.send(b"x") is False
+    await follower.detach()

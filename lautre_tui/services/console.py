@@ -43,6 +43,7 @@ StatusListener = Callable[[str], None]
 
 __all__ = [
     "BreakUnsupported",
+    "ConsoleHeld",
     "ConsoleLinkError",
     "ConsoleManager",
     "ConsoleSession",
@@ -137,6 +138,13 @@ def holder(host: str) -> Holder | None:
     return found
 
 
+class ConsoleHeld(ConsoleLinkError):
+    """Another admin of this bastion holds the console: follow it read-only instead."""
+
+
+FOLLOW_POLL = 0.2
+
+
 class Transcript:
     """The append-only record of a console, rotated by size at attach time."""
 
@@ -193,6 +201,7 @@ class ConsoleSession:
         self._reconnect: asyncio.Task[None] | None = None
         self._opened_at = 0.0
         self._first_bytes = b""
+        self._follow_task: asyncio.Task[None] | None = None
         self.viewers = 0
 
     @property
@@ -228,12 +237,16 @@ class ConsoleSession:
         """Open the port (or take `opening`, an open already under way); raise
         ConsoleLinkError if it cannot be opened now."""
         other = holder(self.host)
-        if other is not None and not self.read_only:
-            raise ConsoleLinkError(
-                f"the console of {self.host} is held by {other.user} from {other.source} "
-                f"since {other.since} (pid {other.pid}); follow its transcript read-only "
-                f"instead: {transcript_path(self.host)}"
-            )
+        if other is not None:
+            if not self.read_only:
+                raise ConsoleHeld(
+                    f"the console of {self.host} is held by {other.user} from {other.source} "
+                    f"since {other.since} (pid {other.pid}); open it read-only to follow its "
+                    f"transcript: {transcript_path(self.host)}"
+                )
+            self._follow_task = asyncio.get_running_loop().create_task(self._follow(other))
+            self.audit.record("console-follow", self.host, "ok", held_by=other.user)
+            return
         self.transcript = self.transcript or Transcript(self.host)
         await self._open(opening)
         if not self.read_only:
@@ -243,6 +256,28 @@ class ConsoleSession:
         self.audit.record(
             "console-attach", self.host, "ok", url=self.target.url, read_only=self.read_only
         )
+
+    async def _follow(self, other: Holder) -> None:
+        """Show what the holder's session writes to the transcript, as it grows."""
+        self._say(
+            "following",
+            f"following the transcript: the console is held by "
+            f"{other.user} since {other.since} (read-only)",
+        )
+        path = transcript_path(self.host)
+        self._emit(backlog(self.host))
+        offset = path.stat().st_size if path.exists() else 0
+        while True:
+            await asyncio.sleep(FOLLOW_POLL)
+            try:
+                with path.open("rb") as file:
+                    file.seek(offset)
+                    data = file.read()
+            except OSError:
+                continue
+            if data:
+                offset += len(data)
+                self._emit(data)
 
     async def _open(self, opening: Future[Any] | None = None) -> None:
         link = SerialLink(
@@ -330,6 +365,10 @@ class ConsoleSession:
             await link.close()
 
     async def detach(self) -> None:
+        if self._follow_task is not None:
+            self._follow_task.cancel()
+            self._say("closed", "stopped following")
+            return
         if self._reconnect is not None:
             self._reconnect.cancel()
             with contextlib.suppress(asyncio.CancelledError):

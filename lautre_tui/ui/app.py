@@ -235,7 +235,12 @@ class RackApp(App[int]):
     @work(group="console-open")
     async def open_console(self, host: str, *, read_only: bool = False) -> None:
         """Attach to (or return to) `host`'s console, full screen."""
-        from lautre_tui.services.console import ConsoleLinkError, backlog, target_for
+        from lautre_tui.services.console import (
+            ConsoleHeld,
+            ConsoleLinkError,
+            backlog,
+            target_for,
+        )
         from lautre_tui.ui.console_screen import ConsoleScreen
 
         manager = self.console_manager()
@@ -245,7 +250,11 @@ class RackApp(App[int]):
         try:
             target = target_for(self.site_layout, host)
             self.notify(f"opening the console of {host}…", timeout=2)
-            session = await manager.open(target, read_only=read_only)
+            try:
+                session = await manager.open(target, read_only=read_only)
+            except ConsoleHeld as held:  # another admin has it: follow it instead
+                self.notify(str(held), title=f"console {host}", severity="warning", timeout=15)
+                session = await manager.open(target, read_only=True)
         except ConsoleLinkError as error:
             self.notify(str(error), title=f"console {host}", severity="error", timeout=15)
             return

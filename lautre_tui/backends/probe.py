@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from lautre_tui.model.layout import Check
 from lautre_tui.model.probe_format import BEGIN, END, MARKER, check_calls, format_call
 
-REMOTE_COMMAND = "sh -s"
+REMOTE_COMMAND = "sh -s 2>/dev/null"  # errors of missing tools must not pile up unread
 
 LIBRARY = r"""
 LC_ALL=C; export LC_ALL
@@ -138,22 +138,21 @@ c_command() {
 """
 
 
-def probe_script(checks: Sequence[Check]) -> str:
-    """The whole script for a host with these checks (numbered in order)."""
+def probe_library() -> str:
+    """The shell functions, sent once per connection to a long-lived `sh -s`."""
+    return "\n".join(["#!/bin/sh", MARKER, LIBRARY.strip(), ""])
+
+
+def probe_round(checks: Sequence[Check]) -> str:
+    """One round: the figures and every check of the host, numbered in order."""
     calls = [
         format_call(call)
         for index, check in enumerate(checks)
         for call in check_calls(index, check)
     ]
-    return "\n".join(
-        [
-            "#!/bin/sh",
-            MARKER,
-            LIBRARY.strip(),
-            f"echo {BEGIN!r}",
-            "figures",
-            *calls,
-            f"echo {END!r}",
-            "",
-        ]
-    )
+    return "\n".join([f"echo {BEGIN!r}", "figures", *calls, f"echo {END!r}", ""])
+
+
+def probe_script(checks: Sequence[Check]) -> str:
+    """The whole script at once, for a one-off `sh -s` (tests, benchmarks)."""
+    return probe_library() + probe_round(checks)

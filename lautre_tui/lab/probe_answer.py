@@ -12,6 +12,7 @@ import time
 from lautre_tui.lab.hosts import SimHost
 from lautre_tui.model.probe_format import (
     BEGIN,
+    CALL_PREFIX,
     END,
     CheckState,
     HostFigures,
@@ -21,25 +22,46 @@ from lautre_tui.model.probe_format import (
 )
 
 
+class ProbeShell:
+    """What `sh -s` does with the probe, one line at a time, as a shell reads its
+    stdin: the library's lines define functions (nothing to answer), the round's
+    lines answer from the host's state."""
+
+    def __init__(self, host: SimHost) -> None:
+        self.host = host
+
+    def line(self, text: str) -> str:
+        line = text.strip()
+        if line == f"echo {BEGIN!r}":
+            return BEGIN + "\n"
+        if line == f"echo {END!r}":
+            return END + "\n"
+        if line == "figures":
+            return "".join(f + "\n" for f in format_figures(self._figures()))
+        if line.startswith(CALL_PREFIX):
+            calls = parse_calls(line)
+            if calls and len(calls[0]) >= 2 and calls[0][1].isdigit():
+                state, message = _evaluate(self.host, calls[0][0], calls[0][2:])
+                return format_result(int(calls[0][1]), state, message) + "\n"
+        return ""
+
+    def _figures(self) -> HostFigures:
+        host = self.host
+        return HostFigures(
+            load=host.loadavg,
+            mem_total_kb=host.mem_total_kb,
+            mem_available_kb=host.mem_available_kb,
+            swap_total_kb=host.swap_total_kb,
+            swap_free_kb=host.swap_free_kb,
+            uptime=host.uptime(),
+            disks=dict(host.disks),
+        )
+
+
 def answer(host: SimHost, script: str) -> str:
-    """The probe's output for `script` on `host`."""
-    figures = HostFigures(
-        load=host.loadavg,
-        mem_total_kb=host.mem_total_kb,
-        mem_available_kb=host.mem_available_kb,
-        swap_total_kb=host.swap_total_kb,
-        swap_free_kb=host.swap_free_kb,
-        uptime=host.uptime(),
-        disks=dict(host.disks),
-    )
-    lines = [BEGIN, *format_figures(figures)]
-    for call in parse_calls(script):
-        if len(call) < 2 or not call[1].isdigit():
-            continue
-        state, message = _evaluate(host, call[0], call[2:])
-        lines.append(format_result(int(call[1]), state, message))
-    lines.append(END)
-    return "\n".join(lines) + "\n"
+    """The probe's output for a whole `script` on `host`."""
+    shell = ProbeShell(host)
+    return "".join(shell.line(line) for line in script.splitlines())
 
 
 def _evaluate(host: SimHost, function: str, args: list[str]) -> tuple[CheckState, str]:

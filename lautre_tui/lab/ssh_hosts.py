@@ -17,25 +17,25 @@ from typing import Any
 
 import asyncssh
 
-from lautre_tui.lab import probe_answer
 from lautre_tui.lab.hosts import SimHost
 from lautre_tui.lab.keys import known_hosts_line, new_host_key, read_client_public_key
 from lautre_tui.lab.listener import BLACKHOLE, CLOSED, LOCALHOST, SwitchedPort, every
+from lautre_tui.lab.probe_answer import ProbeShell
 from lautre_tui.lab.world import FaultKind, PowerEvent, PowerEventKind, World
 from lautre_tui.model.layout import DeviceKind
-from lautre_tui.model.probe_format import MARKER
+from lautre_tui.model.probe_format import END, MARKER
 
 RECONCILE_SECONDS = 0.2
 TICK_SECONDS = 2.0
 
-CommandHandler = Callable[[SimHost, list[str], str], tuple[str, int]]
+CommandHandler = Callable[[SimHost, list[str]], tuple[str, int]]
 
 
-def _hostname(host: SimHost, args: list[str], stdin: str) -> tuple[str, int]:
+def _hostname(host: SimHost, args: list[str]) -> tuple[str, int]:
     return host.hostname + "\n", 0
 
 
-def _uname(host: SimHost, args: list[str], stdin: str) -> tuple[str, int]:
+def _uname(host: SimHost, args: list[str]) -> tuple[str, int]:
     if args == ["-a"]:
         return (
             f"Linux {host.hostname} 2.6.26-2-686-bigmem #1 SMP Sun Jun 20 2010 i686 GNU/Linux\n",
@@ -44,7 +44,7 @@ def _uname(host: SimHost, args: list[str], stdin: str) -> tuple[str, int]:
     return "Linux\n", 0
 
 
-def _uptime(host: SimHost, args: list[str], stdin: str) -> tuple[str, int]:
+def _uptime(host: SimHost, args: list[str]) -> tuple[str, int]:
     seconds = int(host.uptime())
     days, rest = divmod(seconds, 86400)
     load = ", ".join(f"{value:.2f}" for value in host.loadavg)
@@ -55,7 +55,7 @@ def _uptime(host: SimHost, args: list[str], stdin: str) -> tuple[str, int]:
     )
 
 
-def _cat(host: SimHost, args: list[str], stdin: str) -> tuple[str, int]:
+def _cat(host: SimHost, args: list[str]) -> tuple[str, int]:
     out: list[str] = []
     for path in args:
         text = host.proc_file(path)
@@ -65,18 +65,11 @@ def _cat(host: SimHost, args: list[str], stdin: str) -> tuple[str, int]:
     return "".join(out), 0
 
 
-def _sh(host: SimHost, args: list[str], stdin: str) -> tuple[str, int]:
-    if args == ["-s"] and MARKER in stdin:
-        return probe_answer.answer(host, stdin), 0
-    return "sh: this lab host only runs the lautre-tui probe\n", 2
-
-
 COMMANDS: dict[str, CommandHandler] = {
     "hostname": _hostname,
     "uname": _uname,
     "uptime": _uptime,
     "cat": _cat,
-    "sh": _sh,
 }
 
 
@@ -180,34 +173,65 @@ class _LabHost:
     async def _process(self, process: asyncssh.SSHServerProcess[str]) -> None:
         """Run one exec request as the simulated host would, faults included."""
         world, name = self.world, self.name
-        slow = world.fault(name, FaultKind.SLOW)
-        if slow is not None:
-            await asyncio.sleep(slow.delay)
         command = process.command or ""
         try:
             words = shlex.split(command)
         except ValueError:
             words = []
-        stdin = ""
         if words[:2] == ["sh", "-s"]:
-            stdin = await process.stdin.read()
-        if world.fault(name, FaultKind.GARBAGE):
-            noise = bytes(world.rng.randrange(256) for _ in range(120))
-            process.stdout.write(noise.decode("latin-1"))
-            process.exit(0)
+            await self._probe_shell(process)
             return
+        slow = world.fault(name, FaultKind.SLOW)
+        if slow is not None:
+            await asyncio.sleep(slow.delay)
         handler = COMMANDS.get(words[0]) if words else None
         if handler is None:
             output, status = f"sh: 1: {words[0] if words else command}: not found\n", 127
         else:
-            output, status = handler(self.sim, words[1:], stdin)
+            output, status = handler(self.sim, words[1:])
+        await self._reply(process, output)
+        if not process.is_closing():
+            process.exit(status)
+
+    async def _probe_shell(self, process: asyncssh.SSHServerProcess[str]) -> None:
+        """`sh -s`: the probe's library once, then rounds, as long as the poller
+        keeps the session; anything but the probe is refused."""
+        shell = ProbeShell(self.sim)
+        started = False
+        round_output: list[str] = []
+        while line := await process.stdin.readline():
+            if not started:
+                started = line.strip() == MARKER
+                if not started and line.strip() and not line.startswith("#"):
+                    process.stdout.write("sh: this lab host only runs the lautre-tui probe\n")
+                    process.exit(2)
+                    return
+                continue
+            output = shell.line(line)
+            if output:
+                round_output.append(output)
+            if output == END + "\n":
+                await self._reply(process, "".join(round_output))
+                round_output = []
+                if process.is_closing():
+                    return
+        process.exit(0)
+
+    async def _reply(self, process: asyncssh.SSHServerProcess[str], output: str) -> None:
+        """Write an answer, or what the host's faults make of it."""
+        world, name = self.world, self.name
+        slow = world.fault(name, FaultKind.SLOW)
+        if slow is not None and output.endswith(END + "\n"):
+            await asyncio.sleep(slow.delay)
+        if world.fault(name, FaultKind.GARBAGE):
+            noise = bytes(world.rng.randrange(256) for _ in range(120)).decode("latin-1")
+            output = noise + ("\n" + END + "\n" if output.endswith(END + "\n") else "")
         if world.fault(name, FaultKind.DROP_MID_COMMAND):
             process.stdout.write(output[: len(output) // 2])
             await asyncio.sleep(0.05)
             process.channel.get_connection().abort()
             return
         process.stdout.write(output)
-        process.exit(status)
 
 
 class SshHosts:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 
 import asyncssh
 
-from lautre_tui.backends.probe import REMOTE_COMMAND, probe_script
+from lautre_tui.backends.probe import REMOTE_COMMAND, probe_library, probe_round
 from lautre_tui.backends.ssh import (
     AuthRefused,
     HostKeyChanged,
@@ -34,7 +34,7 @@ from lautre_tui.model.health import (
     StatusUpdate,
 )
 from lautre_tui.model.layout import DeviceKind, Layout
-from lautre_tui.model.probe_format import ProbeReport, parse_report
+from lautre_tui.model.probe_format import END, ProbeReport, parse_report
 
 BATCH_SECONDS = 0.1
 MAX_BACKOFF = 300.0
@@ -53,11 +53,12 @@ def polled_devices(layout: Layout, only: Iterable[str] | None = None) -> list[st
 
 
 class _Host:
-    def __init__(self, name: str, script: str, checks: int) -> None:
+    def __init__(self, name: str, round_text: str, checks: int) -> None:
         self.name = name
-        self.script = script
+        self.round = round_text
         self.checks = checks
         self.connection: asyncssh.SSHClientConnection | None = None
+        self.shell: asyncssh.SSHClientProcess[str] | None = None
         self.busy = False
         self.next_try = 0.0  # monotonic time before which no connect is tried
         self.backoff = 0.0
@@ -83,7 +84,7 @@ class Poller:
         self._hosts = {
             name: _Host(
                 name,
-                probe_script(layout.devices[name].services),
+                probe_round(layout.devices[name].services),
                 len(layout.devices[name].services),
             )
             for name in polled_devices(layout, hosts)
@@ -96,6 +97,7 @@ class Poller:
         self._only: set[str] | None = None
         self._task: asyncio.Task[None] | None = None
         self._rng = random.Random()
+        self._library = probe_library()
         self.last_round: RoundInfo | None = None
 
     @property
@@ -197,21 +199,28 @@ class Poller:
             except SshError as error:
                 self._back_off(host)
                 return _failure(error)
+        timeout = self.layout.poll.timeout
         try:
-            result = await host.connection.run(
-                REMOTE_COMMAND, input=host.script, timeout=self.layout.poll.timeout
-            )
-        except (asyncssh.TimeoutError, asyncio.TimeoutError):
-            return Failure(
-                "timeout", f"no answer to the probe within {self.layout.poll.timeout:.0f} s"
-            )
+            if host.shell is None:  # one shell per connection: the library goes once
+                host.shell = await host.connection.create_process(REMOTE_COMMAND)
+                host.shell.stdin.write(self._library)
+            host.shell.stdin.write(host.round)
+            text = await asyncio.wait_for(host.shell.stdout.readuntil(END + "\n"), timeout)
+        except (asyncio.TimeoutError, TimeoutError):
+            self._close_shell(host)  # a late answer must not leak into the next round
+            return Failure("timeout", f"no answer to the probe within {timeout:.0f} s")
+        except asyncio.IncompleteReadError:
+            self._drop(host)
+            return Failure("unreachable", "connection dropped during the probe")
         except (asyncssh.Error, OSError) as error:
             self._drop(host)
             return Failure("unreachable", f"connection lost: {error}")
-        if result.exit_status is None:
-            self._drop(host)
-            return Failure("unreachable", "connection dropped during the probe")
-        return parse_report(str(result.stdout or ""), host.checks)
+        return parse_report(str(text), host.checks)
+
+    def _close_shell(self, host: _Host) -> None:
+        if host.shell is not None:
+            host.shell.close()
+            host.shell = None
 
     def _back_off(self, host: _Host) -> None:
         """Exponential with full jitter, from one interval up to MAX_BACKOFF."""
@@ -219,6 +228,7 @@ class Poller:
         host.next_try = time.monotonic() + self._rng.uniform(0.5, 1.0) * host.backoff
 
     def _drop(self, host: _Host) -> None:
+        host.shell = None
         if host.connection is not None:
             host.connection.abort()
             host.connection = None
@@ -232,6 +242,7 @@ class Poller:
         if self._flush is not None:
             self._flush.cancel()
         for host in self._hosts.values():
+            self._close_shell(host)
             if host.connection is not None:
                 host.connection.close()
                 with contextlib.suppress(Exception):

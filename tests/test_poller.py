@@ -200,3 +200,21 @@ def test_status_command_against_the_lab(
     finally:
         lab.terminate()
         lab.wait(30)
+
+
+async def test_a_late_answer_never_counts_for_the_next_round(lab: Lab) -> None:
+    """The shell of a timed-out round is replaced: its late answer is never read."""
+    quick = replace(lab_layout(lab), poll=PollSettings(interval=10, soft_fails=1, timeout=0.5))
+    poller = Poller(quick)
+    await poller.run_round({"elea"})
+    lab.world.inject(Fault(FaultKind.SLOW, "elea", delay=1.0))
+    lab.world.inject(Fault(FaultKind.SERVICE_DOWN, "elea", "mysql"))
+    await poller.run_round({"elea"})  # times out; its answer (mysql down) comes late
+    assert "no answer to the probe" in poller.health("elea").message
+    lab.world.clear("elea")
+    await asyncio.sleep(1.2)
+    await poller.run_round({"elea"})
+    await poller.stop()
+    elea = poller.health("elea")
+    assert elea.verdict is Verdict.OK
+    assert [c.state for c in elea.checks] == [CheckState.OK, CheckState.OK]

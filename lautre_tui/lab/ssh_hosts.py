@@ -195,7 +195,12 @@ class _LabHost:
 
     async def _probe_shell(self, process: asyncssh.SSHServerProcess[str]) -> None:
         """`sh -s`: the probe's library once, then rounds, as long as the poller
-        keeps the session; anything but the probe is refused."""
+        keeps the session; anything but the probe is refused. A session the client
+        closes ends quietly, without taking the connection down."""
+        with contextlib.suppress(asyncssh.Error, BrokenPipeError, ConnectionError):
+            await self._probe_rounds(process)
+
+    async def _probe_rounds(self, process: asyncssh.SSHServerProcess[str]) -> None:
         shell = ProbeShell(self.sim)
         started = False
         round_output: list[str] = []

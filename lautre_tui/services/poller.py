@@ -208,7 +208,7 @@ class Poller:
             text = await asyncio.wait_for(host.shell.stdout.readuntil(END + "\n"), timeout)
         except (asyncio.TimeoutError, TimeoutError):
             self._close_shell(host)  # a late answer must not leak into the next round
-            return Failure("timeout", f"no answer to the probe within {timeout:.0f} s")
+            return Failure("timeout", f"no answer to the probe within {timeout:g} s")
         except asyncio.IncompleteReadError:
             self._drop(host)
             return Failure("unreachable", "connection dropped during the probe")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,19 @@ async def lab(tmp_path: Path) -> AsyncIterator[Lab]:
     event loop, with quick boots; faults and outlets through `lab.world`."""
     async with Lab(tmp_path / "lab", boot_seconds=0.5) as running:
         yield running
+
+
+@pytest.fixture
+def lab_process(tmp_path: Path, cli: list[str], cli_env: dict[str, str]) -> Iterator[Path]:
+    """`lautre-tui lab --dir` as a separate process (for CLI tests); yields its folder,
+    with `layout.yaml` ready, and stops it afterwards."""
+    directory = tmp_path / "lab"
+    lab = subprocess.Popen(
+        [*cli, "lab", "--dir", str(directory)], stdout=subprocess.PIPE, env=cli_env, text=True
+    )
+    try:
+        assert lab.stdout is not None and lab.stdout.readline().startswith("lab ready")
+        yield directory
+    finally:
+        lab.terminate()
+        lab.wait(30)

@@ -291,15 +291,11 @@ async def test_c_in_the_rack_opens_and_keeps_consoles(lab: Lab) -> None:
 
 
 def test_console_command_under_a_pty(
-    tmp_path: Path, cli: list[str], cli_env: dict[str, str]
+    lab_process: Path, cli: list[str], cli_env: dict[str, str]
 ) -> None:
-    directory = tmp_path / "lab"
-    lab = subprocess.Popen(
-        [*cli, "lab", "--dir", str(directory)], stdout=subprocess.PIPE, env=cli_env, text=True
-    )
+    directory = lab_process
     main = child = -1
     try:
-        assert lab.stdout is not None and lab.stdout.readline().startswith("lab ready")
         broken = directory / "broken.yaml"
         broken.write_text(
             (directory / "layout.yaml")
@@ -339,8 +335,6 @@ def test_console_command_under_a_pty(
     finally:
         if main >= 0:
             os.close(main)
-        lab.terminate()
-        lab.wait(30)
 
 
 PIECES = [

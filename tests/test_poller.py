@@ -156,50 +156,40 @@ async def test_polling_runs_in_the_background_and_poll_now_wakes_it(lab: Lab) ->
 
 
 def test_status_command_against_the_lab(
-    tmp_path: Path, cli: list[str], cli_env: dict[str, str]
+    lab_process: Path, cli: list[str], cli_env: dict[str, str]
 ) -> None:
-    directory = tmp_path / "lab"
-    lab = subprocess.Popen(
-        [*cli, "lab", "--dir", str(directory)], stdout=subprocess.PIPE, env=cli_env, text=True
+    layout = str(lab_process / "layout.yaml")
+    done = subprocess.run(
+        [*cli, "status", "--layout", layout],
+        capture_output=True,
+        text=True,
+        env=cli_env,
+        timeout=120,
+        check=False,
     )
-    try:
-        assert lab.stdout is not None and lab.stdout.readline().startswith("lab ready")
-        layout = str(directory / "layout.yaml")
-        done = subprocess.run(
-            [*cli, "status", "--layout", layout],
-            capture_output=True,
-            text=True,
-            env=cli_env,
-            timeout=120,
-            check=False,
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
-        assert "estelle    standby" in done.stdout
-        subprocess.run([*cli, "validate", layout], check=True, env=cli_env, capture_output=True)
-        from lautre_tui.lab.control import send
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "estelle    standby" in done.stdout
+    from lautre_tui.lab.control import send
 
-        send(directory, "fault service-down fey backups")
-        one = subprocess.run(
-            [*cli, "status", "--layout", layout, "--host", "fey", "--json"],
-            capture_output=True,
-            text=True,
-            env=cli_env,
-            timeout=120,
-            check=False,
-        )
-        assert one.returncode == 2
-        assert '"state": "critical"' in one.stdout
-        bad = subprocess.run(
-            [*cli, "status", "--layout", layout, "--host", "nobody"],
-            capture_output=True,
-            text=True,
-            env=cli_env,
-            check=False,
-        )
-        assert bad.returncode == 3 and "unknown host" in bad.stderr
-    finally:
-        lab.terminate()
-        lab.wait(30)
+    send(lab_process, "fault service-down fey backups")
+    one = subprocess.run(
+        [*cli, "status", "--layout", layout, "--host", "fey", "--json"],
+        capture_output=True,
+        text=True,
+        env=cli_env,
+        timeout=120,
+        check=False,
+    )
+    assert one.returncode == 2
+    assert '"state": "critical"' in one.stdout
+    bad = subprocess.run(
+        [*cli, "status", "--layout", layout, "--host", "nobody"],
+        capture_output=True,
+        text=True,
+        env=cli_env,
+        check=False,
+    )
+    assert bad.returncode == 3 and "unknown host" in bad.stderr
 
 
 async def test_a_late_answer_never_counts_for_the_next_round(lab: Lab) -> None:

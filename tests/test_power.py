@@ -286,11 +286,10 @@ async def test_read_only_app_refuses_power(lab: Lab) -> None:
 # -- the command line --------------------------------------------------------------------
 
 
-def test_power_command_exit_codes(tmp_path: Path, cli: list[str], cli_env: dict[str, str]) -> None:
-    directory = tmp_path / "lab"
-    lab = subprocess.Popen(
-        [*cli, "lab", "--dir", str(directory)], stdout=subprocess.PIPE, env=cli_env, text=True
-    )
+def test_power_command_exit_codes(
+    tmp_path: Path, lab_process: Path, cli: list[str], cli_env: dict[str, str]
+) -> None:
+    directory = lab_process
     env = dict(cli_env, LAUTRE_TUI_STATE_DIR=str(tmp_path / "state"))
     layout = str(directory / "layout.yaml")
 
@@ -305,31 +304,26 @@ def test_power_command_exit_codes(tmp_path: Path, cli: list[str], cli_env: dict[
             check=False,
         )
 
-    try:
-        assert lab.stdout is not None and lab.stdout.readline().startswith("lab ready")
-        status = power("fey", "status")
-        assert status.returncode == 0
-        assert status.stdout.splitlines() == ["fey: apc outlet 10: On", "fey: apc outlet 11: On"]
-        no_tty = power("elea", "off")
-        assert no_tty.returncode == 2 and "use --yes" in no_tty.stderr
-        assert "elea LOSES POWER" in no_tty.stdout
-        done = power("elea", "off", "--yes")
-        assert done.returncode == 0, done.stderr
-        assert "read back apc:8 Off" in done.stdout
-        again = power("elea", "on", "--yes")
-        assert again.returncode == 0
-        refused = power("elea", "off", "--yes", "--read-only")
-        assert refused.returncode == 2 and "read-only" in refused.stderr
-        wrong = power("elea", "off", "--yes", "--outlet", "3")
-        assert wrong.returncode == 1 and "not fed by outlet 3" in wrong.stderr
-        from lautre_tui.lab.control import send
+    status = power("fey", "status")
+    assert status.returncode == 0
+    assert status.stdout.splitlines() == ["fey: apc outlet 10: On", "fey: apc outlet 11: On"]
+    no_tty = power("elea", "off")
+    assert no_tty.returncode == 2 and "use --yes" in no_tty.stderr
+    assert "elea LOSES POWER" in no_tty.stdout
+    done = power("elea", "off", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert "read back apc:8 Off" in done.stdout
+    again = power("elea", "on", "--yes")
+    assert again.returncode == 0
+    refused = power("elea", "off", "--yes", "--read-only")
+    assert refused.returncode == 2 and "read-only" in refused.stderr
+    wrong = power("elea", "off", "--yes", "--outlet", "3")
+    assert wrong.returncode == 1 and "not fed by outlet 3" in wrong.stderr
+    from lautre_tui.lab.control import send
 
-        send(directory, "fault pdu-error pdu:apc")
-        failed = power("elea", "off", "--yes")
-        assert failed.returncode == 1
-    finally:
-        lab.terminate()
-        lab.wait(30)
+    send(directory, "fault pdu-error pdu:apc")
+    failed = power("elea", "off", "--yes")
+    assert failed.returncode == 1
     audit = [
         json.loads(line) for line in (tmp_path / "state" / "audit.jsonl").read_text().splitlines()
     ]

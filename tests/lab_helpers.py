@@ -42,14 +42,21 @@ async def connect(lab: Lab, device: str, **options: Any) -> asyncssh.SSHClientCo
     )
 
 
-def port_refuses(port: int) -> bool:
+def connect_outcome(port: int) -> str:
+    """ "refused", "accepted", or "reset" (the lab was swapping its listener: ask again)."""
     with socket.socket() as sock:
         sock.settimeout(2)
         try:
             sock.connect(("127.0.0.1", port))
         except ConnectionRefusedError:
-            return True
-        return False
+            return "refused"
+        except OSError:
+            return "reset"
+        return "accepted"
+
+
+def port_refuses(port: int) -> bool:
+    return connect_outcome(port) == "refused"
 
 
 async def eventually(
@@ -85,4 +92,4 @@ async def answers_ssh(lab: Lab, device: str) -> bool:
 
 
 async def accepts_tcp(lab: Lab, device: str) -> bool:
-    return not await refuses_ssh(lab, device)
+    return await asyncio.to_thread(connect_outcome, ssh_port(lab, device)) == "accepted"

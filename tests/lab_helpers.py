@@ -93,3 +93,15 @@ async def answers_ssh(lab: Lab, device: str) -> bool:
 
 async def accepts_tcp(lab: Lab, device: str) -> bool:
     return await asyncio.to_thread(connect_outcome, ssh_port(lab, device)) == "accepted"
+
+
+async def presents_another_key(lab: Lab, device: str) -> bool:
+    """The host's key no longer matches the lab's known_hosts (fault in force)."""
+    try:
+        connection = await connect(lab, device)
+    except asyncssh.HostKeyNotVerifiable:
+        return True
+    except (OSError, asyncssh.Error):
+        return False
+    connection.close()
+    return False

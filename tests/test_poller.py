@@ -14,7 +14,13 @@ from lautre_tui.model.health import Reachability, StatusUpdate, Verdict
 from lautre_tui.model.layout import PollSettings
 from lautre_tui.model.probe_format import CheckState
 from lautre_tui.services.poller import Poller
-from tests.lab_helpers import lab_layout
+from tests.lab_helpers import (
+    answers_ssh,
+    eventually,
+    lab_layout,
+    presents_another_key,
+    refuses_ssh,
+)
 
 
 def poller_for(lab: Lab, **options: object) -> Poller:
@@ -62,7 +68,7 @@ async def test_a_failing_check_is_soft_then_hard(lab: Lab) -> None:
 
 async def test_a_changed_host_key_is_critical_with_its_fingerprint(lab: Lab) -> None:
     lab.world.inject(Fault(FaultKind.HOST_KEY_CHANGED, "ella"))
-    await asyncio.sleep(0.5)
+    await eventually(lambda: presents_another_key(lab, "ella"))
     poller = poller_for(lab)
     await poller.run_round()
     await poller.stop()
@@ -87,7 +93,7 @@ async def test_switched_off_host_goes_down_and_comes_back(lab: Lab) -> None:
     assert poller.health("elea").verdict is Verdict.POWERED_OFF
     lab.world.set_outlet("apc", 8, True)
     poller.set_outlets("apc", {8: True})
-    await asyncio.sleep(1.0)  # the lab's boot
+    await eventually(lambda: answers_ssh(lab, "elea"))  # booted
     poller.poll_now("elea")
     await poller.run_round({"elea"})
     await poller.stop()
@@ -97,7 +103,7 @@ async def test_switched_off_host_goes_down_and_comes_back(lab: Lab) -> None:
 async def test_a_host_behind_a_dead_switch_says_so(lab: Lab) -> None:
     poller = poller_for(lab, soft_fails=1)
     lab.world.inject(Fault(FaultKind.REFUSED, "fey"))
-    await asyncio.sleep(0.5)
+    await eventually(lambda: refuses_ssh(lab, "fey"))
     poller.set_outlets("apc", {2: False})  # facteur's outlet, read off the strip
     await poller.run_round({"fey"})
     await poller.stop()
@@ -120,7 +126,7 @@ async def test_a_silent_host_goes_stale_then_down(lab: Lab) -> None:
 
 async def test_the_standby_running_is_a_warning(lab: Lab) -> None:
     lab.world.set_outlet("apc", 5, True)
-    await asyncio.sleep(1.0)
+    await eventually(lambda: answers_ssh(lab, "estelle"))  # booted
     poller = poller_for(lab)
     await poller.run_round({"estelle"})
     await poller.stop()

@@ -12,7 +12,7 @@ from lautre_tui.lab.runner import Lab
 from lautre_tui.lab.world import Fault, FaultKind
 from lautre_tui.ui.app import RackApp
 from lautre_tui.ui.status_bar import StatusBar
-from tests.lab_helpers import lab_layout
+from tests.lab_helpers import eventually, lab_layout, presents_another_key
 from tests.test_ui_rack import _plain, rack_lines
 
 
@@ -25,7 +25,7 @@ async def settle(app: RackApp, condition: object, timeout: float = 20) -> None:
 
 async def test_rack_pane_and_status_bar_follow_the_lab(lab: Lab) -> None:
     lab.world.inject(Fault(FaultKind.HOST_KEY_CHANGED, "ella"))
-    await asyncio.sleep(0.5)
+    await eventually(lambda: presents_another_key(lab, "ella"))
     app = build_app(lab_layout(lab), lab.layout_path, interval=60)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, lambda: app.poller is not None and app.poller.last_round is not None)

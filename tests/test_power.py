@@ -340,3 +340,43 @@ def test_a_shared_audit_file_from_the_environment(
     AuditLog().record("off", "elea", "refused: test")
     AuditLog().record("on", "elea", "refused: test")
     assert [e["action"] for e in AuditLog(shared).read()] == ["off", "on"]
+
+
+async def test_a_cycle_whose_off_step_fails_is_an_error(lab: Lab, tmp_path: Path) -> None:
+    """A stuck relay: elea's outlet comes straight back on. The cycle must say so,
+    not report a success because the outlet ends up On."""
+    from lautre_tui.lab.world import PowerEvent, PowerEventKind
+
+    def stuck(event: PowerEvent) -> None:
+        if event.device == "elea" and event.kind is PowerEventKind.OFF:
+            lab.world.set_outlet("apc", 8, True)
+
+    lab.world.subscribe(stuck)
+    power = PowerService(
+        lab_layout(lab),
+        audit=AuditLog(tmp_path / "audit.jsonl"),
+        readback_timeout=2,
+        cycle_pause=0.1,
+    )
+    done = await power.act("elea", PowerAction.CYCLE, confirmation="test")
+    await power.close()
+    assert not done.ok
+    assert "mismatch at the off step: apc:8 not off" in done.message
+    last = power.audit.read()[-1]
+    assert last["result"].startswith("mismatch at the off step") and last["readback"] == {
+        "apc:8": True
+    }
+
+
+async def test_commands_after_an_idle_close_open_a_fresh_session(lab: Lab) -> None:
+    strip = ApcNmc(
+        lab_layout(lab).pdus["apc"],
+        SshConnector(),
+        read_password_file(lab_layout(lab).pdus["apc"]),
+        timeout=5,
+        idle=0.2,
+    )
+    assert (await strip.status([1]))[1].on
+    await asyncio.sleep(0.4)  # the idle close runs
+    assert (await strip.status([2]))[2].on  # not refused as busy: the card's session was freed
+    await strip.close()

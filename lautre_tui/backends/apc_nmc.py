@@ -29,7 +29,7 @@ from lautre_tui.model.layout import Pdu, SshSettings
 PROMPT = re.compile(r"(?:^|[\r\n])[A-Za-z0-9_.-]*>\s*$")
 CODE = re.compile(r"^\s*E(\d{3}):\s*(.*?)\s*$", re.MULTILINE)
 OUTLET = re.compile(r"^\s*(\d+):\s*(.*?):\s*(On|Off)\*?\s*$", re.MULTILINE)
-BUSY_HINTS = ("already logged in", "session", "in use")
+BUSY_HINTS = ("already logged in", "in use", "too many sessions")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +82,7 @@ class ApcNmc:
         self._connection: asyncssh.SSHClientConnection | None = None
         self._process: asyncssh.SSHClientProcess[str] | None = None
         self._idle: asyncio.TimerHandle | None = None
+        self._closing: set[asyncio.Task[None]] = set()
 
     # -- the actions ------------------------------------------------------------------
 
@@ -117,8 +118,7 @@ class ApcNmc:
                 raise PduError(f"{self.pdu.name}: connection lost during {line!r}") from error
             finally:
                 self._arm_idle()
-            echo_end = raw.find("\n")
-            return parse_reply(raw[echo_end + 1 :] if echo_end >= 0 else raw)
+            return parse_reply(raw)  # an echoed command matches neither pattern
 
     async def _session(self) -> asyncssh.SSHClientProcess[str]:
         if self._process is not None and not self._process.is_closing():
@@ -161,7 +161,19 @@ class ApcNmc:
 
     def _arm_idle(self) -> None:
         loop = asyncio.get_running_loop()
-        self._idle = loop.call_later(self._idle_seconds, lambda: loop.create_task(self.close()))
+        self._idle = loop.call_later(self._idle_seconds, self._start_idle_close)
+
+    def _start_idle_close(self) -> None:
+        task = asyncio.get_running_loop().create_task(self._idle_close())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    async def _idle_close(self) -> None:
+        """Close when idle, under the command lock: a command arriving meanwhile
+        waits, then opens a fresh session that this close can no longer touch."""
+        async with self._lock:
+            if self._idle is not None and not self._idle.cancelled():
+                await self.close()
 
     def _cancel_idle(self) -> None:
         if self._idle is not None:

@@ -30,6 +30,17 @@ OutletListener = Callable[[str, dict[int, bool]], None]
 EventListener = Callable[[str, str], None]
 
 
+class ReadbackMismatch(PduError):
+    """A step's outlets did not reach its target: never reported as a success."""
+
+    def __init__(self, step: str, readback: dict[str, bool], target: bool) -> None:
+        self.readback = readback
+        wrong = [key for key, on in readback.items() if on is not target]
+        super().__init__(
+            f"mismatch at the {step} step: {', '.join(wrong)} not {'on' if target else 'off'}"
+        )
+
+
 class PowerRefused(Exception):
     """Not done, on purpose: read-only mode, or nothing to switch."""
 
@@ -161,34 +172,46 @@ class PowerService:
         started = time.monotonic()
         try:
             readback = await self._do(impact)
+        except ReadbackMismatch as mismatch:
+            duration = round(time.monotonic() - started, 2)
+            result = str(mismatch)
+            self.audit.record(
+                action.value,
+                device,
+                result,
+                readback=mismatch.readback,
+                duration=duration,
+                **record,
+            )
+            self._tell(device, action, result)
+            return ActionResult(
+                False,
+                f"read-back: {result} after {self.readback_timeout:.0f} s",
+                mismatch.readback,
+                duration,
+            )
         except (PduError, OSError) as error:
             duration = round(time.monotonic() - started, 2)
             self.audit.record(action.value, device, f"error: {error}", duration=duration, **record)
             return ActionResult(False, str(error), duration=duration)
+        except BaseException as error:  # even a crash or a cancel leaves its audit line
+            self.audit.record(action.value, device, f"error: {error!r}", **record)
+            raise
         duration = round(time.monotonic() - started, 2)
-        target = action is not PowerAction.OFF
-        wrong = [key for key, on in readback.items() if on is not target]
-        result = (
-            "ok" if not wrong else f"mismatch: {', '.join(wrong)} not {'on' if target else 'off'}"
-        )
         self.audit.record(
-            action.value, device, result, readback=readback, duration=duration, **record
+            action.value, device, "ok", readback=readback, duration=duration, **record
         )
-        for listener in self._event_listeners:
-            listener(
-                device, f"power {action.value} by {self.audit.actor.user} at {utc_now()}: {result}"
-            )
-        if wrong:
-            return ActionResult(
-                False,
-                f"read-back: {result} after {self.readback_timeout:.0f} s",
-                readback,
-                duration,
-            )
+        self._tell(device, action, "ok")
         states = ", ".join(f"{key} {'On' if on else 'Off'}" for key, on in readback.items())
         return ActionResult(
             True, f"{action.value} {device}: read back {states}", readback, duration
         )
+
+    def _tell(self, device: str, action: PowerAction, result: str) -> None:
+        for listener in self._event_listeners:
+            listener(
+                device, f"power {action.value} by {self.audit.actor.user} at {utc_now()}: {result}"
+            )
 
     async def _do(self, impact: PowerImpact) -> dict[str, bool]:
         by_strip: dict[str, list[int]] = {}
@@ -200,20 +223,28 @@ class PowerService:
             if impact.action is PowerAction.CYCLE and impact.lockout:
                 # our path to the strip goes dark: let the card do off-wait-on itself
                 await driver.reboot(numbers)
-                states = await self._read_back(pdu, numbers, True, patience=60.0)
+                states = await self._step(pdu, numbers, True, "on", patience=60.0)
             elif impact.action is PowerAction.CYCLE:
                 await driver.switch(numbers, False)
-                off = await self._read_back(pdu, numbers, False)
-                if any(off.values()):
-                    return {f"{pdu}:{n}": on for n, on in off.items()}
+                await self._step(pdu, numbers, False, "off")
                 await asyncio.sleep(self.cycle_pause)
                 await driver.switch(numbers, True)
-                states = await self._read_back(pdu, numbers, True)
+                states = await self._step(pdu, numbers, True, "on")
             else:
-                await driver.switch(numbers, impact.action is PowerAction.ON)
-                states = await self._read_back(pdu, numbers, impact.action is PowerAction.ON)
+                on = impact.action is PowerAction.ON
+                await driver.switch(numbers, on)
+                states = await self._step(pdu, numbers, on, impact.action.value)
             readback.update({f"{pdu}:{n}": on for n, on in states.items()})
         return readback
+
+    async def _step(
+        self, pdu: str, numbers: list[int], target: bool, step: str, patience: float | None = None
+    ) -> dict[int, bool]:
+        """Read back one step; raise ReadbackMismatch if it missed its target."""
+        states = await self._read_back(pdu, numbers, target, patience)
+        if any(states.get(n) is not target for n in numbers):
+            raise ReadbackMismatch(step, {f"{pdu}:{n}": on for n, on in states.items()}, target)
+        return states
 
     async def _read_back(
         self, pdu: str, numbers: list[int], target: bool, patience: float | None = None

@@ -167,6 +167,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--megabytes", type=float, default=20.0, help="socket:// flood")
     parser.add_argument(
+        "--miniterm-megabytes",
+        type=float,
+        default=1.0,
+        help="miniterm's flood (it reads socket:// a byte at a time: 20 MB takes minutes)",
+    )
+    parser.add_argument(
         "--rfc2217-megabytes",
         type=float,
         default=2.0,
@@ -190,10 +196,10 @@ def main() -> None:
                 size = sizes[name]
                 protocol = ConsoleProtocol.RFC2217 if name == "rfc2217" else ConsoleProtocol.RAW
                 base = floor(url, size)
-                term = miniterm(url, size)
+                term = miniterm(url, min(size, int(args.miniterm_megabytes * 1024 * 1024)))
                 mine = asyncio.run(ours(url, protocol, size))
                 mb = 1024 * 1024
-                print(f"\n{name}:// flood of {size / mb:.0f} MB")
+                print(f"\n{name}:// flood of {size / mb:g} MB")
                 print(f"  pyserial read loop (floor) {base / mb:6.2f} MB/s")
                 print(f"  miniterm (pty)             {term / mb:6.2f} MB/s")
                 print(

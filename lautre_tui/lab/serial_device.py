@@ -48,7 +48,6 @@ BOOT_LOG = [
     "Debian GNU/Linux 5.0 {name} ttyS0",
     "",
 ]
-FLOOD_LINE = 64
 
 
 def flood(count: int) -> bytes:

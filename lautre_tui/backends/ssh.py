@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import asyncssh
 
@@ -54,6 +55,10 @@ class AuthRefused(SshError):
     pass
 
 
+class SetupError(SshError):
+    """Our side cannot try this host (a name no resolver takes, unreadable files)."""
+
+
 class Unreachable(SshError):
     pass
 
@@ -70,6 +75,7 @@ class SshConnector:
         self.keepalive = keepalive
         self._known_hosts: dict[tuple[Path, ...], asyncssh.SSHKnownHosts] = {}
         self._keys: dict[tuple[Path, ...], list[asyncssh.SSHKey]] = {}
+        self.problems: list[str] = []  # known_hosts lines skipped, files unreadable
 
     def known_hosts(self, override: Path | None) -> asyncssh.SSHKnownHosts:
         """The layout's known_hosts, else OpenSSH's user and system files, read once."""
@@ -80,12 +86,33 @@ class SshConnector:
         )
         paths = tuple(path for path in candidates if path.is_file())
         if paths not in self._known_hosts:
-            self._known_hosts[paths] = (
-                asyncssh.read_known_hosts([str(path) for path in paths])
-                if paths
-                else asyncssh.import_known_hosts("")
-            )
+            self._known_hosts[paths] = self._read_known_hosts(paths)
         return self._known_hosts[paths]
+
+    def _read_known_hosts(self, paths: tuple[Path, ...]) -> asyncssh.SSHKnownHosts:
+        """All the files' entries; as OpenSSH does, a malformed line is skipped (and
+        said in `problems`) instead of making every host of the file unverifiable."""
+        lines: list[str] = []
+        for path in paths:
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except OSError as error:
+                self.problems.append(f"{path}: cannot read: {error.strerror or error}")
+                continue
+            try:
+                asyncssh.import_known_hosts(text)
+                lines.append(text)
+                continue
+            except ValueError:
+                pass
+            for number, line in enumerate(text.splitlines(), 1):
+                try:
+                    asyncssh.import_known_hosts(line)
+                except ValueError as error:
+                    self.problems.append(f"{path}:{number}: skipped: {error}")
+                    continue
+                lines.append(line)
+        return asyncssh.import_known_hosts("\n".join(lines))
 
     def client_keys(self, paths: Sequence[Path] | None) -> list[asyncssh.SSHKey] | None:
         """Keys from the layout, else OpenSSH's usual unencrypted ones; None lets
@@ -113,8 +140,18 @@ class SshConnector:
     ) -> asyncssh.SSHClientConnection:
         """An authenticated connection to `settings.host`, its key checked."""
         host = settings.host or "localhost"
+        known = self.known_hosts(settings.known_hosts)
+        asked: list[tuple[str, int]] = []
+
+        def trusted(name: str, addr: str, port: int | None) -> Any:
+            """asyncssh asks with the name and port it really uses (after
+            ~/.ssh/config's HostName, Port and HostKeyAlias): keep them for the
+            diagnosis, as OpenSSH reports against where it connected."""
+            asked.append((name, port or 22))
+            return known.match(name, addr, port)
+
         options: dict[str, object] = {
-            "known_hosts": self.known_hosts(settings.known_hosts),
+            "known_hosts": trusted,
             "connect_timeout": self.connect_timeout,
             "keepalive_interval": self.keepalive,
             "keepalive_count_max": 3,
@@ -139,7 +176,8 @@ class SshConnector:
         try:
             return await asyncssh.connect(host, **options)
         except asyncssh.HostKeyNotVerifiable as error:
-            raise await self._key_error(host, settings) from error
+            where = asked[-1] if asked else (host, settings.port or 22)
+            raise await self._key_error(known, *where) from error
         except asyncssh.PermissionDenied as error:
             raise AuthRefused(f"authentication refused by {host}") from error
         except (asyncio.TimeoutError, TimeoutError) as error:
@@ -149,18 +187,20 @@ class SshConnector:
         except OSError as error:
             reason = error.strerror or str(error)
             raise Unreachable(f"{host}: {reason}") from error
+        except (UnicodeError, ValueError) as error:  # the idna codec, bad options
+            raise SetupError(f"cannot connect to {host!r}: {error}") from error
 
-    async def _key_error(self, host: str, settings: SshSettings) -> SshError:
-        """Changed (known_hosts has another key) or unknown; with the new fingerprint."""
-        port = settings.port or 22
-        known = self.known_hosts(settings.known_hosts)
-        trusted = known.match(host, "", port)[0]
+    async def _key_error(self, known: asyncssh.SSHKnownHosts, host: str, port: int) -> SshError:
+        """Changed (known_hosts has another key for where we connected) or unknown;
+        with the fingerprint the host now presents."""
+        trusted = known.match(host, "", port if port != 22 else None)[0]
+        shown = host if port == 22 else f"[{host}]:{port}"
         if not trusted:
-            return HostKeyUnknown(host)
+            return HostKeyUnknown(shown)
         fingerprint: str | None = None
         try:  # only the key is fetched: no authentication, nothing trusted
             presented = await asyncio.wait_for(asyncssh.get_server_host_key(host, port), 5)
             fingerprint = presented.get_fingerprint("sha256") if presented else None
         except (OSError, asyncssh.Error, asyncio.TimeoutError):
             fingerprint = None
-        return HostKeyChanged(host, fingerprint)
+        return HostKeyChanged(shown, fingerprint)

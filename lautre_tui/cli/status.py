@@ -107,7 +107,13 @@ def run(args: argparse.Namespace) -> int:
         finally:
             await poller.stop()
 
-    asyncio.run(one_round())
+    try:
+        asyncio.run(one_round())
+    except Exception as error:
+        print(f"lautre-tui status: UNKNOWN: the check itself failed: {error!r}", file=sys.stderr)
+        return 3
+    for problem in poller.connector.problems:
+        print(f"lautre-tui status: {problem}", file=sys.stderr)
     names = args.hosts or poller.devices
     hosts = [poller.health(name) for name in names]
     if args.json:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -13,6 +14,8 @@ def parse_duration(text: str | int | float) -> float:
     if isinstance(text, bool):
         raise ValueError("expected a duration such as 90s, 10m, 26h or 2d")
     if isinstance(text, (int, float)):
+        if not math.isfinite(text):
+            raise ValueError("a duration must be a finite number of seconds")
         if text < 0:
             raise ValueError("a duration cannot be negative")
         return float(text)

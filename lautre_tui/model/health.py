@@ -15,7 +15,7 @@ import enum
 from dataclasses import dataclass, field, replace
 
 from lautre_tui.model.layout import DeviceKind, Layout, Lifecycle
-from lautre_tui.model.probe_format import CheckState, HostFigures, ProbeReport
+from lautre_tui.model.probe_format import CheckState, HostFigures, ProbeReport, one_line
 
 
 class Reachability(str, enum.Enum):
@@ -26,6 +26,7 @@ class Reachability(str, enum.Enum):
     POWERED_OFF = "powered off"
     KEY_CHANGED = "host key changed"
     AUTH_REFUSED = "authentication refused"
+    ERROR = "check failed"  # our side failed for this host (bad name, known_hosts…)
 
 
 class Verdict(str, enum.Enum):
@@ -120,8 +121,8 @@ class HealthTracker:
         before = self.hosts[device]
         if isinstance(outcome, ProbeReport):
             health = self._answered(before, outcome, now)
-        else:
-            health = self._failed(before, outcome, now)
+        else:  # what a host or a resolver says reaches terminals: one clean line
+            health = self._failed(before, replace(outcome, message=one_line(outcome.message)), now)
         self.hosts[device] = self._judge(health)
         return self.hosts[device]
 
@@ -182,10 +183,10 @@ class HealthTracker:
                 fingerprint=failure.fingerprint,
                 connection_fails=fails,
             )
-        if failure.kind == Reachability.AUTH_REFUSED.value:
+        if failure.kind in (Reachability.AUTH_REFUSED.value, Reachability.ERROR.value):
             return replace(
                 before,
-                reachability=Reachability.AUTH_REFUSED,
+                reachability=Reachability(failure.kind),
                 message=failure.message,
                 connection_fails=fails,
             )
@@ -262,6 +263,8 @@ class HealthTracker:
             return replace(health, verdict=Verdict.POWERED_OFF, message="all its outlets are off")
         if reach in (Reachability.KEY_CHANGED, Reachability.AUTH_REFUSED):
             return replace(health, verdict=Verdict.CRITICAL)
+        if reach is Reachability.ERROR:
+            return replace(health, verdict=Verdict.UNKNOWN)
         if reach is Reachability.DOWN:
             parent = self._behind(device.name)
             if parent is not None:
@@ -294,6 +297,7 @@ class StatusUpdate:
 
     hosts: tuple[HostHealth, ...]
     round: RoundInfo | None = None
+    trouble: str | None = None  # the poller itself failed (shown in the header), or ""
 
 
 def worst_exit(hosts: list[HostHealth]) -> int:

@@ -9,6 +9,8 @@ not hide the others: errors are collected and the rest is still built.
 from __future__ import annotations
 
 import enum
+import os
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +35,12 @@ from lautre_tui.model.layout import (
     PowerLink,
     Rack,
     SshSettings,
+)
+from lautre_tui.model.names import (
+    host_problem,
+    name_problem,
+    text_problem,
+    url_template_problem,
 )
 from lautre_tui.model.validate import validate_layout
 
@@ -69,6 +77,7 @@ CHECK_KINDS = ("process", "port", "service", "mount", "file", "mdstat", "ipvs", 
 CHECK_KEYS = ("name", *CHECK_KINDS, "fstype", "max_age", "contains", "warn", "crit")
 IPVS_KEYS = ("virtual", "min_real")
 PDU_DRIVERS = ("apc-nmc",)
+MAX_LAYOUT_BYTES = 16 * 1024 * 1024  # a layout of 10,000 devices is about 3 MB
 BAUD_RATES = (300, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400)
 
 Entries = dict[str, tuple[yaml.Node, yaml.Node]]
@@ -142,11 +151,24 @@ class _Reader:
     def string(self, node: yaml.Node, what: str) -> str | None:
         value = self.value(node) if isinstance(node, yaml.ScalarNode) else None
         if isinstance(value, str) and value.strip():
+            problem = text_problem(value)
+            if problem is not None:
+                self.error(node, f"{what}: {problem}")
+                return None
             return value
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return str(value)
         self.error(node, f"{what} must be a non-empty string")
         return None
+
+    def host(self, node: yaml.Node, what: str) -> str | None:
+        """A host name or address that a resolver or ~/.ssh/config can take."""
+        text = self.string(node, what)
+        problem = host_problem(text) if text is not None else None
+        if problem is not None:
+            self.error(node, f"{what}: {problem}")
+            return None
+        return text
 
     def optional_string(self, node: yaml.Node, what: str) -> str | None:
         if isinstance(node, yaml.ScalarNode) and self.value(node) is None:
@@ -177,16 +199,22 @@ class _Reader:
         self.error(node, f"{what} must be a number")
         return None
 
-    def duration(self, node: yaml.Node, what: str) -> float | None:
+    def duration(
+        self, node: yaml.Node, what: str, low: float = 0.0, high: float = 366 * 86400
+    ) -> float | None:
         value = self.value(node) if isinstance(node, yaml.ScalarNode) else None
         if value is None:
             self.error(node, f"{what} must be a duration such as 90s, 10m, 26h or 2d")
             return None
         try:
-            return parse_duration(value)
+            seconds = parse_duration(value)
         except (TypeError, ValueError) as error:
             self.error(node, f"{what}: {error}")
             return None
+        if not low <= seconds <= high:
+            self.error(node, f"{what} must be between {low:g} s and {high:g} s, not {seconds:g} s")
+            return None
+        return seconds
 
     def choice(self, node: yaml.Node, what: str, enum_type: type[E]) -> E | None:
         text = self.string(node, what)
@@ -241,7 +269,7 @@ def _ssh(reader: _Reader, node: yaml.Node, what: str) -> SshSettings:
         r,
         entries,
         {
-            "host": lambda n: r.string(n, f"{what}.host"),
+            "host": lambda n: r.host(n, f"{what}.host"),
             "port": lambda n: r.integer(n, f"{what}.port", 1, 65535),
             "user": lambda n: r.string(n, f"{what}.user"),
             "known_hosts": lambda n: r.path(n, f"{what}.known_hosts"),
@@ -266,9 +294,9 @@ def _poll(reader: _Reader, node: yaml.Node) -> PollSettings:
         r,
         entries,
         {
-            "interval": lambda n: r.duration(n, "poll.interval"),
+            "interval": lambda n: r.duration(n, "poll.interval", 0.5, 86400),
             "soft_fails": lambda n: r.integer(n, "poll.soft_fails", 1, 100),
-            "timeout": lambda n: r.duration(n, "poll.timeout"),
+            "timeout": lambda n: r.duration(n, "poll.timeout", 0.1, 3600),
         },
     )
     return PollSettings(**values)
@@ -299,7 +327,7 @@ def _pdu(reader: _Reader, name: str, node: yaml.Node) -> Pdu | None:
         {
             "device": lambda n: r.optional_string(n, f"{what} device"),
             "driver": lambda n: _driver(r, n, what),
-            "host": lambda n: r.string(n, f"{what} host"),
+            "host": lambda n: r.host(n, f"{what} host"),
             "port": lambda n: r.integer(n, f"{what} port", 1, 65535),
             "user": lambda n: r.string(n, f"{what} user"),
             "password_file": lambda n: r.path(n, f"{what} password_file"),
@@ -377,10 +405,9 @@ def _console_url(reader: _Reader, node: yaml.Node, what: str) -> str | None:
     if not url.startswith(schemes):
         reader.error(node, f"{what}: url must start with one of {', '.join(schemes)}")
         return None
-    try:
-        url.format(port=1, tcp_port=1)
-    except (KeyError, IndexError, ValueError) as error:
-        reader.error(node, f"{what}: url may only use {{port}} and {{tcp_port}} ({error})")
+    problem = url_template_problem(url)
+    if problem is not None:
+        reader.error(node, f"{what}: {problem}")
         return None
     return url
 
@@ -534,7 +561,12 @@ def _named_section(
     built: dict[str, T] = {}
     if isinstance(node, yaml.ScalarNode) and reader.value(node) is None:
         return built
-    for name, (_key_node, value_node) in reader.mapping(node, section, None).items():
+    for name, (key_node, value_node) in reader.mapping(node, section, None).items():
+        problem = name_problem(name)
+        if problem is not None:
+            reader.error(key_node, f"{section}: {problem}")
+            reader.broken.add(name)
+            continue
         item = build(reader, name, value_node)
         if item is not None:
             built[name] = item
@@ -602,8 +634,8 @@ def load_layout(path: str | Path, *, check: bool = True) -> LoadResult:
     """
     file = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+        text = read_text_file(Path(path))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         return LoadResult(None, [LayoutError(Position(file, 1, 1), f"cannot read: {reason}")])
     result = parse_layout(text, file, Path(path).expanduser().resolve().parent)
@@ -612,3 +644,17 @@ def load_layout(path: str | Path, *, check: bool = True) -> LoadResult:
         errors.sort(key=lambda error: (error.position.line, error.position.col))
         return LoadResult(result.layout, errors, result.broken)
     return result
+
+
+def read_text_file(path: Path, limit: int = MAX_LAYOUT_BYTES) -> str:
+    """A regular file's UTF-8 text: a FIFO would hang the reader and `/dev/zero`
+    would fill memory, so anything but a regular file of sane size is refused."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as file:
+        info = os.fstat(file.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("not a regular file")
+        data = file.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"larger than {limit // (1024 * 1024)} MB: not a layout")
+    return data.decode("utf-8")

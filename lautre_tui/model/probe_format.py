@@ -179,14 +179,14 @@ def parse_report(text: str, expected: int) -> ProbeReport:
                 elif fields[1] == "uptime":
                     uptime = float(fields[2])
                 elif fields[1] == "disk":
-                    disks[fields[2]] = (int(fields[3]), int(fields[4]))
+                    disks[one_line(fields[2])] = (int(fields[3]), int(fields[4]))
             elif words[0] == "C":
                 index = int(words[1])
                 state = CheckState[words[2]]
                 if not 0 <= index < expected:
                     raise ValueError(f"no check number {index}")
                 states.setdefault(index, []).append(state)
-                messages.setdefault(index, []).append(words[3] if len(words) > 3 else "")
+                messages.setdefault(index, []).append(one_line(words[3]) if len(words) > 3 else "")
             else:
                 raise ValueError("unknown line")
         except (IndexError, KeyError, ValueError) as error:

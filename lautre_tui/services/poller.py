@@ -3,6 +3,9 @@
 Rounds start every interval; a host whose previous probe is still running is
 skipped, never piled up; a host that failed to connect waits out an
 exponential back-off with jitter. Connects share a global concurrency limit.
+Nothing one host does can stop the others: any exception while probing it makes
+that host UNKNOWN with the reason, and a failure of a whole round is published
+as the poller's trouble (the header shows it) before the next round starts.
 Results go through the `HealthTracker`, and subscribers get the changed hosts
 in batches (at most one batch per `BATCH_SECONDS`), so that 1000 hosts changing
 state cost the UI a handful of updates, not 1000.
@@ -22,6 +25,7 @@ from lautre_tui.backends.probe import REMOTE_COMMAND, probe_library, probe_round
 from lautre_tui.backends.ssh import (
     AuthRefused,
     HostKeyChanged,
+    SetupError,
     SshConnector,
     SshError,
 )
@@ -96,6 +100,7 @@ class Poller:
         self._wake = asyncio.Event()
         self._only: set[str] | None = None
         self._task: asyncio.Task[None] | None = None
+        self.trouble: str | None = None
         self._rng = random.Random()
         self._library = probe_library()
         self.last_round: RoundInfo | None = None
@@ -121,13 +126,13 @@ class Poller:
         elif self._flush is None and self._pending:
             self._flush = asyncio.get_running_loop().call_later(BATCH_SECONDS, self._deliver)
 
-    def _deliver(self, round_info: RoundInfo | None = None) -> None:
+    def _deliver(self, round_info: RoundInfo | None = None, trouble: str | None = None) -> None:
         if self._flush is not None:
             self._flush.cancel()
             self._flush = None
-        update = StatusUpdate(tuple(self._pending.values()), round_info)
+        update = StatusUpdate(tuple(self._pending.values()), round_info, trouble)
         self._pending.clear()
-        if update.hosts or update.round:
+        if update.hosts or update.round or trouble is not None:
             for subscriber in self._subscribers:
                 subscriber(update)
 
@@ -141,6 +146,17 @@ class Poller:
         """Poll forever in the running loop (the app's), until `stop()`."""
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._forever())
+            self._task.add_done_callback(self._supervise)
+
+    def _supervise(self, task: asyncio.Task[None]) -> None:
+        """A poller that died is said in the header and started again."""
+        if task.cancelled() or task is not self._task:
+            return
+        error = task.exception()
+        self._task = None
+        if error is not None:
+            self._set_trouble(f"the poller stopped at {_clock()} ({_describe(error)}); restarted")
+        self.start()
 
     def poll_now(self, name: str | None = None) -> None:
         """Start a round at once: of one host, or all."""
@@ -151,14 +167,34 @@ class Poller:
         self._wake.set()
 
     async def _forever(self) -> None:
+        """Round after round; a round that fails is reported and the next one runs."""
         while True:
             only, self._only = self._only, None
             self._wake.clear()
             started = time.monotonic()
-            await self.run_round(only)
+            try:
+                await self.run_round(only)
+            except Exception as error:
+                self._set_trouble(f"a status round failed at {_clock()}: {_describe(error)}")
+            else:
+                note = self.setup_note()
+                if (note or None) != self.trouble:
+                    self._set_trouble(note)
             delay = max(0.0, self.interval - (time.monotonic() - started))
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)
+
+    def setup_note(self) -> str:
+        """What our own set-up could not use (known_hosts lines skipped), or ""."""
+        problems = self.connector.problems
+        if not problems:
+            return ""
+        more = f" and {len(problems) - 1} more" if len(problems) > 1 else ""
+        return f"known_hosts: {problems[0]}{more}"
+
+    def _set_trouble(self, text: str) -> None:
+        self.trouble = text or None
+        self._deliver(trouble=text)
 
     async def run_round(self, only: set[str] | None = None) -> RoundInfo:
         """Probe every idle host (or `only` those) once; hosts still busy are skipped."""
@@ -170,7 +206,7 @@ class Poller:
         ]
         for host in chosen:
             host.busy = True
-        await asyncio.gather(*(self._probe(host) for host in chosen))
+        await asyncio.gather(*(self._probe(host) for host in chosen), return_exceptions=True)
         self.publish(self.tracker.rejudge(time.time()))
         info = RoundInfo(wall, time.monotonic() - started, len(chosen))
         self.last_round = info
@@ -179,7 +215,12 @@ class Poller:
 
     async def _probe(self, host: _Host) -> None:
         try:
-            outcome = await self._outcome(host)
+            try:
+                outcome = await self._outcome(host)
+            except Exception as error:
+                self._drop(host)
+                self._back_off(host)
+                outcome = Failure(Reachability.ERROR.value, f"cannot check: {_describe(error)}")
             if outcome is not None:
                 self.publish([self.tracker.observe(host.name, outcome, time.time())])
         finally:
@@ -255,4 +296,14 @@ def _failure(error: SshError) -> Failure:
         return Failure(Reachability.KEY_CHANGED.value, str(error), error.fingerprint)
     if isinstance(error, AuthRefused):
         return Failure(Reachability.AUTH_REFUSED.value, str(error))
+    if isinstance(error, SetupError):
+        return Failure(Reachability.ERROR.value, str(error))
     return Failure("unreachable", str(error))
+
+
+def _describe(error: BaseException) -> str:
+    return f"{error.__class__.__name__}: {error}" if str(error) else error.__class__.__name__
+
+
+def _clock() -> str:
+    return time.strftime("%H:%M:%S")

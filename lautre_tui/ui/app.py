@@ -308,7 +308,9 @@ class RackApp(App[int]):
         for view in self.rack_views():
             view.set_badges(badges)
         if self.poller is not None:
-            self.query_one(StatusBar).show(self.health.values(), self.poller.last_round)
+            self.query_one(StatusBar).show(
+                self.health.values(), self.poller.last_round, self.poller.trouble
+            )
         selected = self.selected_device
         if selected is not None and selected.name in badges:
             self._show(selected.name)

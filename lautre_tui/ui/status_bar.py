@@ -25,9 +25,13 @@ GROUPS: tuple[tuple[str, str, frozenset[Verdict]], ...] = (
 STYLES = {"OK": "green", "WARN": "yellow", "CRIT": "bold red", "DOWN": "red", "STALE": "yellow"}
 
 
-def summary(hosts: Iterable[HostHealth], last_round: RoundInfo | None) -> Text:
+def summary(
+    hosts: Iterable[HostHealth], last_round: RoundInfo | None, trouble: str | None = None
+) -> Text:
     counts = Counter(host.verdict for host in hosts)
     text = Text()
+    if trouble:  # the poller failed: said first, so that the counts are not trusted blindly
+        text.append(f"⚠ {trouble} ", style="bold red")
     for glyph, word, verdicts in GROUPS:
         number = sum(counts[v] for v in verdicts)
         text.append(f"{glyph.strip()}{number} ", style=STYLES[word] if number else "dim")
@@ -43,5 +47,7 @@ class StatusBar(Static):
 
     DEFAULT_CSS = "StatusBar { width: auto; padding: 0 1; }"
 
-    def show(self, hosts: Iterable[HostHealth], last_round: RoundInfo | None) -> None:
-        self.update(summary(hosts, last_round))
+    def show(
+        self, hosts: Iterable[HostHealth], last_round: RoundInfo | None, trouble: str | None = None
+    ) -> None:
+        self.update(summary(hosts, last_round, trouble))

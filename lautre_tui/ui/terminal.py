@@ -31,6 +31,42 @@ FRAME = 1 / 30
 Line = dict[int, Any]
 
 
+class GuardedByteStream(pyte.ByteStream):
+    """pyte's parser, where a malformed sequence is dropped instead of raising.
+
+    pyte raises on what line noise and a wrong baud rate produce (a CSI with more
+    parameters than its handler takes, a parameter of thousands of digits); it
+    resets its parser before re-raising, so dropping the sequence and going on
+    with the next byte is exactly what a hardware terminal does."""
+
+    dropped = 0
+
+    def _send_to_parser(self, data: str) -> bool | None:
+        try:
+            return super()._send_to_parser(data)
+        except Exception:
+            self.dropped += 1
+            return self._taking_plain_text
+
+
+def safe_feed(stream: GuardedByteStream, data: bytes) -> None:
+    """Feed bytes from a host; never raises, whatever the bytes.
+
+    The parser drops malformed sequences itself; this also survives a failure in
+    pyte's drawing of plain text (the chunk's rest is lost for the display only:
+    the transcript keeps every byte) and keeps the cursor within the screen."""
+    screen = stream.listener
+    try:
+        stream.feed(data)
+    except Exception:
+        stream.dropped += 1
+        stream._initialize_parser()
+    if screen is not None:
+        cursor = screen.cursor
+        cursor.y = min(max(cursor.y, 0), screen.lines - 1)
+        cursor.x = min(max(cursor.x, 0), screen.columns)
+
+
 class ScrollbackScreen(pyte.Screen):
     """A pyte Screen that keeps the lines scrolling off its top, and draws runs of
     printable ASCII (a console flood, a boot log) without pyte's per-character
@@ -107,7 +143,7 @@ class TerminalView(Widget, can_focus=True):
         super().__init__(id=id)
         self.escape_key = escape_key
         self.screen_buffer = ScrollbackScreen(80, 24)
-        self._stream = pyte.ByteStream(self.screen_buffer)
+        self._stream = GuardedByteStream(self.screen_buffer)
         self._line_drawing = LineDrawing()
         self._pending = bytearray()
         self._flush_scheduled = False
@@ -133,7 +169,7 @@ class TerminalView(Widget, can_focus=True):
         if self._pending:
             data = bytes(self._pending)
             self._pending.clear()
-            self._stream.feed(self._line_drawing.feed(data))
+            safe_feed(self._stream, self._line_drawing.feed(data))
             self.fed_bytes += len(data)
             self.refresh()
 

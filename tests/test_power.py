@@ -120,6 +120,7 @@ async def test_switching_off_takes_the_host_down_and_on_brings_it_back(
     assert events == [
         ("off", "started"),
         ("off", "ok"),
+        ("on", "started"),
         ("on", "ok"),
         ("cycle", "started"),
         ("cycle", "ok"),

@@ -33,6 +33,12 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="confirm without asking (for scripts; the impact is still printed)",
     )
     parser.add_argument(
+        "--confirm-name",
+        metavar="NAME",
+        help="with --yes, for a protected device (router, admin switch, console server, "
+        "strip): its name, as a script's explicit second confirmation",
+    )
+    parser.add_argument(
         "--outlet",
         type=int,
         metavar="N",
@@ -45,33 +51,50 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    result = load_layout(find_layout(args.layout))
+    path = find_layout(args.layout)
+    result = load_layout(path)
     layout = result.layout
-    if layout is None or args.host not in layout.devices:
+    if layout is None or result.errors:  # a half-read layout could name the wrong outlet
         print_errors(result)
-        known = ", ".join(layout.devices) if layout else "none"
-        print(f"lautre-tui power: unknown device {args.host!r} (known: {known})", file=sys.stderr)
-        return EXIT_ERROR
+        return _refuse_early(
+            args, f"{path} has errors: fix them first (lautre-tui validate {path})"
+        )
+    if args.host not in layout.devices:
+        known = ", ".join(layout.devices)
+        return _refuse_early(args, f"unknown device {args.host!r} (known: {known})")
     device = layout.devices[args.host]
     if not device.power:
-        print(f"lautre-tui power: {args.host} has no outlet in the layout", file=sys.stderr)
-        return EXIT_ERROR
+        return _refuse_early(args, f"{args.host} has no outlet in the layout")
     if args.outlet is not None and all(link.outlet != args.outlet for link in device.power):
         outlets = ", ".join(str(link.outlet) for link in device.power)
-        print(
-            f"lautre-tui power: {args.host} is not fed by outlet {args.outlet} "
-            f"(its outlets: {outlets})",
-            file=sys.stderr,
+        return _refuse_early(
+            args, f"{args.host} is not fed by outlet {args.outlet} (its outlets: {outlets})"
         )
-        return EXIT_ERROR
     return asyncio.run(_power(layout, args))
+
+
+def _refuse_early(args: argparse.Namespace, reason: str) -> int:
+    """Say why, and audit the attempt (even for a device the layout does not know)."""
+    from lautre_tui.services.audit import AuditLog, AuditUnwritable
+
+    print(f"lautre-tui power: {reason}", file=sys.stderr)
+    if args.action != "status":
+        try:
+            AuditLog().record(args.action, args.host, f"error: {reason}", outlet=args.outlet)
+        except AuditUnwritable as error:
+            print(f"lautre-tui power: {error}", file=sys.stderr)
+    return EXIT_ERROR
 
 
 async def _power(layout: Layout, args: argparse.Namespace) -> int:
     from lautre_tui.backends.pdu import PduError
-    from lautre_tui.services.power import PowerRefused, PowerService
+    from lautre_tui.services.power import PowerRefused, PowerService, password_file_warning
 
     service = PowerService(layout, read_only=args.read_only, password=_password_once)
+    for strip in {link.pdu for link in layout.devices[args.host].power}:
+        warning = password_file_warning(layout.pdus[strip])
+        if warning:
+            print(f"lautre-tui power: warning: {warning}", file=sys.stderr)
     action = PowerAction(args.action)
     try:
         if action is not PowerAction.STATUS and args.read_only:
@@ -97,7 +120,8 @@ async def _power(layout: Layout, args: argparse.Namespace) -> int:
             return EXIT_OK
         impact = service.impact(args.host, action, outlet=args.outlet)
         print("\n".join(impact.lines()))
-        confirmation = "--yes" if args.yes else _ask(args.host, bool(impact.protected))
+        protected = bool(impact.protected)
+        confirmation = _scripted(args, protected) if args.yes else _ask(args.host, protected)
         if confirmation is None:
             service.decline(args.host, action, "refused: not confirmed", outlet=args.outlet)
             return EXIT_REFUSED
@@ -132,6 +156,20 @@ def _password_once(pdu: Pdu) -> str | None:
 
         _asked[pdu.name] = getpass.getpass(f"password of {pdu.user}@{pdu.host} ({pdu.name}): ")
     return _asked[pdu.name] or None
+
+
+def _scripted(args: argparse.Namespace, protected: bool) -> str | None:
+    """--yes confirms; a protected device also needs --confirm-name with its name."""
+    if not protected:
+        return "--yes"
+    if args.confirm_name == args.host:
+        return f"--yes --confirm-name {args.host}"
+    print(
+        f"lautre-tui power: refused: {args.host} is protected: add --confirm-name {args.host} "
+        "to --yes to switch it from a script",
+        file=sys.stderr,
+    )
+    return None
 
 
 def _ask(device: str, protected: bool) -> str | None:

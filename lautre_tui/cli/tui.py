@@ -63,8 +63,13 @@ def run_app(
     result = load_layout(layout_path)
     print_errors(result)
     layout = result.layout
-    if layout is None or not layout.devices:
-        print(f"lautre-tui: cannot show {layout_path}: fix the errors above", file=sys.stderr)
+    if layout is None or not layout.devices or result.errors:
+        # A half-understood layout could point a power action at the wrong outlet.
+        print(
+            f"lautre-tui: {layout_path} has errors: fix them first "
+            f"(lautre-tui validate {layout_path})",
+            file=sys.stderr,
+        )
         return 1
     app = build_app(
         layout,

@@ -95,3 +95,11 @@ def url_template_problem(url: str) -> str | None:
             )
             return f"url may only use {{port}} and {{tcp_port}}, as they are, not {shown}"
     return None
+
+
+def printable(text: str) -> str:
+    """`text` with control characters (escape sequences, bells, carriage returns)
+    replaced by `�`, line breaks kept: what a host sends never drives a terminal."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() or char == "\n" else "\ufffd" for char in text)

@@ -60,6 +60,10 @@ def default_audit_path() -> Path:
     return Path(shared).expanduser() if shared else locations.state_dir() / "audit.jsonl"
 
 
+class AuditUnwritable(Exception):
+    """The audit log cannot take a line; `str()` says which file and why."""
+
+
 class AuditLog:
     """Appends one JSON object per event; never rewrites or truncates."""
 
@@ -68,7 +72,10 @@ class AuditLog:
         self.actor = actor if actor is not None else Actor.current()
 
     def record(self, action: str, device: str, result: str, **details: Any) -> dict[str, Any]:
-        """Append an event and return it; `details` must be JSON-serialisable."""
+        """Append an event and return it; `details` must be JSON-serialisable.
+
+        Raises AuditUnwritable (a directory in the file's place, a full disk, no
+        permission): callers decide whether to act without a record."""
         event: dict[str, Any] = {
             "time": utc_now(),
             "user": self.actor.user,
@@ -79,12 +86,18 @@ class AuditLog:
             **details,
         }
         line = (json.dumps(event, ensure_ascii=False, default=str) + "\n").encode("utf-8")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
         try:
-            os.write(fd, line)
-        finally:
-            os.close(fd)
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o770)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+            try:
+                if os.write(fd, line) != len(line):
+                    raise OSError(28, "short write (disk full?)")
+            finally:
+                os.close(fd)
+        except OSError as error:
+            raise AuditUnwritable(
+                f"cannot write the audit log {self.path}: {error.strerror or error}"
+            ) from error
         return event
 
     def read(self) -> list[dict[str, Any]]:

@@ -3,25 +3,30 @@
 The service never decides on its own: callers (the dialog, the CLI) show the
 impact and get the confirmation first, then call `act` with a word saying how it
 was confirmed. Every attempt is audited, refused and failed ones included; an
-action that cuts power is audited before it starts too, so that a crash half-way
-still leaves a line. After switching, the outlets are read back until they reach
-the target or the timeout: a mismatch is an error, never a silent success.
+action is audited before it starts too, so that a crash half-way still leaves a
+line, and an action whose first line cannot be written is not taken. After
+switching, the outlets are read back until they reach the target or the timeout:
+a mismatch is an error, never a silent success.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import stat
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lautre_tui.backends.apc_nmc import ApcNmc
 from lautre_tui.backends.pdu import OutletState, PduDriver, PduError
 from lautre_tui.backends.ssh import SshConnector
 from lautre_tui.model.impact import PowerAction, PowerImpact, outlets_of, power_impact
 from lautre_tui.model.layout import Layout, Pdu
-from lautre_tui.services.audit import AuditLog, utc_now
+from lautre_tui.services.audit import AuditLog, AuditUnwritable, utc_now
 
 __all__ = ["ActionResult", "OutletState", "PduError", "PowerRefused", "PowerService"]
 
@@ -54,13 +59,36 @@ class ActionResult:
 
 
 def read_password_file(pdu: Pdu) -> str | None:
-    """The card's password from `password_file` (never from the layout itself)."""
+    """The card's password from `password_file` (never from the layout itself);
+    None when the layout names no file. A file that is missing, unreadable, not
+    UTF-8 or empty is a PduError that names it."""
+    if pdu.password_file is None:
+        return None
+    path = Path(pdu.password_file)
+    try:
+        secret = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+        raise PduError(f"{pdu.name}: cannot read password_file {path}: {reason}") from error
+    if not secret:
+        raise PduError(f"{pdu.name}: password_file {path} is empty")
+    return secret
+
+
+def password_file_warning(pdu: Pdu) -> str | None:
+    """A password file other users of the bastion can read deserves a word."""
     if pdu.password_file is None:
         return None
     try:
-        return Path(pdu.password_file).read_text(encoding="utf-8").strip() or None
+        mode = Path(pdu.password_file).stat().st_mode
     except OSError:
         return None
+    if mode & stat.S_IROTH:
+        return (
+            f"{pdu.name}: password_file {pdu.password_file} is readable by every user of "
+            f"this machine (mode {stat.filemode(mode)}): chmod o-r it"
+        )
+    return None
 
 
 class PowerService:
@@ -141,8 +169,8 @@ class PowerService:
         """Audit an attempt that stops before acting: `result` such as
         "refused: not confirmed" or "error: cannot read the strip: …"."""
         impact = self.impact(device, action, outlet=outlet)
-        self.audit.record(
-            action.value,
+        self._audit_or_stderr(
+            action,
             device,
             result,
             outlets=[f"{pdu}:{n}" for pdu, n in impact.outlets],
@@ -158,54 +186,73 @@ class PowerService:
         outlets = [f"{pdu}:{n}" for pdu, n in impact.outlets]
         record = {"outlets": outlets, "impact": impact.summary(), "confirmation": confirmation}
         if self.read_only:
-            self.audit.record(action.value, device, "refused: read-only mode", **record)
+            self._audit_or_stderr(action, device, "refused: read-only mode", **record)
             raise PowerRefused("read-only mode: power actions are refused")
         if not impact.outlets:
-            self.audit.record(action.value, device, "refused: no outlet", **record)
+            self._audit_or_stderr(action, device, "refused: no outlet", **record)
             raise PowerRefused(
                 f"{device} has no outlet"
                 + (f" {outlet}" if outlet is not None else "")
                 + " in the layout"
             )
-        if action.cuts_power:
+        try:  # no record, no action: nothing is switched that the log would not show
             self.audit.record(action.value, device, "started", **record)
+        except AuditUnwritable as error:
+            return ActionResult(False, f"nothing done: {error}")
         started = time.monotonic()
         try:
             readback = await self._do(impact)
         except ReadbackMismatch as mismatch:
             duration = round(time.monotonic() - started, 2)
             result = str(mismatch)
-            self.audit.record(
-                action.value,
-                device,
-                result,
-                readback=mismatch.readback,
-                duration=duration,
-                **record,
+            lost = self._finish(
+                action, device, result, readback=mismatch.readback, duration=duration, **record
             )
             self._tell(device, action, result)
             return ActionResult(
                 False,
-                f"read-back: {result} after {self.readback_timeout:.0f} s",
+                f"read-back: {result} after {self.readback_timeout:.0f} s{lost}",
                 mismatch.readback,
                 duration,
             )
         except (PduError, OSError) as error:
             duration = round(time.monotonic() - started, 2)
-            self.audit.record(action.value, device, f"error: {error}", duration=duration, **record)
-            return ActionResult(False, str(error), duration=duration)
+            lost = self._finish(action, device, f"error: {error}", duration=duration, **record)
+            return ActionResult(False, f"{error}{lost}", duration=duration)
         except BaseException as error:  # even a crash or a cancel leaves its audit line
-            self.audit.record(action.value, device, f"error: {error!r}", **record)
+            self._finish(action, device, f"error: {error!r}", **record)
             raise
         duration = round(time.monotonic() - started, 2)
-        self.audit.record(
-            action.value, device, "ok", readback=readback, duration=duration, **record
-        )
+        lost = self._finish(action, device, "ok", readback=readback, duration=duration, **record)
         self._tell(device, action, "ok")
         states = ", ".join(f"{key} {'On' if on else 'Off'}" for key, on in readback.items())
         return ActionResult(
-            True, f"{action.value} {device}: read back {states}", readback, duration
+            True, f"{action.value} {device}: read back {states}{lost}", readback, duration
         )
+
+    def _finish(self, action: PowerAction, device: str, result: str, **details: Any) -> str:
+        """Audit the result of an action already taken; if the log fails now, the
+        result goes to stderr and the console transcript instead, and is said."""
+        lost = self._audit_or_stderr(action, device, result, **details)
+        if lost:
+            self._tell(device, action, f"{result} (NOT in the audit log: {lost})")
+            return f" (WARNING: {lost}; the record went to stderr and the transcript)"
+        return ""
+
+    def _audit_or_stderr(
+        self, action: PowerAction, device: str, result: str, **details: Any
+    ) -> str:
+        """ "" once recorded, else why not (and the record is on stderr)."""
+        try:
+            self.audit.record(action.value, device, result, **details)
+        except AuditUnwritable as error:
+            line = json.dumps(
+                {"action": action.value, "device": device, "result": result, **details},
+                default=str,
+            )
+            print(f"lautre-tui: {error}; the record: {line}", file=sys.stderr)
+            return str(error)
+        return ""
 
     def _tell(self, device: str, action: PowerAction, result: str) -> None:
         for listener in self._event_listeners:

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import work
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
@@ -23,6 +24,7 @@ from lautre_tui.ui.device_pane import DevicePane
 from lautre_tui.ui.help_screen import HelpScreen
 from lautre_tui.ui.keymap import load_keymap
 from lautre_tui.ui.lab_faults import Injector, LabFaultScreen
+from lautre_tui.ui.plain import PlainTextApp
 from lautre_tui.ui.rack_view import RackView
 from lautre_tui.ui.status_bar import StatusBar
 
@@ -71,7 +73,7 @@ def matches_filter(device: Device, text: str) -> bool:
     return needle in haystack
 
 
-class RackApp(App[int]):
+class RackApp(PlainTextApp[int]):
     """Browse a rack; `layout` is loaded once, before the app starts."""
 
     TITLE = "lautre-tui"
@@ -156,7 +158,7 @@ class RackApp(App[int]):
             else:
                 with TabbedContent(id="racks"):
                     for index, rack in enumerate(racks):
-                        with TabPane(rack.name, id=f"tab-{index}"):
+                        with TabPane(Content(rack.name), id=f"tab-{index}"):
                             yield RackView(self.site_layout, rack, id=f"rack-{index}")
             yield DevicePane(self.site_layout, id="pane")
         yield Input(

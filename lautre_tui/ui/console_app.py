@@ -6,13 +6,13 @@ from concurrent.futures import Future
 from typing import Any
 
 from textual import work
-from textual.app import App
 
 from lautre_tui.services.console import ConsoleLinkError, ConsoleManager, ConsoleTarget
 from lautre_tui.ui.console_screen import ConsoleScreen
+from lautre_tui.ui.plain import PlainTextApp
 
 
-class ConsoleApp(App[None]):
+class ConsoleApp(PlainTextApp[None]):
     """Detaching (Ctrl-] .) or backing out (Ctrl-] w) quits."""
 
     TITLE = "lautre-tui console"

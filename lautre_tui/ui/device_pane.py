@@ -17,6 +17,7 @@ from lautre_tui.model.layout import Check, Device, Layout
 from lautre_tui.model.probe_format import CheckState
 from lautre_tui.model.topology import dependents, transitive_dependents
 from lautre_tui.ui.badges import Badge
+from lautre_tui.ui.plain import plain
 
 CHECK_STYLES = {
     CheckState.OK: "green",
@@ -97,9 +98,9 @@ def live_section(device: Device, health: HostHealth, badge: Badge) -> list[Rende
             )
             checks.add_row(
                 Text(check.state.name, style=CHECK_STYLES[check.state]),
-                check.name,
+                plain(check.name),
                 format_duration(now - check.checked_at),
-                check.output + soft,
+                plain(check.output + soft),
             )
         parts += [Text("\nChecks", style="bold"), checks]
     return parts
@@ -115,8 +116,8 @@ def device_summary(
     grid.add_column(overflow="fold")
 
     def row(label: str, value: str | Text) -> None:
-        if value:
-            grid.add_row(label, value)
+        if value:  # layout text is shown as text: Rich would parse "[…]" as markup
+            grid.add_row(label, plain(value) if isinstance(value, str) else value)
 
     row("State", Text(f"{badge.glyph} {badge.word}"))
     row("Kind", f"{device.kind.value}, {device.state.value}")
@@ -160,7 +161,7 @@ def device_summary(
         checks.add_column(no_wrap=True)
         checks.add_column(overflow="fold", style="dim")
         for check in device.services:
-            checks.add_row(check.name, describe_check(check))
+            checks.add_row(plain(check.name), plain(describe_check(check)))
         parts += [Text(f"\nChecks ({len(device.services)})", style="bold"), checks]
     return Group(*parts)
 

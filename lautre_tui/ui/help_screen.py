@@ -9,6 +9,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from lautre_tui.ui.plain import plain
+
 
 def binding_rows(bindings: list[tuple[str, Binding]]) -> Table:
     """A table of (keys, what they do) for the given (section, binding) pairs."""
@@ -18,7 +20,7 @@ def binding_rows(bindings: list[tuple[str, Binding]]) -> Table:
     table.add_column(style="dim")
     for section, binding in bindings:
         keys = binding.key_display or ", ".join(binding.key.split(","))
-        table.add_row(keys, binding.description or binding.action, section)
+        table.add_row(plain(keys), plain(binding.description or binding.action), section)
     return table
 
 

@@ -24,7 +24,7 @@ def load_keymap(path: Path | None = None) -> tuple[dict[str, str], list[str]]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}, []
-    except (OSError, yaml.YAMLError) as error:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         return {}, [f"{path}: ignored: {error}"]
     if data is None:
         return {}, []

@@ -15,6 +15,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from lautre_tui.model.layout import Device, Layout
+from lautre_tui.ui.plain import plain
 
 Injector = Callable[[str], str]
 
@@ -69,7 +70,7 @@ class LabFaultScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         options = OptionList(
-            *(Option(label, id=str(i)) for i, (label, _line) in enumerate(self._choices))
+            *(Option(plain(label), id=str(i)) for i, (label, _line) in enumerate(self._choices))
         )
         options.border_title = f"Lab fault on {self._device.name}"
         options.border_subtitle = "Enter injects · Esc closes"

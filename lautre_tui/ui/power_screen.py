@@ -16,6 +16,7 @@ from lautre_tui.model.layout import Device
 from lautre_tui.model.topology import outlet_map
 from lautre_tui.services.power import OutletState, PduError, PowerRefused, PowerService
 from lautre_tui.ui.confirm_power import ConfirmPower
+from lautre_tui.ui.plain import plain
 
 
 class WatchBoot(ModalScreen[bool]):
@@ -111,8 +112,11 @@ class PowerScreen(ModalScreen[None]):
                 state = states[number]
                 marker = "▶ " if (pdu, number) in mine else "  "
                 on = Text("On", style="green") if state.on else Text("Off", style="bold red")
-                table.add_row(
-                    f"{marker}{number}", on, state.name, ", ".join(feeds.get(number, [])) or "—"
+                table.add_row(  # the card's outlet names are the card's text, not markup
+                    f"{marker}{number}",
+                    on,
+                    plain(state.name),
+                    plain(", ".join(feeds.get(number, [])) or "—"),
                 )
             outer.add_row(table)
         if not mine:

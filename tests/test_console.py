@@ -10,6 +10,7 @@ import select
 import socket
 import struct
 import subprocess
+import sys
 import termios
 import time
 from pathlib import Path
@@ -30,6 +31,7 @@ from lautre_tui.services.console import (
     ConsoleManager,
     ConsoleSession,
     ConsoleTarget,
+    holder,
     target_for,
     transcript_path,
 )
@@ -37,6 +39,7 @@ from lautre_tui.ui.console_app import ConsoleApp
 from lautre_tui.ui.console_screen import ConsoleScreen, EscapeMenu
 from lautre_tui.ui.keys import key_bytes
 from lautre_tui.ui.terminal import ScrollbackScreen, TerminalView
+from tests.conftest import REPO
 from tests.lab_helpers import WAIT, eventually, lab_layout
 
 # -- pure parts ------------------------------------------------------------------------
@@ -163,7 +166,7 @@ async def test_login_typing_ctrl_c_break_sysrq_and_baud_over_rfc2217(lab: Lab) -
     assert b"[-- baud rate set to 115200 by " in log and b"[-- detached by " in log
     assert b"elea login: root" in log
     assert b"s3cret-pw" not in log  # the device does not echo it, and typing is not logged
-    assert not (transcript_path("elea").parent / "elea.lock").exists()
+    assert holder("elea") is None  # the claim went with the session
 
 
 async def test_raw_tcp_cannot_send_a_break_and_says_so(lab: Lab) -> None:
@@ -385,9 +388,7 @@ def test_the_fast_draw_renders_exactly_as_pyte(pieces: list[bytes]) -> None:
 async def test_a_console_held_on_this_bastion_is_followed_read_only(lab: Lab) -> None:
     from lautre_tui.services.console import ConsoleHeld
 
-    lock = transcript_path("elga").with_suffix(".lock")
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    lock.write_text('{"user": "alice", "source": "192.0.2.7", "since": "03:12", "pid": 1}')
+    alice = hold_console_in_another_process("elga", "alice", "192.0.2.7", "03:12")
     transcript_path("elga").write_bytes(b"elga login: ")
     with pytest.raises(ConsoleHeld, match=r"held by alice from 192\.0\.2\.7 since 03:12"):
         await ConsoleSession(target(lab, "elga")).attach()
@@ -401,3 +402,26 @@ async def test_a_console_held_on_this_bastion_is_followed_read_only(lab: Lab) ->
     await seen.wait_for(b"Password: ")
     assert follower.send(b"x") is False
     await follower.detach()
+    alice.kill()  # a holder that dies, however it dies, leaves no claim behind
+    alice.wait()
+    assert holder("elga") is None
+
+
+def hold_console_in_another_process(
+    host: str, user: str, source: str, since: str
+) -> subprocess.Popen[str]:
+    """Another admin's process holding `host`'s console claim (as a real session
+    would), until it is killed."""
+    code = (
+        "import sys, time\n"
+        "from lautre_tui.services.console import _lock_path\n"
+        "from lautre_tui.services.console_lock import ConsoleLock\n"
+        f"assert ConsoleLock(_lock_path({host!r})).claim({user!r}, {source!r}, {since!r}) is None\n"
+        "print('held', flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=REPO
+    )
+    assert child.stdout is not None and child.stdout.readline() == "held\n"
+    return child

@@ -25,6 +25,9 @@ from lautre_tui.model.layout import ConsoleProtocol
 
 READ_TIMEOUT = 0.05
 DRAIN = 65536
+# What waits for the screen: a flood beyond it is dropped for display only (the
+# transcript, written by the reader thread itself, keeps every byte).
+DISPLAY_BUFFER = 256 * 1024
 IAC, BRK = b"\xff", b"\xf3"
 SWITCH_INTERVAL = 0.0005  # 5 ms by default: a keystroke's echo would wait that long
 
@@ -67,12 +70,18 @@ class SerialLink:
         *,
         on_data: Callable[[bytes], None],
         on_lost: Callable[[str], None],
+        record: Callable[[bytes], None] | None = None,
     ) -> None:
         self.url = url
         self.baud = baud
         self.protocol = protocol
         self._on_data = on_data
         self._on_lost = on_lost
+        self._record = record
+        self._inbox = bytearray()
+        self._inbox_lock = threading.Lock()
+        self._delivery_scheduled = False
+        self.dropped = 0  # bytes not shown because the screen could not keep up
         self._port: serial.SerialBase | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._writes: queue.Queue[bytes | None] = queue.Queue()
@@ -132,12 +141,37 @@ class SerialLink:
                     if reply:
                         self._writes.put(reply)
                 if data:
-                    self._loop.call_soon_threadsafe(self._on_data, data)
+                    if self._record is not None:
+                        self._record(data)
+                    self._hand_over(data)
         except (serial.SerialException, OSError, TypeError, AttributeError) as error:
             reason = str(error) or error.__class__.__name__
         if self._running:
             self._running = False
             self._loop.call_soon_threadsafe(self._on_lost, reason)
+
+    def _hand_over(self, data: bytes) -> None:
+        """Queue bytes for the loop, at most DISPLAY_BUFFER of them, with at most one
+        callback pending: a flood can neither fill memory nor the loop's queue."""
+        assert self._loop is not None
+        with self._inbox_lock:
+            self._inbox += data
+            excess = len(self._inbox) - DISPLAY_BUFFER
+            if excess > 0:
+                del self._inbox[:excess]
+                self.dropped += excess
+            if self._delivery_scheduled:
+                return
+            self._delivery_scheduled = True
+        self._loop.call_soon_threadsafe(self._deliver)
+
+    def _deliver(self) -> None:
+        with self._inbox_lock:
+            data = bytes(self._inbox)
+            self._inbox.clear()
+            self._delivery_scheduled = False
+        if data:
+            self._on_data(data)
 
     def _write_loop(self) -> None:
         while True:

@@ -34,6 +34,12 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--read-only", action="store_true", help="follow the console without sending a byte"
     )
+    parser.add_argument(
+        "--break-lock",
+        action="store_true",
+        help="take the console from another session of this bastion that is hung "
+        "(audited; a session that ended needs no breaking: its lock went with it)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -59,9 +65,9 @@ def run(args: argparse.Namespace) -> int:
     opening = open_in_background(target.url, target.baud)  # negotiates while Textual loads
     from lautre_tui.ui.console_app import ConsoleApp
 
-    app = ConsoleApp(target, read_only=args.read_only, opening=opening)
+    app = ConsoleApp(target, read_only=args.read_only, opening=opening, break_lock=args.break_lock)
     app.run()
     if app.error:
         print(f"lautre-tui console: {app.error}", file=sys.stderr)
         return 1
-    return 0
+    return app.return_code or 0

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import random
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from lautre_tui import locations
 from lautre_tui.backends.serial_port import (
@@ -31,9 +31,11 @@ from lautre_tui.backends.serial_port import (
 )
 from lautre_tui.model.layout import ConsoleProtocol, Layout
 from lautre_tui.model.loader import protocol_of_url
-from lautre_tui.services.audit import Actor, AuditLog, utc_now
+from lautre_tui.services.audit import Actor, AuditLog, AuditUnwritable, utc_now
+from lautre_tui.services.console_lock import DIR_MODE, ConsoleLock, Holder, holder_of
 
 ROTATE_BYTES = 20 * 1024 * 1024
+TRANSCRIPT_MODE = 0o640
 KEEP_ROTATED = 3
 BUSY_WORDS = (b"busy", b"in use", b"already")
 MAX_BACKOFF = 30.0
@@ -60,16 +62,6 @@ class ConsoleTarget:
     url: str
     baud: int
     protocol: ConsoleProtocol
-
-
-@dataclass(frozen=True, slots=True)
-class Holder:
-    """Who holds a console on this bastion, from its lock file."""
-
-    user: str
-    source: str
-    since: str
-    pid: int
 
 
 def target_for(
@@ -116,26 +108,9 @@ def _lock_path(host: str) -> Path:
     return consoles_dir() / f"{host}.lock"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def holder(host: str) -> Holder | None:
     """Who else on this bastion has the console of `host` open, if anyone."""
-    try:
-        data = json.loads(_lock_path(host).read_text(encoding="utf-8"))
-        found = Holder(str(data["user"]), str(data["source"]), str(data["since"]), int(data["pid"]))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    if found.pid == os.getpid() or not _alive(found.pid):
-        return None
-    return found
+    return holder_of(_lock_path(host))
 
 
 class ConsoleHeld(ConsoleLinkError):
@@ -146,20 +121,29 @@ FOLLOW_POLL = 0.2
 
 
 class Transcript:
-    """The append-only record of a console, rotated by size at attach time."""
+    """The append-only record of a console, rotated by size as it grows (a flood
+    of hours stays within KEEP_ROTATED + 1 files of ROTATE_BYTES). Written by the
+    port's reader thread and by the loop's event lines, hence the lock. Readable
+    by the bastion's admin group only: root's console output is no one else's."""
 
-    def __init__(self, host: str) -> None:
+    def __init__(self, host: str, rotate_bytes: int = ROTATE_BYTES) -> None:
         self.path = transcript_path(host)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._rotate()
-        self._file = self.path.open("ab", buffering=0)
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+        self.rotate_bytes = rotate_bytes
+        self._lock = threading.Lock()
+        self._file = self._open()
+
+    def _open(self) -> BinaryIO:
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, TRANSCRIPT_MODE)
+        file = os.fdopen(fd, "ab", buffering=0)
+        self._size = os.fstat(fd).st_size
+        if self._size >= self.rotate_bytes:
+            file.close()
+            self._rotate()
+            return self._open()
+        return file
 
     def _rotate(self) -> None:
-        try:
-            if self.path.stat().st_size < ROTATE_BYTES:
-                return
-        except FileNotFoundError:
-            return
         for index in range(KEEP_ROTATED - 1, 0, -1):
             older = self.path.with_name(f"{self.path.name}.{index}")
             if older.exists():
@@ -167,15 +151,22 @@ class Transcript:
         self.path.replace(self.path.with_name(f"{self.path.name}.1"))
 
     def write(self, data: bytes) -> None:
-        self._file.write(data)
+        with self._lock:
+            self._file.write(data)
+            self._size += len(data)
+            if self._size >= self.rotate_bytes:
+                self._file.close()
+                self._rotate()
+                self._file = self._open()
 
     def event(self, text: str) -> bytes:
         line = f"\r\n[-- {text} --]\r\n".encode()
-        self._file.write(line)
+        self.write(line)
         return line
 
     def close(self) -> None:
-        self._file.close()
+        with self._lock:
+            self._file.close()
 
 
 class ConsoleSession:
@@ -202,6 +193,7 @@ class ConsoleSession:
         self._opened_at = 0.0
         self._first_bytes = b""
         self._follow_task: asyncio.Task[None] | None = None
+        self._lock = ConsoleLock(_lock_path(target.host))
         self.viewers = 0
 
     @property
@@ -233,29 +225,58 @@ class ConsoleSession:
 
     # -- lifecycle ---------------------------------------------------------------------
 
-    async def attach(self, opening: Future[Any] | None = None) -> None:
-        """Open the port (or take `opening`, an open already under way); raise
-        ConsoleLinkError if it cannot be opened now."""
+    async def attach(self, opening: Future[Any] | None = None, *, break_lock: bool = False) -> None:
+        """Claim the console, then open the port (or take `opening`, an open already
+        under way); raise ConsoleLinkError if it cannot be opened now. `break_lock`
+        takes the console from a holder that is alive but hung (audited)."""
         other = holder(self.host)
+        if other is not None and not self.read_only and break_lock:
+            self._lock.break_lock()
+            self._audit("console-break-lock", "ok", held_by=other.user, pid=other.pid)
+            other = None
+        if other is None and not self.read_only:
+            try:
+                other = self._lock.claim(self.actor.user, self.actor.source, utc_now())
+            except OSError as error:
+                raise ConsoleLinkError(
+                    f"cannot take the console's lock {_lock_path(self.host)}: "
+                    f"{error.strerror or error}"
+                ) from error
         if other is not None:
             if not self.read_only:
                 raise ConsoleHeld(
                     f"the console of {self.host} is held by {other.user} from {other.source} "
                     f"since {other.since} (pid {other.pid}); open it read-only to follow its "
-                    f"transcript: {transcript_path(self.host)}"
+                    f"transcript ({transcript_path(self.host)}), or --break-lock if that "
+                    "session is hung"
                 )
             self._follow_task = asyncio.get_running_loop().create_task(self._follow(other))
-            self.audit.record("console-follow", self.host, "ok", held_by=other.user)
+            self._audit("console-follow", "ok", held_by=other.user)
             return
-        self.transcript = self.transcript or Transcript(self.host)
-        await self._open(opening)
-        if not self.read_only:
-            self._write_lock()
+        try:
+            try:
+                self.transcript = self.transcript or Transcript(self.host)
+            except OSError as error:
+                raise ConsoleLinkError(
+                    f"cannot write the transcript {transcript_path(self.host)}: "
+                    f"{error.strerror or error}"
+                ) from error
+            await self._open(opening)
+        except BaseException:
+            self._lock.release()
+            raise
         mode = " (read-only)" if self.read_only else ""
         self.event(f"attached{mode} by {self.actor.user} from {self.actor.source} at {utc_now()}")
-        self.audit.record(
-            "console-attach", self.host, "ok", url=self.target.url, read_only=self.read_only
-        )
+        self._audit("console-attach", "ok", url=self.target.url, read_only=self.read_only)
+
+    def _audit(self, action: str, result: str, **details: Any) -> None:
+        """The console is the way back into a dead host: an audit log that cannot
+        be written never closes it; the transcript and the status line say so."""
+        try:
+            self.audit.record(action, self.host, result, **details)
+        except AuditUnwritable as error:
+            self.event(f"{action} NOT in the audit log: {error}")
+            self._say(self.state, str(error))
 
     async def _follow(self, other: Holder) -> None:
         """Show what the holder's session writes to the transcript, as it grows."""
@@ -286,6 +307,7 @@ class ConsoleSession:
             self.target.protocol,
             on_data=self._received,
             on_lost=self._lost,
+            record=self.transcript.write if self.transcript is not None else None,
         )
         self._say("connecting", f"connecting to {self.target.url}…")
         await link.open(opening)
@@ -295,8 +317,6 @@ class ConsoleSession:
         self._say("attached", f"attached to {self.target.url} at {self.target.baud} baud")
 
     def _received(self, data: bytes) -> None:
-        if self.transcript is not None:
-            self.transcript.write(data)
         if asyncio.get_running_loop().time() - self._opened_at < 2:
             self._first_bytes = (self._first_bytes + data)[-400:]
         self._emit(data)
@@ -350,7 +370,7 @@ class ConsoleSession:
             raise ConsoleLinkError("read-only: no BREAK sent")
         await self._link.send_break()
         self.event(f"BREAK sent by {self.actor.user} at {utc_now()}")
-        self.audit.record("console-break", self.host, "ok", url=self.target.url)
+        self._audit("console-break", "ok", url=self.target.url)
 
     async def set_baud(self, baud: int) -> None:
         if self._link is None:
@@ -375,30 +395,12 @@ class ConsoleSession:
                 await self._reconnect
         await self._close_link()
         self.event(f"detached by {self.actor.user} at {utc_now()}")
-        self.audit.record("console-detach", self.host, "ok", url=self.target.url)
+        self._audit("console-detach", "ok", url=self.target.url)
         if self.transcript is not None:
             self.transcript.close()
             self.transcript = None
-        if not self.read_only:
-            with contextlib.suppress(FileNotFoundError):
-                lock = _lock_path(self.host)
-                if json.loads(lock.read_text()).get("pid") == os.getpid():
-                    lock.unlink()
+        self._lock.release()
         self._say("closed", "detached")
-
-    def _write_lock(self) -> None:
-        lock = _lock_path(self.host)
-        lock.parent.mkdir(parents=True, exist_ok=True)
-        lock.write_text(
-            json.dumps(
-                {
-                    "user": self.actor.user,
-                    "source": self.actor.source,
-                    "since": utc_now(),
-                    "pid": os.getpid(),
-                }
-            )
-        )
 
 
 class ConsoleManager:
@@ -410,7 +412,12 @@ class ConsoleManager:
         self.sessions: dict[str, ConsoleSession] = {}
 
     async def open(
-        self, target: ConsoleTarget, *, read_only: bool = False, opening: Future[Any] | None = None
+        self,
+        target: ConsoleTarget,
+        *,
+        read_only: bool = False,
+        opening: Future[Any] | None = None,
+        break_lock: bool = False,
     ) -> ConsoleSession:
         """The host's session, opened now or joined if this process already has it."""
         session = self.sessions.get(target.host)
@@ -418,7 +425,7 @@ class ConsoleManager:
             session = ConsoleSession(
                 target, read_only=self.read_only or read_only, audit=self.audit
             )
-            await session.attach(opening)
+            await session.attach(opening, break_lock=break_lock)
             self.sessions[target.host] = session
         session.viewers += 1
         return session

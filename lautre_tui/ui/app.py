@@ -24,7 +24,7 @@ from lautre_tui.ui.device_pane import DevicePane
 from lautre_tui.ui.help_screen import HelpScreen
 from lautre_tui.ui.keymap import load_keymap
 from lautre_tui.ui.lab_faults import Injector, LabFaultScreen
-from lautre_tui.ui.plain import PlainTextApp
+from lautre_tui.ui.plain import SafeApp
 from lautre_tui.ui.rack_view import RackView
 from lautre_tui.ui.status_bar import StatusBar
 
@@ -73,7 +73,7 @@ def matches_filter(device: Device, text: str) -> bool:
     return needle in haystack
 
 
-class RackApp(PlainTextApp[int]):
+class RackApp(SafeApp[int]):
     """Browse a rack; `layout` is loaded once, before the app starts."""
 
     TITLE = "lautre-tui"

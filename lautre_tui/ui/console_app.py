@@ -9,20 +9,26 @@ from textual import work
 
 from lautre_tui.services.console import ConsoleLinkError, ConsoleManager, ConsoleTarget
 from lautre_tui.ui.console_screen import ConsoleScreen
-from lautre_tui.ui.plain import PlainTextApp
+from lautre_tui.ui.plain import SafeApp
 
 
-class ConsoleApp(PlainTextApp[None]):
+class ConsoleApp(SafeApp[None]):
     """Detaching (Ctrl-] .) or backing out (Ctrl-] w) quits."""
 
     TITLE = "lautre-tui console"
 
     def __init__(
-        self, target: ConsoleTarget, *, read_only: bool = False, opening: Future[Any] | None = None
+        self,
+        target: ConsoleTarget,
+        *,
+        read_only: bool = False,
+        opening: Future[Any] | None = None,
+        break_lock: bool = False,
     ) -> None:
         super().__init__()
         self.target = target
         self._opening = opening
+        self._break_lock = break_lock
         self.manager = ConsoleManager(read_only=read_only)
         self.error: str | None = None
 
@@ -32,7 +38,9 @@ class ConsoleApp(PlainTextApp[None]):
     @work(exclusive=True)
     async def attach(self) -> None:
         try:
-            session = await self.manager.open(self.target, opening=self._opening)
+            session = await self.manager.open(
+                self.target, opening=self._opening, break_lock=self._break_lock
+            )
         except ConsoleLinkError as error:
             self.error = str(error)
             self.exit()

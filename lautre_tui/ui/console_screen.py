@@ -166,6 +166,15 @@ class ConsoleScreen(Screen[None]):
         if not self.session.send(message.data) and self.session.read_only:
             self.notify("read-only console: nothing is sent", timeout=2)
 
+    def on_terminal_view_failed(self, message: TerminalView.Failed) -> None:
+        self.notify(
+            f"the console of {self.session.host} was closed: its output could not be shown "
+            f"({message.reason}); everything it sent is in {transcript_path(self.session.host)}",
+            severity="error",
+            timeout=30,
+        )
+        self._run("detach")
+
     def on_terminal_view_escape_key(self, message: TerminalView.EscapeKey) -> None:
         self.app.push_screen(EscapeMenu(), self._menu_choice)
 

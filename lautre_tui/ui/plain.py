@@ -1,4 +1,5 @@
-"""Text from a layout, a host, a card or a file is shown as text.
+"""Text from a layout, a host, a card or a file is shown as text; signals end the
+app cleanly.
 
 Textual parses markup in notifications and labels, and Rich parses it in table
 cells: a device's check output of `[/b]` would raise and take the app down, and
@@ -9,6 +10,9 @@ the apps' `notify`, which never parses markup.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 from typing import TypeVar
 
 from rich.text import Text
@@ -25,8 +29,23 @@ def plain(text: str, style: str = "") -> Text:
     return Text(printable(text), style=style)
 
 
-class PlainTextApp(App[ReturnType]):
-    """An App whose notifications are always plain text."""
+class SafeApp(App[ReturnType]):
+    """An App as admins run it on a bastion: notifications are always plain text,
+    and SIGTERM, SIGHUP (the SSH session dropped) and SIGINT end it the way `q`
+    does, so that consoles are detached, audited and unlocked, and the terminal
+    leaves the alternate screen."""
+
+    def _install_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, self._on_signal, signum)
+
+    def _on_signal(self, signum: int) -> None:
+        self.exit(return_code=128 + signum)
+
+    def on_mount(self) -> None:  # Textual calls it besides the subclass's own
+        self._install_signal_handlers()
 
     def notify(
         self,

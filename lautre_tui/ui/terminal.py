@@ -27,6 +27,10 @@ from lautre_tui.ui.keys import DEFAULT_ESCAPE_KEY, key_bytes
 
 HISTORY_LINES = 5000
 FRAME = 1 / 30
+# pyte parses about 1 MB/s here: a frame parses at most this much (≈30 ms), so a
+# flood never starves the keys; what is older than that is skipped for display
+# (the transcript keeps it), as a real terminal that cannot keep up would.
+FRAME_BYTES = 32 * 1024
 
 Line = dict[int, Any]
 
@@ -139,6 +143,13 @@ class TerminalView(Widget, can_focus=True):
     class EscapeKey(Message):
         """The escape key (Ctrl-] by default): the console's own menu."""
 
+    class Failed(Message):
+        """The terminal could not show what came (a bug of ours): end this console."""
+
+        def __init__(self, reason: str) -> None:
+            self.reason = reason
+            super().__init__()
+
     def __init__(self, *, escape_key: str = DEFAULT_ESCAPE_KEY, id: str | None = None) -> None:
         super().__init__(id=id)
         self.escape_key = escape_key
@@ -150,6 +161,7 @@ class TerminalView(Widget, can_focus=True):
         self.scroll_back = 0  # lines of history shown above the screen (0: live)
         self._styles: dict[tuple[Any, ...], Style] = {}
         self.fed_bytes = 0
+        self.skipped_bytes = 0  # not drawn: the screen could not keep up with a flood
 
     # -- bytes in ------------------------------------------------------------------------
 
@@ -157,6 +169,10 @@ class TerminalView(Widget, can_focus=True):
         """Queue bytes from the host; they are parsed once per frame. Callable from
         any callback of the app's loop (the console's reader hands bytes over there)."""
         self._pending += data
+        excess = len(self._pending) - 2 * FRAME_BYTES
+        if excess > 0:
+            del self._pending[:excess]
+            self.skipped_bytes += excess
         if not self._flush_scheduled:
             self._flush_scheduled = True
             self.call_later(self._arm_flush)
@@ -166,12 +182,20 @@ class TerminalView(Widget, can_focus=True):
 
     def _flush(self) -> None:
         self._flush_scheduled = False
-        if self._pending:
-            data = bytes(self._pending)
-            self._pending.clear()
+        if not self._pending:
+            return
+        skip = max(0, len(self._pending) - FRAME_BYTES)
+        data = bytes(self._pending[skip:])
+        self._pending.clear()
+        self.skipped_bytes += skip
+        try:
             safe_feed(self._stream, self._line_drawing.feed(data))
-            self.fed_bytes += len(data)
-            self.refresh()
+        except Exception as error:
+            self._pending.clear()
+            self.post_message(self.Failed(f"{error.__class__.__name__}: {error}"))
+            return
+        self.fed_bytes += len(data)
+        self.refresh()
 
     def flush_now(self) -> None:
         """Parse what is queued at once (tests, benchmarks)."""

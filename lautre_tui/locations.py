@@ -52,3 +52,18 @@ def find_layout(explicit: str | None) -> Path:
     if user_layout.is_file():
         return user_layout
     return shipped_layout()
+
+
+PRIVATE_DIR_MODE = 0o770  # the bastion's admin group shares the state folder; others nothing
+
+
+def private_dir(path: Path) -> Path:
+    """Create `path` and whatever parents it lacks with no access for other users
+    (mkdir's `parents=True` would give the parents the umask's usual 0755)."""
+    missing: list[Path] = []
+    while not path.exists() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)
+    return path if not missing else missing[0]

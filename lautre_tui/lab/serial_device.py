@@ -5,7 +5,8 @@ What an admin meets on a real line: the boot log when the device powers on, a
 no secrets to protect), echo, Magic SysRq after a BREAK (`h` help, `b` reboot,
 `s` sync, `u` remount read-only), and garbage when the two ends disagree on the
 baud rate. Also `flood N`, a deterministic burst of N bytes followed by its
-sha256, for the console benchmark.
+sha256, for the console benchmark, and `garble`, what line noise sends a
+terminal (CSI sequences with too many or too long parameters, stray bytes).
 """
 
 from __future__ import annotations
@@ -48,6 +49,18 @@ BOOT_LOG = [
     "Debian GNU/Linux 5.0 {name} ttyS0",
     "",
 ]
+
+
+GARBLE = b"".join(
+    [
+        b"\x1b[1;2;3;4r",  # margins with four parameters
+        b"\x1b[" + b";".join(b"%d" % n for n in range(1, 21)) + b"H",  # position with 20
+        b"\x1b[" + b"9" * 5000 + b"A",  # a parameter of 5000 digits
+        b"\x1b]0;" + b"x" * 300 + b"\x07",  # a title no one asked for
+        bytes(range(256)),
+        b"\r\ngarbled\r\n",
+    ]
+)
 
 
 def flood(count: int) -> bytes:
@@ -196,6 +209,8 @@ class SerialDevice:
                 "The system is going down for reboot NOW!",
             )
             self.world.reboot(self.name)
+        elif verb == "garble":
+            self.emit(GARBLE)
         elif verb == "flood" and len(words) == 2 and words[1].isdigit():
             data = flood(int(words[1]))
             self.emit(data)

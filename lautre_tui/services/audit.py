@@ -87,7 +87,7 @@ class AuditLog:
         }
         line = (json.dumps(event, ensure_ascii=False, default=str) + "\n").encode("utf-8")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o770)
+            locations.private_dir(self.path.parent)
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
             try:
                 if os.write(fd, line) != len(line):

@@ -32,7 +32,7 @@ from lautre_tui.backends.serial_port import (
 from lautre_tui.model.layout import ConsoleProtocol, Layout
 from lautre_tui.model.loader import protocol_of_url
 from lautre_tui.services.audit import Actor, AuditLog, AuditUnwritable, utc_now
-from lautre_tui.services.console_lock import DIR_MODE, ConsoleLock, Holder, holder_of
+from lautre_tui.services.console_lock import ConsoleLock, Holder, holder_of
 
 ROTATE_BYTES = 20 * 1024 * 1024
 TRANSCRIPT_MODE = 0o640
@@ -128,7 +128,7 @@ class Transcript:
 
     def __init__(self, host: str, rotate_bytes: int = ROTATE_BYTES) -> None:
         self.path = transcript_path(host)
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+        locations.private_dir(self.path.parent)
         self.rotate_bytes = rotate_bytes
         self._lock = threading.Lock()
         self._file = self._open()

@@ -17,8 +17,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from lautre_tui.locations import private_dir
+
 LOCK_MODE = 0o660  # other admins of the group open it to lock it in turn
-DIR_MODE = 0o770
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +70,7 @@ class ConsoleLock:
 
     def claim(self, user: str, source: str, since: str) -> Holder | None:
         """Take the lock and say who we are; the current holder if it is taken."""
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+        private_dir(self.path.parent)
         for _attempt in range(5):
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, LOCK_MODE)
             try:

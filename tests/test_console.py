@@ -14,6 +14,7 @@ import sys
 import termios
 import time
 from pathlib import Path
+from typing import Any
 
 import pyte
 import pytest
@@ -36,7 +37,7 @@ from lautre_tui.services.console import (
     transcript_path,
 )
 from lautre_tui.ui.console_app import ConsoleApp
-from lautre_tui.ui.console_screen import ConsoleScreen, EscapeMenu
+from lautre_tui.ui.console_screen import ConsoleScreen
 from lautre_tui.ui.keys import key_bytes
 from lautre_tui.ui.terminal import ScrollbackScreen, TerminalView
 from tests.conftest import REPO
@@ -252,11 +253,11 @@ async def test_escape_menu_keys_with_pilot(lab: Lab) -> None:
         await pilot.press("ctrl+c")
         await eventually(lambda: "^C" in screen.terminal.text())
         await pilot.press("ctrl+right_square_bracket")
-        assert isinstance(app.screen, EscapeMenu)
-        await pilot.press("s")  # BREAK, then the next key is the SysRq command
-        await eventually(lambda: b"BREAK sent" in transcript_path("elsa").read_bytes())
-        await pilot.press("h")
+        assert screen.query_one("#console-menu").display and screen.terminal.mode == "menu"
+        await pilot.press("s", "h")  # s then a key: BREAK and that SysRq command
         await eventually(lambda: "SysRq : HELP" in screen.terminal.text())
+        assert b"BREAK sent" in transcript_path("elsa").read_bytes()
+        assert not screen.query_one("#console-menu").display
         await pilot.press("ctrl+right_square_bracket", "l")
         await pilot.pause()
         assert any(str(transcript_path("elsa")) in n.message for n in app._notifications)
@@ -425,3 +426,63 @@ def hold_console_in_another_process(
     )
     assert child.stdout is not None and child.stdout.readline() == "held\n"
     return child
+
+
+async def burst(app: App[Any], *keys: str) -> None:
+    """Keys as one read from the terminal brings them (a paste, tmux send-keys, SSH
+    batching): all queued before the app handles the first."""
+    import unicodedata
+
+    from textual import events
+    from textual.keys import REPLACED_KEYS, _get_unicode_name_from_key
+
+    for key in keys:
+        try:  # the character as Textual's own driver would give it
+            char: str | None = unicodedata.lookup(
+                _get_unicode_name_from_key(REPLACED_KEYS.get(key, key))
+            )
+        except KeyError:
+            char = key if len(key) == 1 else None
+        event = events.Key(key, char)
+        event.set_sender(app)
+        assert app._driver is not None
+        app._driver.send_message(event)  # no wait between keys
+
+
+async def test_escape_keys_typed_at_speed_do_what_they_say(lab: Lab) -> None:
+    app = ConsoleApp(target(lab, "elma"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await eventually(lambda: isinstance(app.screen, ConsoleScreen))
+        screen = app.screen
+        assert isinstance(screen, ConsoleScreen)
+        await burst(app, "enter")
+        await eventually(lambda: "elma login:" in screen.terminal.text())
+        await burst(app, "ctrl+right_square_bracket", "b", "h")  # one read: BREAK, then h
+        await eventually(lambda: "SysRq : HELP" in screen.terminal.text())  # h came after it
+        await burst(app, "ctrl+right_square_bracket", "s", "h")  # SysRq h, at speed
+        await eventually(lambda: screen.terminal.text().count("SysRq : HELP") == 2)
+        await burst(app, "ctrl+right_square_bracket", "j", "k")  # j is no command: closes
+        await eventually(lambda: transcript_path("elma").read_bytes().endswith(b"\r\nk"))
+        await burst(app, "ctrl+right_square_bracket", "full_stop", "y")  # detach at once
+        await pilot.pause(0.5)
+    log = transcript_path("elma").read_bytes()
+    assert log.count(b"[-- BREAK sent by ") == 2 and b"[-- detached by " in log
+    assert log.rstrip().endswith(b"--]")  # nothing typed after the detach reached the host
+    assert b"jk" not in log and b"login: b" not in log  # menu keys never reach it
+
+
+async def test_a_paste_is_data_even_with_a_ctrl_bracket(lab: Lab) -> None:
+    from textual import events
+
+    app = ConsoleApp(target(lab, "emma"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await eventually(lambda: isinstance(app.screen, ConsoleScreen))
+        screen = app.screen
+        assert isinstance(screen, ConsoleScreen)
+        await burst(app, "enter")
+        await eventually(lambda: "emma login:" in screen.terminal.text())
+        screen.terminal.post_message(events.Paste("ab\x1d.cd"))
+        await pilot.pause(0.3)
+        assert screen.terminal.mode == "data" and isinstance(app.screen, ConsoleScreen)
+        await eventually(lambda: b"emma login: ab" in transcript_path("emma").read_bytes())
+        assert isinstance(app.screen, ConsoleScreen), app._notifications

@@ -32,5 +32,5 @@ def test_the_app_refuses_a_layout_it_cannot_show(
     )
     assert done.returncode == 1
     assert f"{missing}:1:1: cannot read: No such file or directory" in done.stderr
-    assert f"cannot show {missing}" in done.stderr
+    assert f"{missing} has errors: fix them first" in done.stderr
     assert "Traceback" not in done.stderr

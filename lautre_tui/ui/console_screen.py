@@ -1,20 +1,26 @@
 """A console full screen: the terminal, a status line, and the escape menu.
 
 Ctrl-] opens the menu, like conserver's ^Ec and picocom's C-a: `.` or `q`
-detach, `b` BREAK, `s` BREAK for a Magic SysRq (the next key is the command), `B`
-baud rate, `l` transcript path, `r` reconnect, `z` send `stty rows R cols C`,
-`w` back to the rack with the console kept open, `?` help. The footer always
-says how to get out.
+detach, `b` BREAK, `s` then a key: BREAK and that Magic SysRq command, `B` baud
+rate, `l` transcript path, `r` reconnect, `z` send `stty rows R cols C`, `w` back
+to the rack with the console kept open, `?` help, Ctrl-] a literal Ctrl-], Esc
+closes it. The menu is a mode of the terminal (see `TerminalView`), drawn over
+it: keys typed faster than it is drawn are still its commands. Commands run one
+after the other, and what is typed after a command waits for it. The footer
+always says how to get out.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen, Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
@@ -32,7 +38,7 @@ MENU = (
     (".", "detach", "detach (close this console)"),
     ("q", "detach", "detach (close this console)"),
     ("b", "break", "send a BREAK"),
-    ("s", "sysrq", "BREAK, then your next key is a Magic SysRq command (h for help)"),
+    ("s", "sysrq", "then a key: BREAK and that Magic SysRq command (h for help)"),
     ("B", "baud", "change the baud rate"),
     ("l", "transcript", "show the transcript's path"),
     ("r", "reconnect", "reconnect now"),
@@ -40,42 +46,13 @@ MENU = (
     ("w", "background", "back to the rack, keep this console open (c reopens it)"),
     ("?", "help", "this help"),
 )
-
-
-class EscapeMenu(ModalScreen[str | None]):
-    """One key picks an action; Esc or Ctrl-] again goes back to the console."""
-
-    DEFAULT_CSS = """
-    EscapeMenu { align: center middle; }
-    EscapeMenu > Static { width: 76; max-width: 98%; height: auto; border: round $accent;
-                          background: $surface; padding: 0 1; }
-    """
-    BINDINGS = [
-        Binding(
-            "escape,ctrl+right_square_bracket",
-            "pick(None)",
-            "Back to the console",
-            id="console.menu.close",
-        ),
-        *(
-            Binding(
-                key if key not in "?." else {"?": "question_mark", ".": "full_stop"}[key],
-                f"pick('{action}')",
-                text,
-                show=False,
-                id=f"console.menu.{action}.{n}",
-            )
-            for n, (key, action, text) in enumerate(MENU)
-        ),
+MENU_KEYS = {key: action for key, action, _text in MENU}
+MENU_TEXT = "\n".join(
+    [
+        "Console menu: one key (Esc closes it, Ctrl-] sends a Ctrl-] to the host)",
+        *(f"  {key}  {text}" for key, _action, text in MENU if key != "q"),
     ]
-
-    def compose(self) -> ComposeResult:
-        lines = [f"  {key}  {text}" for key, _action, text in MENU if key != "q"]
-        menu = Static("\n".join(["Console menu (Esc: back to the console)", *lines]), markup=False)
-        yield menu
-
-    def action_pick(self, action: str | None) -> None:
-        self.dismiss(action)
+)
 
 
 class BaudMenu(ModalScreen[int | None]):
@@ -112,6 +89,10 @@ class ConsoleScreen(Screen[None]):
     DEFAULT_CSS = """
     ConsoleScreen #console-status { height: 1; background: $primary-background; padding: 0 1; }
     ConsoleScreen #console-footer { height: 1; background: $panel; padding: 0 1; }
+    ConsoleScreen #console-menu { layer: menu; dock: top; offset: 2 2; width: 78; max-width: 98%;
+                                  height: auto; border: round $accent; background: $surface;
+                                  padding: 0 1; display: none; }
+    ConsoleScreen { layers: base menu; }
     """
 
     def __init__(
@@ -125,17 +106,20 @@ class ConsoleScreen(Screen[None]):
         self.session = session
         self._leave_callback = on_leave
         self._backlog = backlog
+        self._commands = asyncio.Lock()  # menu commands, and keys typed after them, in order
+        self._in_flight = 0  # counted when typed, not when their worker starts
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self._status_text(self.session.state), id="console-status", markup=False)
-            yield TerminalView(id="terminal")
+            yield TerminalView(menu=MENU_KEYS, id="terminal")
             mode = "read-only · " if self.session.read_only else ""
             yield Static(
                 f"{mode}Ctrl-] menu · Ctrl-] . detach · Ctrl-] w back to the rack",
                 id="console-footer",
                 markup=False,
             )
+        yield Static(MENU_TEXT, id="console-menu", markup=False)
 
     def _status_text(self, text: str) -> str:
         target = self.session.target
@@ -155,16 +139,54 @@ class ConsoleScreen(Screen[None]):
         self.session.unsubscribe(self._data, self._status)
 
     def _data(self, data: bytes) -> None:
-        self.terminal.feed(data)
+        with contextlib.suppress(NoMatches):  # a detach at exit speaks after the widgets went
+            self.terminal.feed(data)
 
     def _status(self, text: str) -> None:
-        self.query_one("#console-status", Static).update(self._status_text(text))
+        with contextlib.suppress(NoMatches):
+            self.query_one("#console-status", Static).update(self._status_text(text))
         if self.session.state in ("lost", "busy"):
             self.notify(text, title=self.session.host, severity="warning", timeout=8)
 
     def on_terminal_view_keys(self, message: TerminalView.Keys) -> None:
-        if not self.session.send(message.data) and self.session.read_only:
+        if self._in_flight:  # typed after a command still running: sent after it
+            self._in_flight += 1
+            self._send_after_commands(message.data)
+        elif not self.session.send(message.data) and self.session.read_only:
             self.notify("read-only console: nothing is sent", timeout=2)
+
+    @work(group="console-keys")
+    async def _send_after_commands(self, data: bytes) -> None:
+        try:
+            async with self._commands:
+                self.session.send(data)
+        finally:
+            self._in_flight -= 1
+
+    def _menu_shown(self, text: str | None) -> None:
+        menu = self.query_one("#console-menu", Static)
+        if text is not None:
+            menu.update(text)
+        menu.display = text is not None
+
+    def on_terminal_view_menu_opened(self, message: TerminalView.MenuOpened) -> None:
+        self._menu_shown(MENU_TEXT)
+
+    def on_terminal_view_menu_closed(self, message: TerminalView.MenuClosed) -> None:
+        self._menu_shown(None)
+        self.notify(message.why, timeout=3)
+
+    def on_terminal_view_menu_command(self, message: TerminalView.MenuCommand) -> None:
+        if message.action == "sysrq-armed":
+            self._menu_shown("SysRq: type the command key (h help, s sync, u remount, b reboot)")
+            return
+        if message.action == "help":
+            self.terminal.mode = "menu"  # the help is the menu, still waiting for its key
+            self._menu_shown(MENU_TEXT)
+            return
+        self._menu_shown(None)
+        self._in_flight += 1
+        self._run(message.action, message.key)
 
     def on_terminal_view_failed(self, message: TerminalView.Failed) -> None:
         self.notify(
@@ -175,15 +197,15 @@ class ConsoleScreen(Screen[None]):
         )
         self._run("detach")
 
-    def on_terminal_view_escape_key(self, message: TerminalView.EscapeKey) -> None:
-        self.app.push_screen(EscapeMenu(), self._menu_choice)
-
-    def _menu_choice(self, action: str | None) -> None:
-        if action is not None:
-            self._run(action)
-
     @work(group="console-menu")
-    async def _run(self, action: str) -> None:
+    async def _run(self, action: str, key: str = "") -> None:
+        try:
+            async with self._commands:
+                await self._command(action, key)
+        finally:
+            self._in_flight -= 1
+
+    async def _command(self, action: str, key: str) -> None:
         session = self.session
         try:
             if action == "detach":
@@ -192,12 +214,13 @@ class ConsoleScreen(Screen[None]):
                 self.dismiss_console(closed=True)
             elif action == "background":
                 self.dismiss_console(closed=False)
-            elif action in ("break", "sysrq"):
+            elif action == "break":
                 await session.send_break()
-                if action == "sysrq":
-                    self.notify(
-                        "BREAK sent: press the SysRq command key now (h for help)", timeout=5
-                    )
+                self.notify("BREAK sent", timeout=3)
+            elif action == "sysrq":  # Linux takes the key within 5 s of the BREAK
+                await session.send_break()
+                session.send(key.encode())
+                self.notify(f"BREAK and SysRq {key} sent", timeout=3)
             elif action == "baud":
                 self.app.push_screen(BaudMenu(session.target.baud), self._baud_choice)
             elif action == "transcript":
@@ -207,8 +230,6 @@ class ConsoleScreen(Screen[None]):
             elif action == "stty":
                 rows, cols = self.terminal.size.height, self.terminal.size.width
                 session.send(f"stty rows {rows} cols {cols}\r".encode())
-            elif action == "help":
-                self.app.push_screen(EscapeMenu(), self._menu_choice)
         except ConsoleLinkError as error:
             self.notify(str(error), severity="error", timeout=10)
 

@@ -5,6 +5,11 @@ scrollback is ours: a plain `Screen` that keeps each line as it scrolls off the
 top. Incoming bytes are batched and fed once per frame, and lines are drawn
 one by one (`render_line`), so a console flood costs one parse per frame, not a
 re-render per chunk. Keys go to the host as xterm would send them.
+
+The escape key's menu is a mode of this widget, decided key by key in arrival
+order: keys typed at speed after Ctrl-] (a paste, tmux send-keys, SSH batching a
+burst) are menu commands whether or not the menu is drawn yet, and never reach
+the host. A bracketed paste is data, a pasted Ctrl-] included.
 """
 
 from __future__ import annotations
@@ -140,8 +145,23 @@ class TerminalView(Widget, can_focus=True):
             self.data = data
             super().__init__()
 
-    class EscapeKey(Message):
-        """The escape key (Ctrl-] by default): the console's own menu."""
+    class MenuOpened(Message):
+        """The escape key (Ctrl-] by default) was typed: the next key is a command."""
+
+    class MenuCommand(Message):
+        """A menu command, in the order it was typed; `key` follows `sysrq`."""
+
+        def __init__(self, action: str, key: str = "") -> None:
+            self.action = action
+            self.key = key
+            super().__init__()
+
+    class MenuClosed(Message):
+        """The menu closed without a command (`why` is shown); nothing was sent."""
+
+        def __init__(self, why: str) -> None:
+            self.why = why
+            super().__init__()
 
     class Failed(Message):
         """The terminal could not show what came (a bug of ours): end this console."""
@@ -150,9 +170,17 @@ class TerminalView(Widget, can_focus=True):
             self.reason = reason
             super().__init__()
 
-    def __init__(self, *, escape_key: str = DEFAULT_ESCAPE_KEY, id: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        menu: dict[str, str] | None = None,
+        escape_key: str = DEFAULT_ESCAPE_KEY,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
         self.escape_key = escape_key
+        self.menu = menu or {}  # key character -> action
+        self.mode = "data"  # "data", "menu", or "sysrq" (the next key is its command)
         self.screen_buffer = ScrollbackScreen(80, 24)
         self._stream = GuardedByteStream(self.screen_buffer)
         self._line_drawing = LineDrawing()
@@ -221,8 +249,12 @@ class TerminalView(Widget, can_focus=True):
     def on_key(self, event: events.Key) -> None:
         event.stop()
         event.prevent_default()
+        if self.mode != "data":
+            self._menu_key(event)
+            return
         if event.key == self.escape_key:
-            self.post_message(self.EscapeKey())
+            self.mode = "menu"
+            self.post_message(self.MenuOpened())
             return
         if event.key in ("shift+pageup", "shift+pagedown"):
             page = max(1, self.size.height - 1)
@@ -237,8 +269,39 @@ class TerminalView(Widget, can_focus=True):
                 self.refresh()
             self.post_message(self.Keys(data))
 
+    def _menu_key(self, event: events.Key) -> None:
+        """One key of the menu: a command, Ctrl-] again (a literal Ctrl-] for the
+        host, as in tio), Esc, or anything else, which closes it sending nothing."""
+        mode, self.mode = self.mode, "data"
+        if mode == "sysrq":
+            if event.character and event.character.isprintable():
+                self.post_message(self.MenuCommand("sysrq", event.character))
+            else:
+                self.post_message(self.MenuClosed("no SysRq command: nothing sent"))
+            return
+        action = self.menu.get(event.character or "")
+        if event.key == self.escape_key:
+            self.post_message(self.Keys(b"\x1d"))
+            self.post_message(self.MenuClosed("Ctrl-] sent to the host"))
+        elif event.key == "escape":
+            self.post_message(self.MenuClosed("menu closed"))
+        elif action == "sysrq":
+            self.mode = "sysrq"
+            self.post_message(self.MenuCommand("sysrq-armed"))
+        elif action is not None:
+            self.post_message(self.MenuCommand(action))
+        else:
+            shown = event.character if event.character and event.character.isprintable() else ""
+            self.post_message(
+                self.MenuClosed(f"menu closed: {shown or event.key} is not a command; nothing sent")
+            )
+
     def on_paste(self, event: events.Paste) -> None:
         event.stop()
+        if self.mode != "data":
+            self.mode = "data"
+            self.post_message(self.MenuClosed("menu closed by a paste; nothing sent"))
+            return
         self.post_message(self.Keys(event.text.encode("utf-8")))
 
     # -- drawing -------------------------------------------------------------------------

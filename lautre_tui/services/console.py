@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import random
@@ -60,6 +61,7 @@ class ConsoleTarget:
     url: str
     baud: int
     protocol: ConsoleProtocol
+    break_halts: bool = False  # a BREAK stops the machine (SPARC: OpenBoot's `ok`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +91,11 @@ def target_for(
             f"console server {device.console.server!r} of {host} is not in {layout.source}"
         )
     return ConsoleTarget(
-        host, server.url_for(device.console.port), baud or device.console.baud, server.protocol
+        host,
+        server.url_for(device.console.port),
+        baud or device.console.baud,
+        server.protocol,
+        break_halts=device.console.break_halts,
     )
 
 
@@ -208,6 +214,18 @@ class ConsoleSession:
     def host(self) -> str:
         return self.target.host
 
+    @property
+    def line_baud(self) -> int | None:
+        """The speed the line really runs at, when the server said (see SerialLink)."""
+        return self._link.line_baud if self._link is not None else None
+
+    @property
+    def baud_text(self) -> str:
+        """For the header: `9600 baud`, or `baud set by the server` when unknown."""
+        if self._link is None:
+            return f"{self.target.baud} baud"
+        return self._link.baud_text
+
     def subscribe(self, on_data: DataListener, on_status: StatusListener) -> None:
         self._data.append(on_data)
         self._status.append(on_status)
@@ -292,7 +310,9 @@ class ConsoleSession:
         self._link = link
         self._opened_at = asyncio.get_running_loop().time()
         self._first_bytes = b""
-        self._say("attached", f"attached to {self.target.url} at {self.target.baud} baud")
+        self._say("attached", f"attached to {self.target.url}, {link.baud_text}")
+        if link.tolerated:
+            self.event(f"the console server left unanswered: {'; '.join(link.tolerated)}")
 
     def _received(self, data: bytes) -> None:
         if self.transcript is not None:
@@ -356,8 +376,14 @@ class ConsoleSession:
         if self._link is None:
             raise ConsoleLinkError("not attached")
         await self._link.set_baud(baud)
-        self.target = ConsoleTarget(self.host, self.target.url, baud, self.target.protocol)
-        self.event(f"baud rate set to {baud} by {self.actor.user} at {utc_now()}")
+        self.target = dataclasses.replace(self.target, baud=baud)
+        said = self._link.line_baud
+        unconfirmed = (
+            f" (the server says {self._link.baud_text})"
+            if self.target.protocol is ConsoleProtocol.RFC2217 and said != baud
+            else ""
+        )
+        self.event(f"baud rate set to {baud}{unconfirmed} by {self.actor.user} at {utc_now()}")
 
     async def _close_link(self) -> None:
         link, self._link = self._link, None

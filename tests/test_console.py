@@ -21,12 +21,14 @@ from hypothesis import strategies as st
 from rich.color import Color
 from textual.app import App, ComposeResult
 
-from lautre_tui.backends.serial_port import TelnetFilter
+from lautre_tui.backends.serial_port import TelnetFilter, with_ign_set_control
 from lautre_tui.lab.runner import Lab
 from lautre_tui.lab.world import Fault, FaultKind
 from lautre_tui.model.layout import ConsoleProtocol
+from lautre_tui.model.loader import load_layout
 from lautre_tui.services.console import (
     BreakUnsupported,
+    ConsoleLinkError,
     ConsoleManager,
     ConsoleSession,
     ConsoleTarget,
@@ -37,6 +39,7 @@ from lautre_tui.ui.console_app import ConsoleApp
 from lautre_tui.ui.console_screen import ConsoleScreen, EscapeMenu
 from lautre_tui.ui.keys import key_bytes
 from lautre_tui.ui.terminal import ScrollbackScreen, TerminalView
+from tests.conftest import LAUTRE_LAYOUT
 from tests.lab_helpers import WAIT, eventually, lab_layout
 
 # -- pure parts ------------------------------------------------------------------------
@@ -80,6 +83,27 @@ def test_telnet_filter_unescapes_and_refuses_options() -> None:
     data, reply = telnet.feed(b"a\xff\xffb\xff\xfb\x01c\xff\xfa\x2c\x01\xff\xf0d\xff")
     assert data == b"a\xffbcd" and reply == b"\xff\xfe\x01"
     assert telnet.feed(b"\xffe") == (b"\xffe", b"")
+
+
+def test_the_target_carries_break_halts_from_the_layout() -> None:
+    layout = load_layout(LAUTRE_LAYOUT).layout
+    assert layout is not None
+    assert target_for(layout, "eyra").break_halts is True
+    assert target_for(layout, "etna").break_halts is True
+    assert target_for(layout, "eva").break_halts is False
+    with pytest.raises(ConsoleLinkError, match="option 'timout' is not one of"):
+        target_for(layout, "eva", url="rfc2217://127.0.0.1:7001?timout=2")
+
+
+def test_ign_set_control_is_added_to_rfc2217_urls_only() -> None:
+    assert with_ign_set_control("rfc2217://h:7001") == "rfc2217://h:7001?ign_set_control"
+    assert (
+        with_ign_set_control("rfc2217://h:7001?timeout=5")
+        == "rfc2217://h:7001?timeout=5&ign_set_control"
+    )
+    kept = "rfc2217://h:7001?ign_set_control&timeout=5"
+    assert with_ign_set_control(kept) == kept
+    assert with_ign_set_control("socket://h:7001") == "socket://h:7001"
 
 
 class TerminalApp(App[None]):

@@ -31,7 +31,7 @@ from lautre_tui.backends.serial_port import (
     open_in_background,
 )
 from lautre_tui.model.layout import ConsoleProtocol, Layout
-from lautre_tui.model.loader import protocol_of_url
+from lautre_tui.model.loader import protocol_of_url, url_options_problem
 from lautre_tui.services.audit import Actor, AuditLog, utc_now
 
 ROTATE_BYTES = 20 * 1024 * 1024
@@ -79,6 +79,9 @@ def target_for(
 ) -> ConsoleTarget:
     """The console of `host` from the layout (or `url` alone, no layout needed)."""
     if url is not None:
+        problem = url_options_problem(url)
+        if problem is not None:
+            raise ConsoleLinkError(f"{url}: {problem}")
         return ConsoleTarget(host, url, baud or 9600, protocol_of_url(url))
     device = layout.devices.get(host)
     if device is None:

@@ -190,6 +190,36 @@ async def test_login_typing_ctrl_c_break_sysrq_and_baud_over_rfc2217(lab: Lab) -
     assert not (transcript_path("elea").parent / "elea.lock").exists()
 
 
+async def test_opening_closing_reconnecting_or_losing_never_sends_a_break(lab: Lab) -> None:
+    """On a SPARC console a stray BREAK halts Solaris: only the admin's command sends one."""
+    device = lab.console_server.device("eyra")
+    for _round in range(2):  # open and close, twice
+        session = ConsoleSession(target(lab, "eyra"))
+        seen = Screen(session)
+        await session.attach()
+        session.send(b"\r")
+        await seen.wait_for(b"eyra login: ")
+        await session.detach()
+    session = ConsoleSession(target(lab, "eyra"))
+    seen = Screen(session)
+    await session.attach()
+    await session.reconnect()  # the menu's `r`
+    await seen.wait_for(b"[-- reconnected at ")
+    lab.world.inject(Fault(FaultKind.DROP_MID_COMMAND, "console:eyra"))  # the line is lost
+    await seen.wait_for(b"lost")
+    lab.world.clear()
+    await eventually(lambda: seen.data.count(b"[-- reconnected at ") == 2)
+    session.send(b"\r")
+    await eventually(lambda: seen.data.count(b"eyra login: ") >= 1)
+    assert device.breaks == []
+    await session.send_break()
+    await eventually(lambda: len(device.breaks) == 1)
+    session.send(b"h")  # and the BREAK was whole: the next key is a SysRq command
+    await seen.wait_for(b"SysRq : HELP")
+    await session.detach()
+    assert len(device.breaks) == 1
+
+
 async def test_raw_tcp_cannot_send_a_break_and_says_so(lab: Lab) -> None:
     session = ConsoleSession(target(lab, "emma", raw=True))
     await session.attach()

@@ -45,6 +45,7 @@ SWITCH_INTERVAL = 0.0005  # 5 ms by default: a keystroke's echo would wait that 
 
 
 SERVER_BAUD_UNKNOWN = "baud set by the server"
+SERVER_CODES = 100  # RFC 2217: a server's answers are the client's codes + 100
 
 
 def with_ign_set_control(url: str) -> str:
@@ -76,6 +77,8 @@ class TolerantRfc2217(rfc2217.Serial):  # type: ignore[misc]  # pyserial is unty
         self._com_port_refused = False
         self._purge_unanswered = False
         self._settings_unanswered = False
+        self._com_port_answers = 0  # RFC 2217 answers (server-to-client codes) seen
+        self._echoed = False
         try:
             super().open()
         except serial.SerialException as error:
@@ -95,6 +98,11 @@ class TolerantRfc2217(rfc2217.Serial):  # type: ignore[misc]  # pyserial is unty
         super()._telnet_negotiate_option(command, option)
 
     def _telnet_process_subnegotiation(self, suboption: bytes) -> None:
+        if suboption[0:1] == rfc2217.COM_PORT_OPTION and len(suboption) >= 2:
+            if suboption[1] >= SERVER_CODES:
+                self._com_port_answers += 1
+            else:
+                self._echoed = True  # our own request came back: nothing answers it
         if (
             suboption[0:1] == rfc2217.COM_PORT_OPTION
             and suboption[1:2] == rfc2217.SERVER_SET_BAUDRATE
@@ -119,6 +127,15 @@ class TolerantRfc2217(rfc2217.Serial):  # type: ignore[misc]  # pyserial is unty
             super()._reconfigure_port()
             return
         except (serial.SerialException, ValueError) as error:  # unanswered or refused
+            if not self._com_port_answers:  # not one RFC 2217 answer: not an RFC 2217 server
+                if self._echoed:
+                    raise serial.SerialException(
+                        "the port echoes our RFC 2217 requests back instead of answering "
+                        "them: a raw TCP port (use socket://HOST:PORT)"
+                    ) from error
+                raise serial.SerialException(
+                    f"the server agreed to RFC 2217 but answers none of its requests ({error})"
+                ) from error
             self._settings_unanswered = "does not accept" in str(error)
             self.tolerated.append(f"parameter change ({error})")
         # what pyserial would have done next, had the settings been acknowledged

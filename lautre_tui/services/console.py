@@ -313,7 +313,7 @@ class ConsoleSession:
         self._link = link
         self._opened_at = asyncio.get_running_loop().time()
         self._first_bytes = b""
-        self._say("attached", f"attached to {self.target.url}, {link.baud_text}")
+        self._say("attached", "attached")  # the header already says the URL and the baud
         if link.tolerated:
             self.event(f"the console server left unanswered: {'; '.join(link.tolerated)}")
 

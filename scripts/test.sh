@@ -1,7 +1,8 @@
 #!/bin/sh
 # Set up a fresh Debian machine for the test suite and run it: system packages
 # the tests talk to (a real OpenSSH sshd and client, dash and busybox for the
-# probe, Debian's ser2net and socat for the console tests), a virtualenv with the project and its test extras, then the checks.
+# probe, Debian's ser2net and socat for the console tests), a virtualenv with
+# the project and its test extras, then the checks.
 # Works where the system Python refuses `pip install` (PEP 668): all goes in .venv.
 set -eu
 cd "$(dirname "$0")/.."

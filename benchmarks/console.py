@@ -7,6 +7,10 @@ with the sha256 of what it sent) through:
   - ours: ConsoleSession + pyte with scrollback + the TerminalView, headless,
     with the transcript checked against the source's sha256.
 Then keystroke echo latency through our session, idle and during a flood.
+The same floor and ours (not miniterm) through Debian's real ser2net (RFC 2217
+and raw TCP accepters, a socat pty pair and a host that floods the same bytes:
+tests/ser2net_helpers.py), when ser2net and socat are installed; pyserial's
+floor needs `?ign_set_control` there, ours opens the plain URL.
 Run: `.venv/bin/python benchmarks/console.py [--megabytes 20]`. Figures only.
 """
 
@@ -18,21 +22,27 @@ import hashlib
 import os
 import pty
 import select
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import serial
 from textual.app import App, ComposeResult
 
+from lautre_tui.backends.serial_port import with_ign_set_control
 from lautre_tui.lab.serial_device import flood
 from lautre_tui.model.layout import ConsoleProtocol
 from lautre_tui.model.loader import load_layout
 from lautre_tui.services.console import ConsoleSession, ConsoleTarget, transcript_path
 from lautre_tui.ui.terminal import TerminalView
+
+if TYPE_CHECKING:
+    from tests.ser2net_helpers import Ser2net
 
 DEVICE = "elea"
 LOGIN = b"\rroot\rpw\r"
@@ -49,9 +59,17 @@ def urls(layout_path: Path) -> dict[str, str]:
     }
 
 
+def ser2net_urls(server: Ser2net) -> dict[str, str]:
+    """The URLs of the ser2net started by `tests/ser2net_helpers.running_ser2net`."""
+    return {
+        "ser2net-rfc2217": f"rfc2217://127.0.0.1:{server.ports['rfc2217']}",
+        "ser2net-raw": f"socket://127.0.0.1:{server.ports['raw']}",
+    }
+
+
 def floor(url: str, size: int) -> float:
     """pyserial alone: log in, flood, read until the checksum line."""
-    port = serial.serial_for_url(url, baudrate=9600, timeout=0.05)
+    port = serial.serial_for_url(with_ign_set_control(url), baudrate=9600, timeout=0.05)
     try:
         port.write(LOGIN)
         time.sleep(0.5)
@@ -65,6 +83,29 @@ def floor(url: str, size: int) -> float:
         while end not in seen[-200:]:
             seen += port.read(4096)
         return size / (time.perf_counter() - started)
+    finally:
+        port.close()
+
+
+def floor_echo(url: str, count: int = 50) -> list[float]:
+    """pyserial alone: milliseconds from a keystroke to its echo, one key at a time."""
+    port = serial.serial_for_url(with_ign_set_control(url), baudrate=9600, timeout=0.001)
+    try:
+        port.write(b"\r")
+        deadline = time.monotonic() + 5
+        while b"login: " not in port.read(4096) and time.monotonic() < deadline:
+            pass
+        times: list[float] = []
+        for n in range(count):
+            key = b"abcdefghij"[n % 10 : n % 10 + 1]
+            started = time.perf_counter()
+            port.write(key)
+            seen = b""
+            while key not in seen:
+                seen += port.read(1)
+            times.append((time.perf_counter() - started) * 1000)
+        port.write(b"\x15")
+        return times
     finally:
         port.close()
 
@@ -182,7 +223,10 @@ def main() -> None:
     sizes = {
         "socket": int(args.megabytes * 1024 * 1024),
         "rfc2217": int(args.rfc2217_megabytes * 1024 * 1024),
+        "ser2net-raw": int(args.megabytes * 1024 * 1024),
+        "ser2net-rfc2217": int(args.rfc2217_megabytes * 1024 * 1024),
     }
+    miniterm_size = int(args.miniterm_megabytes * 1024 * 1024)
     with tempfile.TemporaryDirectory() as folder:
         os.environ["LAUTRE_TUI_STATE_DIR"] = str(Path(folder) / "state")
         lab = subprocess.Popen(
@@ -193,29 +237,48 @@ def main() -> None:
         try:
             assert lab.stdout is not None and lab.stdout.readline().startswith("lab ready")
             for name, url in urls(Path(folder) / "lab" / "layout.yaml").items():
-                size = sizes[name]
-                protocol = ConsoleProtocol.RFC2217 if name == "rfc2217" else ConsoleProtocol.RAW
-                base = floor(url, size)
-                term = miniterm(url, min(size, int(args.miniterm_megabytes * 1024 * 1024)))
-                mine = asyncio.run(ours(url, protocol, size))
-                mb = 1024 * 1024
-                print(f"\n{name}:// flood of {size / mb:g} MB")
-                print(f"  pyserial read loop (floor) {base / mb:6.2f} MB/s")
-                print(f"  miniterm (pty)             {term / mb:6.2f} MB/s")
-                print(
-                    f"  ours (session+pyte+widget) {mine['rate'] / mb:6.2f} MB/s  "
-                    f"= {mine['rate'] / base:.2f}x the floor, {mine['rate'] / term:.2f}x "
-                    f"miniterm; transcript intact: {bool(mine['intact'])}; "
-                    f"{mine['lines_kept']:.0f} lines of scrollback"
-                )
-                print(
-                    f"  echo idle: median {mine['idle_median']:.2f} ms, "
-                    f"p99 {mine['idle_p99']:.2f} ms; during a flood: median "
-                    f"{mine['flood_median']:.2f} ms, p99 {mine['flood_p99']:.2f} ms"
-                )
+                measure(name, url, sizes[name], miniterm_size)
         finally:
             lab.terminate()
             lab.wait(30)
+        if shutil.which("ser2net") is None or shutil.which("socat") is None:
+            print("\nser2net or socat not installed: no figures through ser2net")
+            return
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        from tests.ser2net_helpers import running_ser2net  # the tests' own fixture
+
+        with running_ser2net(Path(folder) / "ser2net") as server:
+            for name, url in ser2net_urls(server).items():
+                measure(name, url, sizes[name], None)
+
+
+def measure(name: str, url: str, size: int, miniterm_size: int | None) -> None:
+    """Floor, miniterm (unless None) and ours on one URL, printed side by side."""
+    protocol = ConsoleProtocol.RFC2217 if url.startswith("rfc2217://") else ConsoleProtocol.RAW
+    base = floor(url, size)
+    base_echo = floor_echo(url)
+    term = miniterm(url, min(size, miniterm_size)) if miniterm_size is not None else None
+    mine = asyncio.run(ours(url, protocol, size))
+    mb = 1024 * 1024
+    print(f"\n{name} ({url.split(':')[0]}://) flood of {size / mb:g} MB")
+    print(f"  pyserial read loop (floor) {base / mb:6.2f} MB/s")
+    if term is not None:
+        print(f"  miniterm (pty)             {term / mb:6.2f} MB/s")
+    against_term = f", {mine['rate'] / term:.2f}x miniterm" if term is not None else ""
+    print(
+        f"  ours (session+pyte+widget) {mine['rate'] / mb:6.2f} MB/s  "
+        f"= {mine['rate'] / base:.2f}x the floor{against_term}; transcript intact: "
+        f"{bool(mine['intact'])}; {mine['lines_kept']:.0f} lines of scrollback"
+    )
+    print(
+        f"  pyserial read loop echo: median {statistics.median(base_echo):.2f} ms, "
+        f"p99 {_p99(base_echo):.2f} ms"
+    )
+    print(
+        f"  ours echo idle: median {mine['idle_median']:.2f} ms, "
+        f"p99 {mine['idle_p99']:.2f} ms; during a flood: median "
+        f"{mine['flood_median']:.2f} ms, p99 {mine['flood_p99']:.2f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Set up a fresh Debian machine for the test suite and run it: system packages
 # the tests talk to (a real OpenSSH sshd and client, dash and busybox for the
-# probe), a virtualenv with the project and its test extras, then the checks.
+# probe, Debian's ser2net and socat for the console tests), a virtualenv with
+# the project and its test extras, then the checks.
 # Works where the system Python refuses `pip install` (PEP 668): all goes in .venv.
 set -eu
 cd "$(dirname "$0")/.."
@@ -12,6 +13,8 @@ command -v ssh >/dev/null 2>&1 || need="$need openssh-client"
 command -v dash >/dev/null 2>&1 || need="$need dash"
 command -v busybox >/dev/null 2>&1 || need="$need busybox"
 command -v tmux >/dev/null 2>&1 || need="$need tmux"
+command -v ser2net >/dev/null 2>&1 || need="$need ser2net"
+command -v socat >/dev/null 2>&1 || need="$need socat"
 python3 -c 'import ensurepip' 2>/dev/null || need="$need python3-venv"
 if [ -n "$need" ]; then
     SUDO=""

@@ -23,12 +23,14 @@ from hypothesis import strategies as st
 from rich.color import Color
 from textual.app import App, ComposeResult
 
-from lautre_tui.backends.serial_port import TelnetFilter
+from lautre_tui.backends.serial_port import TelnetFilter, with_ign_set_control
 from lautre_tui.lab.runner import Lab
 from lautre_tui.lab.world import Fault, FaultKind
 from lautre_tui.model.layout import ConsoleProtocol
+from lautre_tui.model.loader import load_layout
 from lautre_tui.services.console import (
     BreakUnsupported,
+    ConsoleLinkError,
     ConsoleManager,
     ConsoleSession,
     ConsoleTarget,
@@ -40,7 +42,7 @@ from lautre_tui.ui.console_app import ConsoleApp
 from lautre_tui.ui.console_screen import ConsoleScreen
 from lautre_tui.ui.keys import key_bytes
 from lautre_tui.ui.terminal import ScrollbackScreen, TerminalView
-from tests.conftest import REPO
+from tests.conftest import LAUTRE_LAYOUT, REPO
 from tests.lab_helpers import WAIT, eventually, lab_layout
 
 # -- pure parts ------------------------------------------------------------------------
@@ -84,6 +86,27 @@ def test_telnet_filter_unescapes_and_refuses_options() -> None:
     data, reply = telnet.feed(b"a\xff\xffb\xff\xfb\x01c\xff\xfa\x2c\x01\xff\xf0d\xff")
     assert data == b"a\xffbcd" and reply == b"\xff\xfe\x01"
     assert telnet.feed(b"\xffe") == (b"\xffe", b"")
+
+
+def test_the_target_carries_break_halts_from_the_layout() -> None:
+    layout = load_layout(LAUTRE_LAYOUT).layout
+    assert layout is not None
+    assert target_for(layout, "eyra").break_halts is True
+    assert target_for(layout, "etna").break_halts is True
+    assert target_for(layout, "eva").break_halts is False
+    with pytest.raises(ConsoleLinkError, match="option 'timout' is not one of"):
+        target_for(layout, "eva", url="rfc2217://127.0.0.1:7001?timout=2")
+
+
+def test_ign_set_control_is_added_to_rfc2217_urls_only() -> None:
+    assert with_ign_set_control("rfc2217://h:7001") == "rfc2217://h:7001?ign_set_control"
+    assert (
+        with_ign_set_control("rfc2217://h:7001?timeout=5")
+        == "rfc2217://h:7001?timeout=5&ign_set_control"
+    )
+    kept = "rfc2217://h:7001?ign_set_control&timeout=5"
+    assert with_ign_set_control(kept) == kept
+    assert with_ign_set_control("socket://h:7001") == "socket://h:7001"
 
 
 class TerminalApp(App[None]):
@@ -168,6 +191,36 @@ async def test_login_typing_ctrl_c_break_sysrq_and_baud_over_rfc2217(lab: Lab) -
     assert b"elea login: root" in log
     assert b"s3cret-pw" not in log  # the device does not echo it, and typing is not logged
     assert holder("elea") is None  # the claim went with the session
+
+
+async def test_opening_closing_reconnecting_or_losing_never_sends_a_break(lab: Lab) -> None:
+    """On a SPARC console a stray BREAK halts Solaris: only the admin's command sends one."""
+    device = lab.console_server.device("eyra")
+    for _round in range(2):  # open and close, twice
+        session = ConsoleSession(target(lab, "eyra"))
+        seen = Screen(session)
+        await session.attach()
+        session.send(b"\r")
+        await seen.wait_for(b"eyra login: ")
+        await session.detach()
+    session = ConsoleSession(target(lab, "eyra"))
+    seen = Screen(session)
+    await session.attach()
+    await session.reconnect()  # the menu's `r`
+    await seen.wait_for(b"[-- reconnected at ")
+    lab.world.inject(Fault(FaultKind.DROP_MID_COMMAND, "console:eyra"))  # the line is lost
+    await seen.wait_for(b"lost")
+    lab.world.clear()
+    await eventually(lambda: seen.data.count(b"[-- reconnected at ") == 2)
+    session.send(b"\r")
+    await eventually(lambda: seen.data.count(b"eyra login: ") >= 1)
+    assert device.breaks == []
+    await session.send_break()
+    await eventually(lambda: len(device.breaks) == 1)
+    session.send(b"h")  # and the BREAK was whole: the next key is a SysRq command
+    await seen.wait_for(b"SysRq : HELP")
+    await session.detach()
+    assert len(device.breaks) == 1
 
 
 async def test_raw_tcp_cannot_send_a_break_and_says_so(lab: Lab) -> None:
@@ -450,22 +503,22 @@ async def burst(app: App[Any], *keys: str) -> None:
 
 
 async def test_escape_keys_typed_at_speed_do_what_they_say(lab: Lab) -> None:
-    app = ConsoleApp(target(lab, "elma"))
+    app = ConsoleApp(target(lab, "ella"))
     async with app.run_test(size=(80, 24)) as pilot:
         await eventually(lambda: isinstance(app.screen, ConsoleScreen))
         screen = app.screen
         assert isinstance(screen, ConsoleScreen)
         await burst(app, "enter")
-        await eventually(lambda: "elma login:" in screen.terminal.text())
+        await eventually(lambda: "ella login:" in screen.terminal.text())
         await burst(app, "ctrl+right_square_bracket", "b", "h")  # one read: BREAK, then h
         await eventually(lambda: "SysRq : HELP" in screen.terminal.text())  # h came after it
         await burst(app, "ctrl+right_square_bracket", "s", "h")  # SysRq h, at speed
         await eventually(lambda: screen.terminal.text().count("SysRq : HELP") == 2)
         await burst(app, "ctrl+right_square_bracket", "j", "k")  # j is no command: closes
-        await eventually(lambda: transcript_path("elma").read_bytes().endswith(b"\r\nk"))
+        await eventually(lambda: transcript_path("ella").read_bytes().endswith(b"\r\nk"))
         await burst(app, "ctrl+right_square_bracket", "full_stop", "y")  # detach at once
         await pilot.pause(0.5)
-    log = transcript_path("elma").read_bytes()
+    log = transcript_path("ella").read_bytes()
     assert log.count(b"[-- BREAK sent by ") == 2 and b"[-- detached by " in log
     assert log.rstrip().endswith(b"--]")  # nothing typed after the detach reached the host
     assert b"jk" not in log and b"login: b" not in log  # menu keys never reach it

@@ -310,3 +310,44 @@ def test_every_command_has_help(cli: list[str], cli_env: dict[str, str]) -> None
         )
         assert done.returncode == 0, (args, done.stderr)
         assert "usage: lautre-tui" in done.stdout
+
+
+def test_console_url_options_are_checked(tmp_path: Path) -> None:
+    url = "url: rfc2217://cs.example.org:{tcp_port}"
+    good = GOOD.replace(url, url + "?ign_set_control&timeout=5&poll_modem&logging=debug")
+    assert errors_of(tmp_path, good) == []
+    error = one_error(tmp_path, GOOD.replace(url, url + "?ign_set_controll"))
+    assert error.endswith(
+        ":12:10: console server cons: url option 'ign_set_controll' is not one of "
+        "ign_set_control, poll_modem, timeout, logging; did you mean 'ign_set_control'?"
+    )
+    for options, message in [
+        ("?timeout=soon", "option 'timeout' must be a number of seconds, not 'soon'"),
+        ("?timeout=0", "option 'timeout' must be between 0 and 60 seconds, not 0"),
+        ("?logging=loud", "option 'logging' must be one of debug, info, warning, error"),
+        ("?poll_modem=1", "option 'poll_modem' takes no value (write ?poll_modem)"),
+        ("?timeout=1&timeout=2", "option 'timeout' is given twice"),
+    ]:
+        assert message in one_error(tmp_path, GOOD.replace(url, url + options)), options
+    raw = GOOD.replace(url, "url: socket://cs.example.org:{tcp_port}?timeout=5")
+    assert "option 'timeout' is not one of logging" in one_error(tmp_path, raw)
+    tty = GOOD.replace(url, "url: /dev/ttyUSB{port}?logging=info")
+    assert "takes no options" in one_error(tmp_path, tty)
+
+
+def test_break_halts_on_a_console_link(tmp_path: Path) -> None:
+    link = "console: {server: cons, port: 1, baud: 115200"
+    path = tmp_path / "layout.yaml"
+    path.write_text(GOOD.replace(link, link + ", break_halts: true"))
+    layout = load_layout(path).layout
+    assert layout is not None and layout.devices["web"].console is not None
+    assert layout.devices["web"].console.break_halts is True
+    error = one_error(tmp_path, GOOD.replace(link, link + ", break_halts: maybe"))
+    assert error.endswith("device web console.break_halts must be true or false")
+    shipped = load_layout(LAUTRE_LAYOUT).layout
+    assert shipped is not None
+    halting = {name for name, d in shipped.devices.items() if d.console and d.console.break_halts}
+    assert halting == {"eyra", "etna"}
+    for line in LAUTRE_LAYOUT.read_text().splitlines():
+        if "break_halts" in line:
+            assert "# to confirm" in line, line

@@ -59,6 +59,8 @@ class _Line:
 
     @break_condition.setter
     def break_condition(self, value: bool) -> None:
+        if value and not self._break:
+            self._device.break_began()
         if self._break and not value:
             self._device.line_break()  # a BREAK is the condition going on then off
         self._break = bool(value)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Callable
 
 from lautre_tui.lab.world import PowerEvent, PowerEventKind, World
@@ -87,6 +88,7 @@ class SerialDevice:
         self._buffer = ""
         self._sysrq_armed = False
         self.received: list[bytes] = []  # what reached the device, for tests
+        self.breaks: list[float] = []  # when a BREAK began on the line (monotonic), for tests
 
     # -- towards the admin ---------------------------------------------------------
 
@@ -124,6 +126,11 @@ class SerialDevice:
         return self.world.device_powered(self.name)
 
     # -- from the admin --------------------------------------------------------------
+
+    def break_began(self) -> None:
+        """The line went into the break condition: recorded, whatever follows (on a
+        SPARC console, this alone would drop Solaris to OpenBoot's `ok`)."""
+        self.breaks.append(time.monotonic())
 
     def line_break(self) -> None:
         """A BREAK on the line: the next key is a Magic SysRq command."""

@@ -123,6 +123,7 @@ class ConsoleLink:
     port: int
     baud: int = 9600
     position: Position = NOWHERE
+    break_halts: bool = False  # a BREAK stops the machine (SPARC: drops to OpenBoot)
 
 
 @dataclass(frozen=True, slots=True)

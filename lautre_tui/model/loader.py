@@ -53,7 +53,15 @@ POLL_KEYS = ("interval", "soft_fails", "timeout")
 RACK_KEYS = ("name", "height")
 PDU_KEYS = ("device", "driver", "host", "port", "user", "password_file", "outlets", "known_hosts")
 CONSOLE_SERVER_KEYS = ("device", "url", "protocol", "port_offset")
-CONSOLE_LINK_KEYS = ("server", "port", "baud")
+CONSOLE_LINK_KEYS = ("server", "port", "baud", "break_halts")
+# pyserial's URL options, by scheme (`rfc2217://host:port?ign_set_control&timeout=5`)
+LOGGING_LEVELS = ("debug", "info", "warning", "error")
+URL_OPTIONS: dict[str, tuple[str, ...]] = {
+    "rfc2217://": ("ign_set_control", "poll_modem", "timeout", "logging"),
+    "socket://": ("logging",),
+    "loop://": ("logging",),
+    "/dev/": (),
+}
 POWER_KEYS = ("pdu", "outlet")
 DEVICE_KEYS = (
     "rack",
@@ -409,7 +417,46 @@ def _console_url(reader: _Reader, node: yaml.Node, what: str) -> str | None:
     if problem is not None:
         reader.error(node, f"{what}: {problem}")
         return None
+    example = url.format(port=1, tcp_port=1)  # plain fields only: safe to format
+    problem = url_options_problem(example)
+    if problem is not None:
+        reader.error(node, f"{what}: url {problem}")
+        return None
     return url
+
+
+def url_options_problem(url: str) -> str | None:
+    """What is wrong with the pyserial options of a console URL (`?a&b=c`), or None."""
+    scheme = next((s for s in URL_OPTIONS if url.startswith(s)), None)
+    if scheme is None:
+        return None  # the scheme itself is checked elsewhere
+    allowed = URL_OPTIONS[scheme]
+    _base, _mark, query = url.partition("?")
+    if not query:
+        return None
+    if not allowed:
+        return f"takes no options after '?' ({scheme} URLs have none)"
+    seen: set[str] = set()
+    for item in query.split("&"):
+        name, equals, value = item.partition("=")
+        if name not in allowed:
+            hint = did_you_mean(name, allowed)
+            return f"option {name!r} is not one of {', '.join(allowed)}{hint}"
+        if name in seen:
+            return f"option {name!r} is given twice"
+        seen.add(name)
+        if name in ("ign_set_control", "poll_modem") and equals:
+            return f"option {name!r} takes no value (write ?{name})"
+        if name == "timeout":
+            try:
+                seconds = float(value)
+            except ValueError:
+                return f"option 'timeout' must be a number of seconds, not {value!r}"
+            if not 0 < seconds <= 60:
+                return f"option 'timeout' must be between 0 and 60 seconds, not {value}"
+        if name == "logging" and value not in LOGGING_LEVELS:
+            return f"option 'logging' must be one of {', '.join(LOGGING_LEVELS)}, not {value!r}"
+    return None
 
 
 def _console_link(reader: _Reader, node: yaml.Node, what: str) -> ConsoleLink | None:
@@ -422,13 +469,20 @@ def _console_link(reader: _Reader, node: yaml.Node, what: str) -> ConsoleLink | 
             "server": lambda n: r.string(n, f"{what}.server"),
             "port": lambda n: r.integer(n, f"{what}.port", 0, 65535),
             "baud": lambda n: _baud(r, n, what),
+            "break_halts": lambda n: r.boolean(n, f"{what}.break_halts"),
         },
     )
     if not _require(r, node, entries, what, "server", "port"):
         return None
     if "server" not in values or "port" not in values:
         return None
-    return ConsoleLink(values["server"], values["port"], values.get("baud", 9600), r.position(node))
+    return ConsoleLink(
+        values["server"],
+        values["port"],
+        values.get("baud", 9600),
+        r.position(node),
+        break_halts=values.get("break_halts", False),
+    )
 
 
 def _baud(reader: _Reader, node: yaml.Node, what: str) -> int | None:

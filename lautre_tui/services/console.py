@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import random
 import threading
@@ -30,7 +31,7 @@ from lautre_tui.backends.serial_port import (
     open_in_background,
 )
 from lautre_tui.model.layout import ConsoleProtocol, Layout
-from lautre_tui.model.loader import protocol_of_url
+from lautre_tui.model.loader import protocol_of_url, url_options_problem
 from lautre_tui.services.audit import Actor, AuditLog, AuditUnwritable, utc_now
 from lautre_tui.services.console_lock import ConsoleLock, Holder, holder_of
 
@@ -62,6 +63,7 @@ class ConsoleTarget:
     url: str
     baud: int
     protocol: ConsoleProtocol
+    break_halts: bool = False  # a BREAK stops the machine (SPARC: OpenBoot's `ok`)
 
 
 def target_for(
@@ -69,6 +71,9 @@ def target_for(
 ) -> ConsoleTarget:
     """The console of `host` from the layout (or `url` alone, no layout needed)."""
     if url is not None:
+        problem = url_options_problem(url)
+        if problem is not None:
+            raise ConsoleLinkError(f"{url}: {problem}")
         return ConsoleTarget(host, url, baud or 9600, protocol_of_url(url))
     device = layout.devices.get(host)
     if device is None:
@@ -81,7 +86,11 @@ def target_for(
             f"console server {device.console.server!r} of {host} is not in {layout.source}"
         )
     return ConsoleTarget(
-        host, server.url_for(device.console.port), baud or device.console.baud, server.protocol
+        host,
+        server.url_for(device.console.port),
+        baud or device.console.baud,
+        server.protocol,
+        break_halts=device.console.break_halts,
     )
 
 
@@ -200,6 +209,18 @@ class ConsoleSession:
     def host(self) -> str:
         return self.target.host
 
+    @property
+    def line_baud(self) -> int | None:
+        """The speed the line really runs at, when the server said (see SerialLink)."""
+        return self._link.line_baud if self._link is not None else None
+
+    @property
+    def baud_text(self) -> str:
+        """For the header: `9600 baud`, or `baud set by the server` when unknown."""
+        if self._link is None:
+            return f"{self.target.baud} baud"
+        return self._link.baud_text
+
     def subscribe(self, on_data: DataListener, on_status: StatusListener) -> None:
         self._data.append(on_data)
         self._status.append(on_status)
@@ -314,7 +335,9 @@ class ConsoleSession:
         self._link = link
         self._opened_at = asyncio.get_running_loop().time()
         self._first_bytes = b""
-        self._say("attached", f"attached to {self.target.url} at {self.target.baud} baud")
+        self._say("attached", "attached")  # the header already says the URL and the baud
+        if link.tolerated:
+            self.event(f"the console server left unanswered: {'; '.join(link.tolerated)}")
 
     def _received(self, data: bytes) -> None:
         if asyncio.get_running_loop().time() - self._opened_at < 2:
@@ -376,8 +399,14 @@ class ConsoleSession:
         if self._link is None:
             raise ConsoleLinkError("not attached")
         await self._link.set_baud(baud)
-        self.target = ConsoleTarget(self.host, self.target.url, baud, self.target.protocol)
-        self.event(f"baud rate set to {baud} by {self.actor.user} at {utc_now()}")
+        self.target = dataclasses.replace(self.target, baud=baud)
+        said = self._link.line_baud
+        unconfirmed = (
+            f" (the server says {self._link.baud_text})"
+            if self.target.protocol is ConsoleProtocol.RFC2217 and said != baud
+            else ""
+        )
+        self.event(f"baud rate set to {baud}{unconfirmed} by {self.actor.user} at {utc_now()}")
 
     async def _close_link(self) -> None:
         link, self._link = self._link, None

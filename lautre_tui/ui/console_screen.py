@@ -123,7 +123,7 @@ class ConsoleScreen(Screen[None]):
 
     def _status_text(self, text: str) -> str:
         target = self.session.target
-        return f"console {target.host} · {target.url} · {target.baud} baud · {text}"
+        return f"{target.host} · {target.url} · {self.session.baud_text} · {text}"
 
     @property
     def terminal(self) -> TerminalView:

@@ -1,0 +1,156 @@
+"""Consoles through Debian's real ser2net (RFC 2217, telnet and raw TCP accepters),
+pseudo-terminals from socat, and a small host process behind each."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import select
+import struct
+import subprocess
+import termios
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lautre_tui.model.layout import ConsoleProtocol
+from lautre_tui.model.loader import load_layout
+from lautre_tui.services.console import (
+    BreakUnsupported,
+    ConsoleLinkError,
+    ConsoleSession,
+    ConsoleTarget,
+    target_for,
+    transcript_path,
+)
+from tests.lab_helpers import WAIT, eventually
+from tests.ser2net_helpers import Ser2net, running_ser2net, tools_or_skip
+
+
+@pytest.fixture
+def ser2net(tmp_path: Path) -> Iterator[Ser2net]:
+    tools_or_skip()
+    with running_ser2net(tmp_path / "ser2net") as server:
+        yield server
+
+
+def target(server: Ser2net, accepter: str) -> ConsoleTarget:
+    layout = load_layout(server.layout()).layout
+    assert layout is not None
+    return target_for(layout, server.host_name(accepter))
+
+
+class Seen:
+    def __init__(self, session: ConsoleSession) -> None:
+        self.data = b""
+        session.subscribe(self._data, lambda _status: None)
+
+    def _data(self, data: bytes) -> None:
+        self.data += data
+
+    async def wait_for(self, text: bytes) -> None:
+        await eventually(lambda: text in self.data)
+
+
+@pytest.mark.parametrize("accepter", ["rfc2217", "telnet", "raw"])
+def test_the_console_command_reaches_the_prompt_through_each_accepter(
+    ser2net: Ser2net, accepter: str, cli: list[str], cli_env: dict[str, str]
+) -> None:
+    """`lautre-tui console` with the layout's plain URL template, under a pty."""
+    host = ser2net.host_name(accepter)
+    main, child = pty.openpty()
+    fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    started = time.monotonic()
+    console = subprocess.Popen(
+        [*cli, "console", host, "--layout", str(ser2net.layout())],
+        stdin=child,
+        stdout=child,
+        stderr=child,
+        env=dict(cli_env, TERM="xterm-256color"),
+        start_new_session=True,
+    )
+    os.close(child)
+    seen = b""
+
+    def read_until(text: bytes) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + WAIT
+        while text not in seen:
+            assert console.poll() is None, seen.decode(errors="replace")
+            assert time.monotonic() < deadline, f"{text!r} never came: {seen!r}"
+            if select.select([main], [], [], 0.1)[0]:
+                seen += os.read(main, 65536)
+
+    try:
+        read_until(b"attached")
+        os.write(main, b"\r")
+        read_until(f"{host} login:".encode())
+        to_prompt = time.monotonic() - started
+        os.write(main, b"hello")
+        read_until(b"hello")
+        os.write(main, b"\x1d")  # Ctrl-]
+        read_until(b"Console menu")
+        os.write(main, b".")
+        assert console.wait(WAIT) == 0
+    finally:
+        os.close(main)
+        if console.poll() is None:
+            console.kill()
+            console.wait()
+    assert b"hello" in ser2net.received(accepter)
+    print(f"{accepter}: time to prompt through ser2net {to_prompt:.2f} s")
+
+
+@pytest.mark.parametrize("accepter", ["rfc2217", "telnet"])
+async def test_a_break_through_ser2net_leaves_the_session_working(
+    ser2net: Ser2net, accepter: str
+) -> None:
+    session = ConsoleSession(target(ser2net, accepter))
+    seen = Seen(session)
+    await session.attach()
+    if accepter == "rfc2217":  # ser2net acknowledged the speed: the header shows it
+        assert session.line_baud == 9600 and session.baud_text == "9600 baud"
+    else:
+        assert session.line_baud is None and session.baud_text == "baud set by the server"
+    session.send(b"\r")
+    await seen.wait_for(b"login: ")
+    await session.send_break()  # a pty cannot show a break; the lab's server records them
+    session.send(b"after-break")
+    await seen.wait_for(b"after-break")
+    assert session.state == "attached"
+    if accepter == "rfc2217":
+        await session.set_baud(19200)
+        assert session.line_baud == 19200
+        session.send(b"\r")
+        await eventually(lambda: seen.data.count(b"login: ") == 2)
+    await session.detach()
+    assert b"after-break" in ser2net.received(accepter)
+    log = transcript_path(session.host).read_bytes()
+    assert b"[-- BREAK sent by " in log
+    assert b"left unanswered" not in log  # ser2net 4.3 answers all but SET_CONTROL
+
+
+async def test_raw_tcp_through_ser2net_says_it_cannot_carry_a_break(ser2net: Ser2net) -> None:
+    session = ConsoleSession(target(ser2net, "raw"))
+    seen = Seen(session)
+    await session.attach()
+    with pytest.raises(BreakUnsupported, match="cannot carry a BREAK"):
+        await session.send_break()
+    session.send(b"still-here\r")
+    await seen.wait_for(b"still-here")
+    await session.detach()
+
+
+async def test_rfc2217_asked_of_a_telnet_or_raw_port_says_what_the_port_speaks(
+    ser2net: Ser2net,
+) -> None:
+    for url, message in [
+        (f"rfc2217://127.0.0.1:{ser2net.ports['telnet']}", "speaks plain telnet, not RFC 2217"),
+        (f"rfc2217://127.0.0.1:{ser2net.ports['raw']}?timeout=1", "echoes our RFC 2217 requests"),
+    ]:
+        session = ConsoleSession(ConsoleTarget("via-ser2net", url, 9600, ConsoleProtocol.RFC2217))
+        with pytest.raises(ConsoleLinkError, match=message):
+            await session.attach()

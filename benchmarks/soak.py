@@ -34,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +56,7 @@ GOAL_RSS_MB = 5.0
 GOAL_LAG_P99_MS = 50.0
 KEY_TIMEOUT = 5.0
 CONSOLE_TIMEOUT = 20.0
+POWER_FIRST = 15.0  # the first power cycle, seconds after the load starts
 
 
 # -- measures -------------------------------------------------------------------------------
@@ -69,6 +71,24 @@ def rss_mb() -> float:
 
 def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
+
+
+def task_name(task: asyncio.Task[object]) -> str:
+    coro = task.get_coro()
+    return str(getattr(coro, "__qualname__", task.get_name()))
+
+
+async def floor_readings() -> tuple[int, set[asyncio.Task[object]]]:
+    """The fewest open fds and tasks over a second: connections of a poll round in
+    flight come and go; a leak raises the floor."""
+    fds, tasks = open_fds(), asyncio.all_tasks()
+    for _ in range(10):
+        await asyncio.sleep(0.1)
+        fds = min(fds, open_fds())
+        now = asyncio.all_tasks()
+        if len(now) < len(tasks):
+            tasks = now
+    return fds, tasks
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -121,21 +141,26 @@ class Sample:
     key_ms: float | None  # None: the selection never moved
     console_ms: float | None  # None: the console never came back
     fault: str
+    fault_index: int
     cycles: str
     flood_mb: float
+    shown_mb: float
     transcript_mb: float
     poll_age: float | None
+    task_names: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass
 class Counters:
     faults: int = 0
     fault_now: str = "-"
+    fault_index: int = -1  # in the rotation; -1 before the first
     cycles_ok: int = 0
     cycles_failed: int = 0
     cycle_errors: list[str] = field(default_factory=list)
     flood_bytes: int = 0
     floods_refused: int = 0
+    shown_bytes: int = 0  # parsed by the console's terminal view (the display path)
 
 
 # -- the load -------------------------------------------------------------------------------
@@ -166,18 +191,35 @@ def fault_rotation(layout: Layout, console_host: str, staging: str) -> list[Faul
     return rotation
 
 
-async def every(seconds: float, action: Callable[[], Awaitable[None]]) -> None:
+async def every(
+    seconds: float, action: Callable[[], Awaitable[None]], first: float | None = None
+) -> None:
+    """`action` after `first` seconds (default: `seconds`), then every `seconds`."""
+    await asyncio.sleep(seconds if first is None else first)
     while True:
-        await asyncio.sleep(seconds)
         await action()
+        await asyncio.sleep(seconds)
 
 
-async def wait_until(condition: Callable[[], bool], timeout: float) -> bool:
+async def at_fixed_rate(
+    seconds: float, action: Callable[[], Awaitable[None]], start: float
+) -> None:
+    """`action` at `start`, `start + seconds`, … (a late one does not shift the rest)."""
+    due = start
+    while True:
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+        await action()
+        due += seconds
+        while due < time.monotonic():
+            due += seconds
+
+
+async def wait_until(condition: Callable[[], bool], timeout: float, step: float = 0.02) -> bool:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
             return False
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(step)
     return True
 
 
@@ -208,8 +250,10 @@ class Soak:
         assert rack is not None
         rack.select(self.args.console_host)
         started = time.monotonic()
-        await pilot.press("c")
-        if not await wait_until(lambda: self.console_screen() is not None, CONSOLE_TIMEOUT):
+        press = asyncio.create_task(pilot.press("c"))
+        opened = await wait_until(lambda: self.console_screen() is not None, CONSOLE_TIMEOUT)
+        await press
+        if not opened:
             return None
         return (time.monotonic() - started) * 1000
 
@@ -241,6 +285,7 @@ class Soak:
         world.inject(fault)
         self.counters.faults += 1
         self.counters.fault_now = f"{fault.kind.value} {fault.target}"
+        self.counters.fault_index = (self.counters.faults - 1) % len(self.rotation)
 
     async def power_cycle(self) -> None:
         power = self.app.power_service()
@@ -263,7 +308,9 @@ class Soak:
 
     async def key_check(self, pilot: Pilot[int]) -> tuple[float | None, float | None]:
         """Back to the rack, move the selection with a key, reopen the console."""
-        if self.console_screen() is not None:
+        screen = self.console_screen()
+        if screen is not None:
+            self.counters.shown_bytes += screen.terminal.fed_bytes
             await pilot.press("ctrl+right_square_bracket", "w")
             await wait_until(lambda: self.console_screen() is None, KEY_TIMEOUT)
         while len(self.app.screen_stack) > 1 and self.console_screen() is None:
@@ -273,9 +320,10 @@ class Soak:
         before = rack.selected
         key = "j" if self._direction > 0 else "k"
         started = time.monotonic()
-        await pilot.press(key)
-        moved = await wait_until(lambda: rack.selected != before, KEY_TIMEOUT)
+        press = asyncio.create_task(pilot.press(key))  # Pilot's own waits are not the app's
+        moved = await wait_until(lambda: rack.selected != before, KEY_TIMEOUT, step=0.002)
         key_ms = (time.monotonic() - started) * 1000 if moved else None
+        await press
         if rack.selected == before:
             self._direction = -self._direction  # at an end of the rack: turn round
             await pilot.press("k" if key == "j" else "j")
@@ -290,21 +338,25 @@ class Soak:
         last = poller.last_round if poller is not None else None
         transcript = transcript_path(self.args.console_host)
         c = self.counters
+        fds, tasks = await floor_readings()
         sample = Sample(
             at=time.monotonic() - self.started,
             rss=rss_mb(),
-            fds=open_fds(),
-            tasks=len(asyncio.all_tasks()),
+            fds=fds,
+            tasks=len(tasks),
             lag_p50=percentile(lags, 0.5) * 1000,
             lag_p99=percentile(lags, 0.99) * 1000,
             lag_max=max(lags, default=0.0) * 1000,
             key_ms=key_ms,
             console_ms=console_ms,
             fault=c.fault_now,
+            fault_index=c.fault_index,
             cycles=f"{c.cycles_ok}/{c.cycles_failed}",
             flood_mb=c.flood_bytes / 1e6,
+            shown_mb=c.shown_bytes / 1e6,
             transcript_mb=transcript.stat().st_size / 1e6 if transcript.exists() else 0.0,
             poll_age=time.time() - last.started if last is not None else None,
+            task_names=Counter(task_name(task) for task in tasks),
         )
         self.samples.append(sample)
         print(row(sample), flush=True)
@@ -318,16 +370,22 @@ class Soak:
         print(HEADER, flush=True)
         self.lag.window()  # the start-up is not the soak
         await self.sample(pilot)
+        load = time.monotonic()  # faults and samples keep in step from here (fixed rates)
         loops = [
-            asyncio.create_task(every(self.args.fault_seconds, self.next_fault)),
+            asyncio.create_task(at_fixed_rate(self.args.fault_seconds, self.next_fault, load)),
             asyncio.create_task(every(1.0, self.flood)),
-            asyncio.create_task(every(self.args.power_seconds, self.power_cycle)),
+            asyncio.create_task(
+                every(self.args.power_seconds, self.power_cycle, first=POWER_FIRST)
+            ),
         ]
         try:
-            deadline = self.started + self.args.minutes * 60
-            while time.monotonic() + self.args.sample_seconds <= deadline + 1:
-                await asyncio.sleep(self.args.sample_seconds)
+            # mid-way through a fault, so that sample k always meets the same one of
+            # the rotation as sample k + rotation period / sample period
+            due = load + self.args.sample_seconds + self.args.fault_seconds / 2
+            while due <= self.started + self.args.minutes * 60 + 1:
+                await asyncio.sleep(max(0.0, due - time.monotonic()))
                 await self.sample(pilot)
+                due += self.args.sample_seconds
         finally:
             for task in loops:
                 task.cancel()
@@ -338,7 +396,8 @@ class Soak:
 
 HEADER = (
     f"{'t s':>6} {'RSS MB':>7} {'fds':>4} {'tasks':>5} {'lag p50':>7} {'p99':>6} {'max':>6} "
-    f"{'key ms':>6} {'con ms':>6} {'cycles':>6} {'flood MB':>8} {'trans MB':>8} {'poll':>5}  fault"
+    f"{'key ms':>6} {'con ms':>6} {'cycles':>6} {'flood MB':>8} {'shown':>6} {'trans':>6} "
+    f"{'poll':>5}  fault"
 )
 
 
@@ -350,7 +409,7 @@ def row(s: Sample) -> str:
     return (
         f"{s.at:>6.0f} {s.rss:>7.1f} {s.fds:>4} {s.tasks:>5} {s.lag_p50:>7.1f} {s.lag_p99:>6.1f} "
         f"{s.lag_max:>6.1f} {ms(s.key_ms):>6} {ms(s.console_ms):>6} {s.cycles:>6} "
-        f"{s.flood_mb:>8.1f} {s.transcript_mb:>8.1f} {poll:>5}  {s.fault}"
+        f"{s.flood_mb:>8.1f} {s.shown_mb:>6.1f} {s.transcript_mb:>6.1f} {poll:>5}  {s.fault}"
     )
 
 
@@ -360,19 +419,44 @@ def report(soak: Soak) -> bool:
     print(HEADER)
     for sample in samples:
         print(row(sample))
-    if len(samples) < 2:
+    if len(samples) < 3:
         print("not enough samples for growth figures")
         return False
-    first, last = samples[0], samples[-1]
+    idle, last = samples[0], samples[-1]
+    # the baseline: the first sample under load that met the same fault as the last
+    # one (connections and tasks depend on which host is faulty), else the first
+    same = [s for s in samples[1:-1] if s.fault_index == last.fault_index]
+    first = same[0] if same else samples[1]
+    baseline = "the same fault" if same else "a different fault (a run shorter than a rotation)"
     lags = [lag * 1000 for lag in soak.lag.lags]
     p50, p99, worst = percentile(lags, 0.5), percentile(lags, 0.99), max(lags, default=0.0)
     c = soak.counters
     minutes = (last.at - first.at) / 60
     print()
-    print(f"over {minutes:.1f} min between the first and last samples ({len(samples)} samples):")
-    print(f"  RSS   {first.rss:.1f} → {last.rss:.1f} MB  growth {last.rss - first.rss:+.1f} MB")
-    print(f"  fds   {first.fds} → {last.fds}  growth {last.fds - first.fds:+d}")
-    print(f"  tasks {first.tasks} → {last.tasks}  growth {last.tasks - first.tasks:+d}")
+    print(
+        f"growth over {minutes:.1f} min, from the first sample under load with {baseline} "
+        f"(t={first.at:.0f} s) to the last (t={last.at:.0f} s); from the idle start "
+        f"(t={idle.at:.0f} s) in brackets:"
+    )
+    print(
+        f"  RSS   {first.rss:.1f} → {last.rss:.1f} MB  growth {last.rss - first.rss:+.1f} MB "
+        f"({last.rss - idle.rss:+.1f})"
+    )
+    print(
+        f"  fds   {first.fds} → {last.fds}  growth {last.fds - first.fds:+d} "
+        f"({last.fds - idle.fds:+d})"
+    )
+    print(
+        f"  tasks {first.tasks} → {last.tasks}  growth {last.tasks - first.tasks:+d} "
+        f"({last.tasks - idle.tasks:+d})"
+    )
+    changed = {
+        name: last.task_names[name] - first.task_names[name]
+        for name in sorted(set(first.task_names) | set(last.task_names))
+        if last.task_names[name] != first.task_names[name]
+    }
+    if changed:
+        print("    tasks that changed: " + ", ".join(f"{n} {d:+d}" for n, d in changed.items()))
     print(f"  loop lag p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {worst:.1f} ms ({len(lags)} probes)")
     keys = [s.key_ms for s in samples if s.key_ms is not None]
     print(

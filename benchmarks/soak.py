@@ -15,9 +15,22 @@ headless with Pilot, against an in-process `Lab`, everything in one event loop:
   descriptors, asyncio tasks, and the event loop's lag, measured all along by a
   callback due every 50 ms (how late it ran).
 
-At the end: the samples, the growth first→last, the lag's p50/p99/max and the
-goals for 60 minutes (RSS growth ≤ 5 MB, no growth in fds or tasks, lag p99 ≤ 50
-ms). Exits 0 when every goal and every key check held, 1 otherwise, 2 when the
+Faults and samples run at fixed rates, each sample mid-way through a fault, so
+that samples one rotation apart meet the same fault: open connections and tasks
+depend on which host is faulty, so growth is measured from the first sample under
+load that met the same fault as the last one (from the first under load when the
+run is shorter than a rotation), and fds and tasks are their floor over a second
+(a poll round's connections come and go). The idle start is shown too.
+
+Columns: RSS; fds; tasks; the loop's lag since the previous sample (p50, p99,
+max, ms); `key ms`, from `j` to the selection moving; `con ms`, from `c` to the
+console's screen; power cycles ok/failed; MB of flood asked, parsed by the
+console's view (`shown`, the backlog of each reopening included) and in the
+transcript; the age of the poller's last round; the fault in force.
+
+At the end: the samples, the growth first→last, the lag's p50/p99/max over the
+run and the goals for 60 minutes (RSS growth ≤ 5 MB, no growth in fds or tasks,
+lag p99 ≤ 50 ms). Exits 0 when every goal and every key check held, 1 otherwise, 2 when the
 run had to be cut by its watchdog. Transcripts, the audit log and the lab live in
 a temporary folder, removed at the end.
 

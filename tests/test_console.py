@@ -21,6 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.color import Color
+from serial import rfc2217
 from textual.app import App, ComposeResult
 
 from lautre_tui.backends.serial_port import TelnetFilter, with_ign_set_control
@@ -221,6 +222,33 @@ async def test_opening_closing_reconnecting_or_losing_never_sends_a_break(lab: L
     await seen.wait_for(b"SysRq : HELP")
     await session.detach()
     assert len(device.breaks) == 1
+
+
+async def test_a_server_that_leaves_purges_and_settings_unanswered_is_tolerated(
+    lab: Lab,
+) -> None:
+    lab.console_server.unanswered.update(
+        {
+            rfc2217.SERVER_PURGE_DATA,  # newer ser2net
+            rfc2217.SERVER_SET_BAUDRATE,
+            rfc2217.SERVER_SET_DATASIZE,
+            rfc2217.SERVER_SET_PARITY,
+            rfc2217.SERVER_SET_STOPSIZE,
+            rfc2217.SERVER_SET_CONTROL,  # Debian's ser2net 4
+        }
+    )
+    url = lab.console_server.rfc2217_url("elsa") + "?timeout=0.5"
+    session = ConsoleSession(ConsoleTarget("elsa", url, 9600, ConsoleProtocol.RFC2217))
+    seen = Screen(session)
+    await session.attach()
+    assert session.line_baud is None and session.baud_text == "baud set by the server"
+    assert b"the console server left unanswered: parameter change" in seen.data
+    assert b"purge" in seen.data
+    session.send(b"\r")
+    await seen.wait_for(b"elsa login: ")
+    await session.send_break()
+    await eventually(lambda: len(lab.console_server.device("elsa").breaks) == 1)
+    await session.detach()
 
 
 async def test_raw_tcp_cannot_send_a_break_and_says_so(lab: Lab) -> None:

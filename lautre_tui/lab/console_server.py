@@ -2,7 +2,9 @@
 
 Each port speaks RFC 2217 (the telnet side is pyserial's own
 `serial.rfc2217.PortManager`, as a real server built on pyserial would), and a
-second block of ports gives the same consoles as raw TCP. Ports are allocated
+second block of ports gives the same consoles as raw TCP. `unanswered` makes the
+RFC 2217 side answer less, as real servers do (newer ser2net leaves purges
+unanswered; some servers never confirm a parameter change). Ports are allocated
 as contiguous blocks so that the layout can say `rfc2217://127.0.0.1:{tcp_port}`
 with a `port_offset`, as real console servers number them. One session per port:
 a second client is told the port is busy.
@@ -75,8 +77,11 @@ class _Line:
 class _Port:
     """One console: the device, its RFC 2217 and raw TCP ports, the attached client."""
 
-    def __init__(self, name: str, number: int, baud: int, world: World) -> None:
+    def __init__(
+        self, name: str, number: int, baud: int, world: World, unanswered: set[bytes]
+    ) -> None:
         self.name = name
+        self.unanswered = unanswered
         self.number = number
         self.device = SerialDevice(name, baud, world, self._to_client)
         self.rfc2217 = SwitchedPort()
@@ -106,7 +111,9 @@ class _Port:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._writer = writer
         self._manager = (
-            rfc2217.PortManager(_Line(self.device), _WriterConnection(writer)) if telnet else None
+            _QuietManager(_Line(self.device), _WriterConnection(writer), self.unanswered)
+            if telnet
+            else None
         )
         try:
             if self.device.alive:
@@ -129,6 +136,18 @@ class _Port:
             self._writer.transport.abort()
 
 
+class _QuietManager(rfc2217.PortManager):  # type: ignore[misc]  # pyserial is untyped
+    """pyserial's PortManager that leaves some RFC 2217 requests unanswered."""
+
+    def __init__(self, line: _Line, connection: _WriterConnection, unanswered: set[bytes]) -> None:
+        self._unanswered = unanswered
+        super().__init__(line, connection)
+
+    def rfc2217_send_subnegotiation(self, option: bytes, value: bytes = b"") -> None:
+        if option not in self._unanswered:
+            super().rfc2217_send_subnegotiation(option, value)
+
+
 class _WriterConnection:
     """What PortManager writes its telnet negotiation to."""
 
@@ -145,6 +164,9 @@ class ConsoleServer:
 
     def __init__(self) -> None:
         self.ports: dict[str, _Port] = {}
+        # RFC 2217 answers left out, e.g. {rfc2217.SERVER_PURGE_DATA}, as some real
+        # servers do; shared by every port, read when a client connects
+        self.unanswered: set[bytes] = set()
         self.name = "console"
         self.rfc2217_offset = 0
         self.raw_offset = 0
@@ -168,7 +190,9 @@ class ConsoleServer:
         self.name = next(iter(world.layout.consoles))
         for device in world.layout.devices.values():
             if device.console is not None and device.console.server == self.name:
-                port = _Port(device.name, device.console.port, device.console.baud, world)
+                port = _Port(
+                    device.name, device.console.port, device.console.baud, world, self.unanswered
+                )
                 self.ports[device.name] = port
                 self._unsubscribe.append(world.subscribe(self._power_listener(port)))
         if not self.ports:

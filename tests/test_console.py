@@ -536,6 +536,7 @@ async def test_escape_keys_typed_at_speed_do_what_they_say(lab: Lab) -> None:
         await eventually(lambda: isinstance(app.screen, ConsoleScreen))
         screen = app.screen
         assert isinstance(screen, ConsoleScreen)
+        await eventually(lambda: bool(screen.query(TerminalView)))  # composed
         await burst(app, "enter")
         await eventually(lambda: "ella login:" in screen.terminal.text())
         await burst(app, "ctrl+right_square_bracket", "b", "h")  # one read: BREAK, then h
@@ -560,6 +561,7 @@ async def test_a_paste_is_data_even_with_a_ctrl_bracket(lab: Lab) -> None:
         await eventually(lambda: isinstance(app.screen, ConsoleScreen))
         screen = app.screen
         assert isinstance(screen, ConsoleScreen)
+        await eventually(lambda: bool(screen.query(TerminalView)))  # composed
         await burst(app, "enter")
         await eventually(lambda: "emma login:" in screen.terminal.text())
         screen.terminal.post_message(events.Paste("ab\x1d.cd"))

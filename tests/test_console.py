@@ -14,7 +14,6 @@ import sys
 import termios
 import time
 from pathlib import Path
-from typing import Any
 
 import pyte
 import pytest
@@ -43,6 +42,7 @@ from lautre_tui.ui.console_app import ConsoleApp
 from lautre_tui.ui.console_screen import ConsoleScreen
 from lautre_tui.ui.keys import key_bytes
 from lautre_tui.ui.terminal import ScrollbackScreen, TerminalView
+from tests.app_helpers import burst
 from tests.conftest import LAUTRE_LAYOUT, REPO
 from tests.lab_helpers import WAIT, eventually, lab_layout
 
@@ -507,27 +507,6 @@ def hold_console_in_another_process(
     )
     assert child.stdout is not None and child.stdout.readline() == "held\n"
     return child
-
-
-async def burst(app: App[Any], *keys: str) -> None:
-    """Keys as one read from the terminal brings them (a paste, tmux send-keys, SSH
-    batching): all queued before the app handles the first."""
-    import unicodedata
-
-    from textual import events
-    from textual.keys import REPLACED_KEYS, _get_unicode_name_from_key
-
-    for key in keys:
-        try:  # the character as Textual's own driver would give it
-            char: str | None = unicodedata.lookup(
-                _get_unicode_name_from_key(REPLACED_KEYS.get(key, key))
-            )
-        except KeyError:
-            char = key if len(key) == 1 else None
-        event = events.Key(key, char)
-        event.set_sender(app)
-        assert app._driver is not None
-        app._driver.send_message(event)  # no wait between keys
 
 
 async def test_escape_keys_typed_at_speed_do_what_they_say(lab: Lab) -> None:

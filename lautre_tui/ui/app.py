@@ -83,7 +83,9 @@ class RackApp(SafeApp[int]):
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Keys", key_display="?", id="app.help"),
-        Binding("slash", "filter", "Filter", key_display="/", id="app.filter"),
+        # A priority binding is decided as the key arrives, before the next key is
+        # handed to a widget: what is typed right after `/` goes to the filter.
+        Binding("slash", "filter", "Filter", key_display="/", id="app.filter", priority=True),
         Binding("escape", "to_rack", "Back to rack", show=False, id="app.back"),
         Binding("c", "console", "Console", id="app.console"),
         Binding("p", "power", "Power", id="app.power"),
@@ -425,6 +427,8 @@ class RackApp(SafeApp[int]):
             return self._power_factory is not None
         if action == "console":
             return self._console_factory is not None
+        if action == "filter":  # a `/` typed in a console, a dialog or the field is text
+            return self.screen is self.screen_stack[0] and not isinstance(self.focused, Input)
         return True
 
     def action_refresh(self) -> None:
@@ -449,7 +453,7 @@ class RackApp(SafeApp[int]):
     def action_filter(self) -> None:
         field = self.query_one("#filter", Input)
         field.display = True
-        field.focus()
+        self.screen.set_focus(field)  # at once: `focus()` would wait for a refresh
 
     def action_to_rack(self) -> None:
         field = self.query_one("#filter", Input)

@@ -3,7 +3,9 @@
 Cancel has the focus and Enter on it cancels: Enter alone never switches
 power. The admin must move to the action button on purpose; for a protected
 device (or one whose action darkens a protected one) the device's name must be
-typed first, and the button stays disabled until it is.
+typed first, and the button stays disabled until it is. The button is also
+disabled until the dialog has been drawn once: keys typed before the admin could
+read what goes dark (a burst, a paste) never confirm it.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class ConfirmPower(ModalScreen[str | None]):
         super().__init__()
         self.impact = impact
         self.protected = bool(impact.protected)
+        self.armed = False  # until drawn once
 
     def compose(self) -> ComposeResult:
         verb = {"on": "Switch ON", "off": "Switch OFF", "cycle": "Power-cycle"}[
@@ -50,23 +53,33 @@ class ConfirmPower(ModalScreen[str | None]):
             with Horizontal(id="buttons"):
                 yield Button("Cancel", id="cancel", variant="primary")
                 yield Button(
-                    f"{verb} {self.impact.device}",
-                    id="go",
-                    variant="error",
-                    disabled=self.protected,
+                    f"{verb} {self.impact.device}", id="go", variant="error", disabled=True
                 )
 
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()
+        self.call_after_refresh(self._arm)
+
+    def _arm(self) -> None:
+        """Drawn: from now on the action button can be reached (when the name fits)."""
+        self.armed = True
+        self._update_go()
+
+    def _update_go(self) -> None:
+        typed = self.query_one("#typed-name", Input).value if self.protected else ""
+        named = not self.protected or typed.strip() == self.impact.device
+        self.query_one("#go", Button).disabled = not (self.armed and named)
 
     def on_input_changed(self, message: Input.Changed) -> None:
-        self.query_one("#go", Button).disabled = message.value.strip() != self.impact.device
+        self._update_go()
 
     def on_input_submitted(self, message: Input.Submitted) -> None:
         message.stop()  # Enter in the name field confirms nothing by itself
 
     def on_button_pressed(self, message: Button.Pressed) -> None:
         if message.button.id == "go":
+            if not self.armed:
+                return
             how = f"typed {self.impact.device!r}" if self.protected else "dialog button"
             self.dismiss(how)
         else:

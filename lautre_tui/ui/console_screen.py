@@ -112,7 +112,8 @@ class ConsoleScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self._status_text(self.session.state), id="console-status", markup=False)
-            yield TerminalView(menu=MENU_KEYS, id="terminal")
+            halts = frozenset({"break", "sysrq"}) if self.session.target.break_halts else None
+            yield TerminalView(menu=MENU_KEYS, confirm_first=halts or frozenset(), id="terminal")
             mode = "read-only · " if self.session.read_only else ""
             yield Static(
                 f"{mode}Ctrl-] menu · Ctrl-] . detach · Ctrl-] w back to the rack",
@@ -183,6 +184,13 @@ class ConsoleScreen(Screen[None]):
         if message.action == "help":
             self.terminal.mode = "menu"  # the help is the menu, still waiting for its key
             self._menu_shown(MENU_TEXT)
+            return
+        if message.action == "confirm":
+            self._menu_shown(
+                f"A BREAK on {self.session.host} halts it: a SPARC server drops to OpenBoot's "
+                "ok prompt (break_halts in the layout).\nPress the same key again to send it; "
+                "any other key cancels."
+            )
             return
         self._menu_shown(None)
         self._in_flight += 1

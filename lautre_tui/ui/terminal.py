@@ -174,13 +174,16 @@ class TerminalView(Widget, can_focus=True):
         self,
         *,
         menu: dict[str, str] | None = None,
+        confirm_first: frozenset[str] = frozenset(),
         escape_key: str = DEFAULT_ESCAPE_KEY,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
         self.escape_key = escape_key
         self.menu = menu or {}  # key character -> action
-        self.mode = "data"  # "data", "menu", or "sysrq" (the next key is its command)
+        self.confirm_first = confirm_first  # actions whose key must be pressed twice
+        self.mode = "data"  # "data", "menu", "sysrq" (the next key is its command), "confirm"
+        self._confirming: tuple[str, str, str] = ("", "", "")  # action, its key, the key to press
         self.screen_buffer = ScrollbackScreen(80, 24)
         self._stream = GuardedByteStream(self.screen_buffer)
         self._line_drawing = LineDrawing()
@@ -273,9 +276,16 @@ class TerminalView(Widget, can_focus=True):
         """One key of the menu: a command, Ctrl-] again (a literal Ctrl-] for the
         host, as in tio), Esc, or anything else, which closes it sending nothing."""
         mode, self.mode = self.mode, "data"
+        if mode == "confirm":
+            confirming, key, again = self._confirming
+            if event.character == again:
+                self.post_message(self.MenuCommand(confirming, key))
+            else:
+                self.post_message(self.MenuClosed(f"{confirming} not sent"))
+            return
         if mode == "sysrq":
             if event.character and event.character.isprintable():
-                self.post_message(self.MenuCommand("sysrq", event.character))
+                self._command("sysrq", event.character, event.character)
             else:
                 self.post_message(self.MenuClosed("no SysRq command: nothing sent"))
             return
@@ -289,12 +299,22 @@ class TerminalView(Widget, can_focus=True):
             self.mode = "sysrq"
             self.post_message(self.MenuCommand("sysrq-armed"))
         elif action is not None:
-            self.post_message(self.MenuCommand(action))
+            self._command(action, "", event.character or "")
         else:
             shown = event.character if event.character and event.character.isprintable() else ""
             self.post_message(
                 self.MenuClosed(f"menu closed: {shown or event.key} is not a command; nothing sent")
             )
+
+    def _command(self, action: str, key: str, pressed: str) -> None:
+        """A command, or for those that must be confirmed, the question: decided
+        here, key by key, so that a key typed after it cannot slip past."""
+        if action in self.confirm_first:
+            self.mode = "confirm"
+            self._confirming = (action, key, pressed)
+            self.post_message(self.MenuCommand("confirm", action))
+        else:
+            self.post_message(self.MenuCommand(action, key))
 
     def on_paste(self, event: events.Paste) -> None:
         event.stop()

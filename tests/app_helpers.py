@@ -1,0 +1,26 @@
+"""Driving the app as a terminal does: keys that arrive together."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from textual import events
+from textual.app import App
+from textual.keys import REPLACED_KEYS, _get_unicode_name_from_key
+
+
+async def burst(app: App[Any], *keys: str) -> None:
+    """Keys as one read from the terminal brings them (a paste, tmux send-keys, SSH
+    batching): all queued before the app handles the first."""
+    for key in keys:
+        try:  # the character as Textual's own driver would give it
+            char: str | None = unicodedata.lookup(
+                _get_unicode_name_from_key(REPLACED_KEYS.get(key, key))
+            )
+        except KeyError:
+            char = key if len(key) == 1 else None
+        event = events.Key(key, char)
+        event.set_sender(app)
+        assert app._driver is not None
+        app._driver.send_message(event)  # no wait between keys

@@ -282,7 +282,8 @@ def test_validate_command_ok_and_errors(
         [*cli, "validate", str(good)], capture_output=True, text=True, env=cli_env, check=False
     )
     assert ok.returncode == 0
-    assert ok.stdout == f"OK: {good}: 3 devices in 1 racks\n"
+    assert ok.stdout == f"OK: {good}: 3 devices in 1 racks, 1 warning\n"
+    assert "warning: device sw is in production but nothing checks it" in ok.stderr
     failed = subprocess.run(
         [*cli, "validate", str(good), str(bad), str(tmp_path / "missing")],
         capture_output=True,
@@ -291,7 +292,7 @@ def test_validate_command_ok_and_errors(
         check=False,
     )
     assert failed.returncode == 1
-    lines = failed.stderr.splitlines()
+    lines = [line for line in failed.stderr.splitlines() if ": warning: " not in line]
     assert lines == [
         f"{bad}:22:8: device web overlaps sw at U10 of rack r1",
         f"{bad}:28:17: unknown device 'x' (expected one of: sw, web, strip)",

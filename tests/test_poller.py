@@ -33,15 +33,15 @@ async def test_a_round_sees_every_host_as_the_layout_expects(lab: Lab) -> None:
     poller.subscribe(updates.append)
     info = await poller.run_round()
     await poller.stop()
-    assert info.hosts == len(poller.devices) == 12
+    assert info.hosts == len(poller.devices) == 15  # 12 servers, 2 switches, the console server
     verdicts = {name: poller.health(name).verdict for name in poller.devices}
-    for name in ("eva", "emma", "ella", "elea", "elsa", "fey"):
+    for name in ("eva", "emma", "ella", "elea", "elsa", "fey", "ada", "facteur", "console"):
         assert verdicts[name] is Verdict.OK, (name, poller.health(name))
     assert verdicts["estelle"] is Verdict.STANDBY_OFF
     assert poller.health("estelle").message == "standby (off, as expected)"
     assert {verdicts[n] for n in ("eyra", "etna", "defi", "elma", "elga")} == {Verdict.STAGING}
     assert updates[-1].round is info
-    assert sum(len(update.hosts) for update in updates) >= 12
+    assert sum(len(update.hosts) for update in updates) >= 15
 
 
 async def test_a_failing_check_is_soft_then_hard(lab: Lab) -> None:
@@ -158,7 +158,7 @@ async def test_polling_runs_in_the_background_and_poll_now_wakes_it(lab: Lab) ->
     while len(rounds) < 2 and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     await poller.stop()
-    assert [r.round.hosts for r in rounds[:2] if r.round] == [12, 1]
+    assert [r.round.hosts for r in rounds[:2] if r.round] == [15, 1]
 
 
 def test_status_command_against_the_lab(

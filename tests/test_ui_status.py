@@ -36,7 +36,9 @@ async def test_rack_pane_and_status_bar_follow_the_lab(lab: Lab) -> None:
         assert "◌ estelle" in lines["estelle"]
         assert "◇ eyra" in lines["eyra"]
         bar = str(app.query_one(StatusBar).render())
-        assert "●6 " in bar and "✖1 " in bar  # five up, estelle off as expected
+        # five servers up, estelle off as expected, the two switches, the console server and
+        # the strip (its card)
+        assert "●10 " in bar and "✖1 " in bar
         assert any("HOST KEY CHANGED" in (n.title or "") for n in app._notifications)
         rack = app.current_rack()
         assert rack is not None

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import asyncssh
 
-from lautre_tui.backends.pdu import OutletState, PduCommandError, PduError
+from lautre_tui.backends.pdu import Load, OutletState, PduCommandError, PduError
 from lautre_tui.backends.ssh import SshConnector, SshError
 from lautre_tui.model.layout import Pdu, SshSettings
 
@@ -32,11 +32,27 @@ OUTLET = re.compile(r"^\s*(\d+):\s*(.*?):\s*(On|Off)\*?\s*$", re.MULTILINE)
 BUSY_HINTS = ("already logged in", "in use", "too many sessions")
 
 
+AMPS = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*A\b")
+WATTS = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(k?)W\b")
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     code: str
     text: str
     outlets: dict[int, OutletState]
+    text_after: str = ""  # the lines after the E-code line
+
+
+def sum_of(pattern: re.Pattern[str], text: str) -> float | None:
+    """The sum of the figures `pattern` finds (phases add up; kW count as 1000 W)."""
+    total, found = 0.0, False
+    for match in pattern.finditer(text):
+        value = float(match.group(1))
+        if len(match.groups()) > 1 and match.group(2) == "k":
+            value *= 1000
+        total, found = total + value, True
+    return round(total, 3) if found else None
 
 
 def parse_reply(raw: str) -> Reply:
@@ -51,7 +67,7 @@ def parse_reply(raw: str) -> Reply:
     }
     if code.group(1) != "000":
         raise PduCommandError(f"E{code.group(1)}", code.group(2))
-    return Reply(f"E{code.group(1)}", code.group(2), outlets)
+    return Reply(f"E{code.group(1)}", code.group(2), outlets, text[code.end() :])
 
 
 def outlet_list(outlets: list[int]) -> str:
@@ -93,6 +109,28 @@ class ApcNmc:
 
     async def switch(self, outlets: list[int], on: bool) -> None:
         await self.command(f"{'olOn' if on else 'olOff'} {outlet_list(outlets)}")
+
+    async def load(self) -> Load:
+        """The strip's load, as its card's CLI gives it: rPDU2g cards (AOS v3+)
+        answer `phReading all current` per phase and `devReading power`; older
+        Switched Rack PDU firmware answers `current` and `power`. A card that
+        knows neither says E101: the load is then unknown, not an error."""
+        amps = watts = None
+        for line in ("phReading all current", "current"):
+            try:
+                amps = sum_of(AMPS, (await self.command(line)).text_after)
+                break
+            except PduCommandError as error:
+                if error.code != "E101":
+                    raise
+        for line in ("devReading power", "power"):
+            try:
+                watts = sum_of(WATTS, (await self.command(line)).text_after)
+                break
+            except PduCommandError as error:
+                if error.code != "E101":
+                    raise
+        return Load(amps, watts)
 
     async def reboot(self, outlets: list[int]) -> None:
         """The card's own off-wait-on: it completes even if we lose the card."""

@@ -19,6 +19,14 @@ class OutletState:
     on: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Load:
+    """The strip's load, when its card says: amps over all phases, watts."""
+
+    amps: float | None
+    watts: float | None
+
+
 class PduError(Exception):
     """The strip could not do what was asked; `str()` says why, for the admin."""
 
@@ -40,5 +48,7 @@ class PduDriver(Protocol):
     async def switch(self, outlets: list[int], on: bool) -> None: ...
 
     async def reboot(self, outlets: list[int]) -> None: ...
+
+    async def load(self) -> Load: ...
 
     async def close(self) -> None: ...

@@ -19,5 +19,6 @@ def add_layout_option(parser: argparse.ArgumentParser) -> None:
 
 
 def print_errors(result: LoadResult) -> None:
-    for error in result.errors:
+    """Errors, then warnings (which never make a command refuse the layout)."""
+    for error in [*result.errors, *result.warnings]:
         print(error, file=sys.stderr)

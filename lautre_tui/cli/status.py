@@ -11,7 +11,9 @@ from lautre_tui.cli.common import add_layout_option, print_errors
 from lautre_tui.locations import find_layout
 from lautre_tui.model.durations import format_duration
 from lautre_tui.model.health import HostHealth
+from lautre_tui.model.layout import Layout
 from lautre_tui.model.loader import load_layout
+from lautre_tui.model.validate import measured_by
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,15 +33,21 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         dest="hosts",
         help="only this host (repeat for several)",
     )
-    parser.add_argument("--json", action="store_true", help="one JSON object per device")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="a JSON array with one object per device of the layout: state, how it was "
+        "measured (ssh, reach, pdu, none), checks and figures",
+    )
     parser.set_defaults(handler=run)
 
 
-def as_json(health: HostHealth, now: float) -> dict[str, Any]:
+def as_json(layout: Layout, health: HostHealth, now: float) -> dict[str, Any]:
     figures = health.figures
     return {
         "device": health.device,
         "state": health.verdict.value,
+        "measured": measured_by(layout, layout.devices[health.device]),
         "reachability": health.reachability.value,
         "exit_code": health.exit_code,
         "message": health.message,
@@ -99,13 +107,19 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         print(f"lautre-tui status: unknown host(s): {', '.join(unknown)}", file=sys.stderr)
         return 3
-    poller = Poller(layout, hosts=args.hosts, soft_fails=1)  # one round: no soft states
+    from lautre_tui.services.power import PowerService
+
+    power = PowerService(layout, read_only=True)  # reads the strips' cards, switches nothing
+    reader = power.read_strip if layout.pdus else None
+    # one round: no soft states
+    poller = Poller(layout, hosts=args.hosts, soft_fails=1, strip_reader=reader)
 
     async def one_round() -> None:
         try:
             await poller.run_round()
         finally:
             await poller.stop()
+            await power.close()
 
     try:
         asyncio.run(one_round())
@@ -114,11 +128,11 @@ def run(args: argparse.Namespace) -> int:
         return 3
     for problem in poller.connector.problems:
         print(f"lautre-tui status: {problem}", file=sys.stderr)
-    names = args.hosts or poller.devices
+    names = args.hosts or list(layout.devices)  # every device, the unmonitored included
     hosts = [poller.health(name) for name in names]
     if args.json:
         now = time.time()
-        print(json.dumps([as_json(h, now) for h in hosts], indent=2))
+        print(json.dumps([as_json(layout, h, now) for h in hosts], indent=2))
     else:
         for health in hosts:
             print(table_line(health))

@@ -96,15 +96,22 @@ def build_app(
     """The app with its services; `poll=False` shows the layout alone (no SSH)."""
     from lautre_tui.ui.app import RackApp
 
+    services: dict[str, PowerService] = {}
+
+    def power() -> PowerService:
+        """One power service per app: the poller reads the strips' cards through its
+        sessions, so that the app never holds two sessions to one card."""
+        from lautre_tui.services.power import PowerService
+
+        if "power" not in services:
+            services["power"] = PowerService(layout, read_only=read_only)
+        return services["power"]
+
     def poller() -> Poller:
         from lautre_tui.services.poller import Poller
 
-        return Poller(layout, interval=interval)
-
-    def power() -> PowerService:
-        from lautre_tui.services.power import PowerService
-
-        return PowerService(layout, read_only=read_only)
+        reader = (lambda strip: power().read_strip(strip)) if layout.pdus else None
+        return Poller(layout, interval=interval, strip_reader=reader)
 
     def consoles() -> ConsoleManager:
         from lautre_tui.services.console import ConsoleManager

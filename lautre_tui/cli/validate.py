@@ -24,10 +24,14 @@ def run(args: argparse.Namespace) -> int:
     status = 0
     for file in args.files:
         result = load_layout(file)
+        print_errors(result)
         if result.ok and result.layout is not None:
             layout = result.layout
-            print(f"OK: {file}: {len(layout.devices)} devices in {len(layout.racks)} racks")
+            count = len(result.warnings)
+            warned = f", {count} warning{'s' if count > 1 else ''}" if count else ""
+            print(
+                f"OK: {file}: {len(layout.devices)} devices in {len(layout.racks)} racks{warned}"
+            )
         else:
-            print_errors(result)
             status = 1
     return status

@@ -3,7 +3,9 @@
 As the real card (AOS v3 "apc>" CLI, as fence-agents' fence_apc and PDUDaemon
 drive it): password login, a banner, the `apc>` prompt, an interactive shell only
 (exec requests refused), `olStatus`, `olOn`, `olOff`, `olReboot`, `olName`,
-`help`/`?`, `exit`/`quit`; replies `E000: Success` then lines like ` 3: elea: On`,
+`phReading all current` and `devReading power` (rPDU2g cards: the strip's load,
+the sum of what its powered devices draw, per kind below), `help`/`?`,
+`exit`/`quit`; replies `E000: Success` then lines like ` 3: elea: On`,
 errors `E101: Command Not Found` and `E102: Parameter Error`. One CLI session at
 a time, as the card allows. Outlets switch the shared `World`, so hosts really
 lose power and boot.
@@ -26,6 +28,17 @@ from lautre_tui.lab.world import FaultKind, World
 from lautre_tui.model.topology import devices_on_outlet
 
 USER = "apc"
+# What a device of each kind draws, in amps at 230 V (a 2010-era 1 U server idles
+# at about 150 W; a bay of 14 disks spinning, 2.5 A).
+DRAW_AMPS = {
+    "server": 0.6,
+    "switch": 0.3,
+    "console-server": 0.2,
+    "disk-bay": 2.5,
+    "pdu": 0.0,
+    "other": 0.5,
+}
+VOLTS = 230.0
 SECRET_FILE = "apc.secret"
 REBOOT_SECONDS = 5.0
 RECONCILE_SECONDS = 0.2
@@ -52,6 +65,7 @@ help        netstat     ping        portspeed   prompt      quit\r
 Device Commands:\r
 ---------------------------------------------------------------------------\r
 olName      olOff       olOn        olReboot    olStatus\r
+devReading  phReading\r
 """
 
 
@@ -230,6 +244,8 @@ class LabPdu:
             "oloff": lambda a: self._switch(a, False),
             "olreboot": self._reboot,
             "olname": self._rename,
+            "phreading": self._phase_reading,
+            "devreading": self._device_reading,
         }
         handler = handlers.get(verb.lower())
         if handler is None:
@@ -273,6 +289,28 @@ class LabPdu:
         await asyncio.sleep(REBOOT_SECONDS)
         for outlet in outlets:
             self.world.set_outlet(self.name, outlet, True)
+
+    def load_amps(self) -> float:
+        """What the strip carries now: every powered device it feeds, once."""
+        assert self.world is not None
+        states = self.world.outlets(self.name)
+        fed = {
+            device.name: device
+            for outlet, on in states.items()
+            if on
+            for device in devices_on_outlet(self.world.layout, self.name, outlet)
+        }
+        return sum(DRAW_AMPS[device.kind.value] for device in fed.values())
+
+    def _phase_reading(self, argument: str) -> str:
+        if argument.lower().split() not in (["all", "current"], ["1", "current"]):
+            return "E102: Parameter Error"
+        return f"E000: Success\r\n1: {self.load_amps():.1f} A"
+
+    def _device_reading(self, argument: str) -> str:
+        if argument.lower().strip() != "power":
+            return "E102: Parameter Error"
+        return f"E000: Success\r\n{self.load_amps() * VOLTS / 1000:.2f} kW"
 
     def _rename(self, argument: str) -> str:
         parts = argument.split(None, 1)

@@ -20,6 +20,7 @@ import yaml
 from lautre_tui.lab.console_server import ConsoleServer
 from lautre_tui.lab.hosts import SimHost
 from lautre_tui.lab.keys import CLIENT_KEY, KNOWN_HOSTS, write_client_key
+from lautre_tui.lab.management import ManagementPorts
 from lautre_tui.lab.pdu import LabPdu
 from lautre_tui.lab.ssh_hosts import SshHosts
 from lautre_tui.lab.world import DEFAULT_BOOT_SECONDS, LabComponent, World
@@ -31,7 +32,12 @@ LAYOUT = "layout.yaml"
 RACK_UNITS = 42
 
 # Each component serves one kind of device; add one here to extend the lab.
-COMPONENTS: tuple[Callable[[], LabComponent], ...] = (SshHosts, ConsoleServer, LabPdu)
+COMPONENTS: tuple[Callable[[], LabComponent], ...] = (
+    SshHosts,
+    ConsoleServer,
+    LabPdu,
+    ManagementPorts,
+)
 
 
 def lab_layout_data(hosts: int) -> dict[str, Any]:
@@ -96,6 +102,10 @@ class Lab:
     @property
     def console_server(self) -> ConsoleServer:
         return next(c for c in self.components if isinstance(c, ConsoleServer))
+
+    @property
+    def management(self) -> ManagementPorts:
+        return next(c for c in self.components if isinstance(c, ManagementPorts))
 
     @property
     def pdu(self) -> LabPdu:

@@ -14,8 +14,55 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field, replace
 
-from lautre_tui.model.layout import DeviceKind, Layout, Lifecycle
-from lautre_tui.model.probe_format import CheckState, HostFigures, ProbeReport, one_line
+from lautre_tui.model.layout import Device, DeviceKind, Layout, Lifecycle, Pdu, ReachSettings
+from lautre_tui.model.probe_format import (
+    CheckResult,
+    CheckState,
+    HostFigures,
+    ProbeReport,
+    one_line,
+)
+from lautre_tui.model.validate import measured_by
+
+
+def reach_check_names(reach: ReachSettings | None) -> list[str]:
+    if reach is None:
+        return []
+    return [f"tcp {port}" for port in reach.tcp] + (["ping"] if reach.ping else [])
+
+
+STRIP_CHECKS = ("card", "load")
+
+
+def check_names(layout: Layout, device: Device) -> list[str]:
+    """The checks a round reports for `device`, in order: its services (servers,
+    over SSH), then its reach checks; a strip's card reports its own two."""
+    if layout.strip_of(device) is not None and device.kind is not DeviceKind.SERVER:
+        return list(STRIP_CHECKS)
+    services = [c.name for c in device.services] if device.kind is DeviceKind.SERVER else []
+    return services + reach_check_names(device.reach)
+
+
+def strip_report(pdu: Pdu, amps: float | None, error: str | None = None) -> ProbeReport:
+    """A strip's round, from its card: the card answered (or not), and its load
+    against the rating (WARNING above `load_warn` percent of it)."""
+    if error is not None:
+        card = CheckResult(CheckState.CRITICAL, f"the card does not answer: {error}")
+        load = CheckResult(CheckState.UNKNOWN, "load unknown: the card does not answer")
+        return ProbeReport(HostFigures(), {0: card, 1: load})
+    card = CheckResult(CheckState.OK, "the card answers")
+    if amps is None:
+        load = CheckResult(CheckState.UNKNOWN, "the card gives no load reading")
+    elif pdu.rating_amps is None:
+        load = CheckResult(CheckState.OK, f"{amps:.1f} A (no rating_amps in the layout)")
+    else:
+        share = 100 * amps / pdu.rating_amps
+        state = CheckState.WARNING if share > pdu.load_warn else CheckState.OK
+        load = CheckResult(
+            state, f"{amps:.1f} A of {pdu.rating_amps:g} A ({share:.0f}%, warns above "
+            f"{pdu.load_warn:g}%)"
+        )
+    return ProbeReport(HostFigures(), {0: card, 1: load})
 
 
 class Reachability(str, enum.Enum):
@@ -44,9 +91,11 @@ class Verdict(str, enum.Enum):
     STANDBY_OFF = "standby"
     STANDBY_RUNNING = "standby-running"
     STAGING = "staging"
+    UNMONITORED = "unmonitored"  # nothing can check it (validate warns)
 
 
 NAGIOS_EXIT = {
+    Verdict.UNMONITORED: 0,
     Verdict.OK: 0,
     Verdict.STANDBY_OFF: 0,
     Verdict.STAGING: 0,
@@ -148,9 +197,9 @@ class HealthTracker:
         device = self.layout.devices[before.device]
         old = {check.name: check for check in before.checks}
         checks: list[CheckHealth] = []
-        for index, check in enumerate(device.services):
+        for index, name in enumerate(check_names(self.layout, device)):
             result = report.results[index]
-            previous = old.get(check.name)
+            previous = old.get(name)
             fails = 0 if result.state is CheckState.OK else (previous.fails + 1 if previous else 1)
             hard = (
                 result.state
@@ -158,9 +207,7 @@ class HealthTracker:
                 else (previous.state if previous else CheckState.OK)
             )
             since = previous.since if previous and previous.state is hard else now
-            checks.append(
-                CheckHealth(check.name, hard, result.state, result.output, fails, since, now)
-            )
+            checks.append(CheckHealth(name, hard, result.state, result.output, fails, since, now))
         message = report.error or ""
         return replace(
             before,
@@ -256,6 +303,12 @@ class HealthTracker:
                 )
             return replace(
                 health, verdict=Verdict.STANDBY_OFF, message="standby (off, as expected)"
+            )
+        if reach is Reachability.NOT_POLLED and measured_by(self.layout, device) == "none":
+            return replace(
+                health,
+                verdict=Verdict.UNMONITORED,
+                message="unmonitored: nothing checks it (add reach: to the layout)",
             )
         if reach is Reachability.NOT_POLLED:
             return replace(health, verdict=Verdict.UNPOLLED)

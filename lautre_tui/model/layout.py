@@ -98,6 +98,19 @@ class Pdu:
     outlets: int
     known_hosts: Path | None = None
     position: Position = NOWHERE
+    rating_amps: float | None = None  # the strip's rating: its load is judged against it
+    load_warn: float = 80.0  # percent of the rating above which the strip warns
+    poll_interval: float = 60.0  # the card is read this often, and after every action
+
+
+@dataclass(frozen=True, slots=True)
+class ReachSettings:
+    """How a device without a shell (or with one, in addition) is seen to answer:
+    TCP connects that send nothing, and/or the system's ping."""
+
+    host: str | None = None
+    tcp: tuple[int, ...] = ()
+    ping: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +194,7 @@ class Device:
     standby_for: str | None = None
     protected: bool = False
     services: tuple[Check, ...] = ()
+    reach: ReachSettings | None = None
     notes: str = ""
     impact: str = ""  # what stops when this device is off, in the admins' words
     position: Position = NOWHERE
@@ -228,6 +242,16 @@ class Layout:
         to the device's name, as admins type it."""
         merged = self.ssh.overridden_by(device.ssh)
         return merged if merged.host is not None else replace(merged, host=device.name)
+
+    def reach_address(self, device: Device) -> str:
+        """Where reach checks go: `reach.host`, else the SSH host, else the name."""
+        if device.reach is not None and device.reach.host is not None:
+            return device.reach.host
+        return self.ssh_for(device).host or device.name
+
+    def strip_of(self, device: Device) -> Pdu | None:
+        """The strip whose card this device is, if it is one."""
+        return next((pdu for pdu in self.pdus.values() if pdu.device == device.name), None)
 
     def iter_checks(self) -> Iterator[tuple[Device, Check]]:
         for device in self.devices.values():

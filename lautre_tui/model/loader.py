@@ -34,6 +34,7 @@ from lautre_tui.model.layout import (
     PollSettings,
     PowerLink,
     Rack,
+    ReachSettings,
     SshSettings,
 )
 from lautre_tui.model.names import (
@@ -42,7 +43,7 @@ from lautre_tui.model.names import (
     text_problem,
     url_template_problem,
 )
-from lautre_tui.model.validate import validate_layout
+from lautre_tui.model.validate import layout_warnings, validate_layout
 
 T = TypeVar("T")
 E = TypeVar("E", bound=enum.Enum)
@@ -51,7 +52,20 @@ TOP_KEYS = ("site", "ssh", "poll", "racks", "pdus", "consoles", "devices")
 SSH_KEYS = ("host", "port", "user", "known_hosts", "client_keys", "config")
 POLL_KEYS = ("interval", "soft_fails", "timeout")
 RACK_KEYS = ("name", "height")
-PDU_KEYS = ("device", "driver", "host", "port", "user", "password_file", "outlets", "known_hosts")
+PDU_KEYS = (
+    "device",
+    "driver",
+    "host",
+    "port",
+    "user",
+    "password_file",
+    "outlets",
+    "known_hosts",
+    "rating_amps",
+    "load_warn",
+    "poll_interval",
+)
+REACH_KEYS = ("host", "tcp", "ping")
 CONSOLE_SERVER_KEYS = ("device", "url", "protocol", "port_offset")
 CONSOLE_LINK_KEYS = ("server", "port", "baud", "break_halts")
 # pyserial's URL options, by scheme (`rfc2217://host:port?ign_set_control&timeout=5`)
@@ -78,6 +92,7 @@ DEVICE_KEYS = (
     "standby_for",
     "protected",
     "services",
+    "reach",
     "notes",
     "impact",
 )
@@ -100,6 +115,7 @@ class LoadResult:
     layout: Layout | None
     errors: list[LayoutError]
     broken: frozenset[str] = frozenset()  # declared names whose entry had errors
+    warnings: tuple[LayoutError, ...] = ()  # printed, never a reason to refuse the layout
 
     @property
     def ok(self) -> bool:
@@ -199,6 +215,13 @@ class _Reader:
             return value
         self.error(node, f"{what} must be true or false")
         return None
+
+    def bounded_number(self, node: yaml.Node, what: str, low: float, high: float) -> float | None:
+        value = self.number(node, what)
+        if value is not None and not low <= value <= high:
+            self.error(node, f"{what} must be between {low:g} and {high:g}, not {value:g}")
+            return None
+        return value
 
     def number(self, node: yaml.Node, what: str) -> float | None:
         value = self.value(node) if isinstance(node, yaml.ScalarNode) else None
@@ -341,6 +364,9 @@ def _pdu(reader: _Reader, name: str, node: yaml.Node) -> Pdu | None:
             "password_file": lambda n: r.path(n, f"{what} password_file"),
             "outlets": lambda n: r.integer(n, f"{what} outlets", 1, 96),
             "known_hosts": lambda n: r.path(n, f"{what} known_hosts"),
+            "rating_amps": lambda n: r.bounded_number(n, f"{what} rating_amps", 0.1, 1000),
+            "load_warn": lambda n: _percent(r, n, f"{what} load_warn"),
+            "poll_interval": lambda n: r.duration(n, f"{what} poll_interval", 5, 86400),
         },
     )
     if not _require(r, node, entries, what, "host", "outlets"):
@@ -358,7 +384,49 @@ def _pdu(reader: _Reader, name: str, node: yaml.Node) -> Pdu | None:
         outlets=values["outlets"],
         known_hosts=values.get("known_hosts"),
         position=r.position(node),
+        rating_amps=values.get("rating_amps"),
+        load_warn=values.get("load_warn", 80.0),
+        poll_interval=values.get("poll_interval", 60.0),
     )
+
+
+def _percent(reader: _Reader, node: yaml.Node, what: str) -> float | None:
+    """`80%` or `80`: a share of a rating, between 1 and 100."""
+    value = reader.value(node) if isinstance(node, yaml.ScalarNode) else None
+    text = str(value).strip().removesuffix("%") if value is not None else ""
+    try:
+        number = float(text)
+    except ValueError:
+        number = -1.0
+    if not 1 <= number <= 100:
+        reader.error(node, f"{what} must be a percentage such as 80%, not {value!r}")
+        return None
+    return number
+
+
+def _reach(reader: _Reader, node: yaml.Node, what: str) -> ReachSettings | None:
+    r = reader
+    entries = r.mapping(node, what, REACH_KEYS)
+    values = _fields(
+        r,
+        entries,
+        {
+            "host": lambda n: r.host(n, f"{what}.host"),
+            "tcp": lambda n: tuple(
+                port
+                for port in (
+                    r.integer(item, f"{what}.tcp item", 1, 65535)
+                    for item in r.sequence(n, f"{what}.tcp")
+                )
+                if port is not None
+            ),
+            "ping": lambda n: r.boolean(n, f"{what}.ping"),
+        },
+    )
+    if not values.get("tcp") and not values.get("ping"):
+        r.error(node, f"{what}: says nothing to check (use tcp: [PORT, …] or ping: true)")
+        return None
+    return ReachSettings(**values)
 
 
 def _driver(reader: _Reader, node: yaml.Node, what: str) -> str | None:
@@ -588,6 +656,7 @@ def _device(reader: _Reader, name: str, node: yaml.Node) -> Device | None:
             "standby_for": lambda n: r.optional_string(n, f"{what} standby_for"),
             "protected": lambda n: r.boolean(n, f"{what} protected"),
             "services": lambda n: _checks(r, n, f"{what} services"),
+            "reach": lambda n: _reach(r, n, f"{what} reach"),
             "notes": lambda n: r.string(n, f"{what} notes"),
             "impact": lambda n: r.string(n, f"{what} impact"),
         },
@@ -696,7 +765,9 @@ def load_layout(path: str | Path, *, check: bool = True) -> LoadResult:
     if check and result.layout is not None:
         errors = result.errors + validate_layout(result.layout, result.broken)
         errors.sort(key=lambda error: (error.position.line, error.position.col))
-        return LoadResult(result.layout, errors, result.broken)
+        return LoadResult(
+            result.layout, errors, result.broken, tuple(layout_warnings(result.layout))
+        )
     return result
 
 

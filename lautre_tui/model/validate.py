@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from lautre_tui.model.errors import LayoutError, Position, did_you_mean
-from lautre_tui.model.layout import Device, Layout
+from lautre_tui.model.layout import Device, DeviceKind, Layout, Lifecycle
 
 
 def validate_layout(layout: Layout, broken: frozenset[str] = frozenset()) -> list[LayoutError]:
@@ -250,3 +250,29 @@ def _check_names(layout: Layout) -> list[LayoutError]:
                 )
             seen.add(check.name)
     return errors
+
+
+def measured_by(layout: Layout, device: Device) -> str:
+    """How the device's state is measured: `ssh` (servers are probed), `reach`
+    (TCP or ping), `pdu` (a strip's own card), or `none`."""
+    if device.kind is DeviceKind.SERVER:
+        return "ssh"
+    if device.reach is not None:
+        return "reach"
+    if layout.strip_of(device) is not None:
+        return "pdu"
+    return "none"
+
+
+def layout_warnings(layout: Layout) -> list[LayoutError]:
+    """What is legal but leaves admins blind: a device in production that nothing
+    can check would show "unmonitored" for ever."""
+    return [
+        LayoutError(
+            device.position,
+            f"warning: device {device.name} is in production but nothing checks it: "
+            "add reach: {tcp: [PORT]} or reach: {ping: true}",
+        )
+        for device in layout.devices.values()
+        if device.state is Lifecycle.PRODUCTION and measured_by(layout, device) == "none"
+    ]

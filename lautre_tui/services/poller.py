@@ -17,11 +17,14 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
 
 import asyncssh
 
+from lautre_tui.backends import reach
 from lautre_tui.backends.probe import REMOTE_COMMAND, probe_library, probe_round
+from lautre_tui.backends.reach import Answer, ReachResult
 from lautre_tui.backends.ssh import (
     AuthRefused,
     HostKeyChanged,
@@ -36,20 +39,36 @@ from lautre_tui.model.health import (
     Reachability,
     RoundInfo,
     StatusUpdate,
+    strip_report,
 )
 from lautre_tui.model.layout import DeviceKind, Layout
-from lautre_tui.model.probe_format import END, ProbeReport, parse_report
+from lautre_tui.model.probe_format import (
+    END,
+    CheckResult,
+    CheckState,
+    HostFigures,
+    ProbeReport,
+    parse_report,
+)
 
 BATCH_SECONDS = 0.1
 MAX_BACKOFF = 300.0
 
 
 Subscriber = Callable[[StatusUpdate], None]
+# A strip's outlets and load in amps, read from its card (the power service's
+# session: one per card); raises on a card that does not answer.
+StripReader = Callable[[str], Awaitable[tuple[dict[int, bool], float | None]]]
 
 
 def polled_devices(layout: Layout, only: Iterable[str] | None = None) -> list[str]:
-    """Servers are probed over SSH; switches, strips and bays are not."""
-    names = [d.name for d in layout.devices.values() if d.kind is DeviceKind.SERVER]
+    """Servers are probed over SSH; devices with `reach:` by TCP or ping; strips
+    by their card (the power service), the rest not at all."""
+    names = [
+        d.name
+        for d in layout.devices.values()
+        if d.kind is DeviceKind.SERVER or (d.reach is not None and layout.strip_of(d) is None)
+    ]
     if only is not None:
         wanted = set(only)
         names = [name for name in names if name in wanted]
@@ -57,10 +76,14 @@ def polled_devices(layout: Layout, only: Iterable[str] | None = None) -> list[st
 
 
 class _Host:
-    def __init__(self, name: str, round_text: str, checks: int) -> None:
+    def __init__(self, layout: Layout, name: str) -> None:
+        device = layout.devices[name]
         self.name = name
-        self.round = round_text
-        self.checks = checks
+        self.ssh = device.kind is DeviceKind.SERVER
+        self.round = probe_round(device.services) if self.ssh else ""
+        self.checks = len(device.services) if self.ssh else 0
+        self.reach = device.reach
+        self.address = layout.reach_address(device)
         self.connection: asyncssh.SSHClientConnection | None = None
         self.shell: asyncssh.SSHClientProcess[str] | None = None
         self.busy = False
@@ -80,19 +103,13 @@ class Poller:
         connector: SshConnector | None = None,
         concurrency: int = 50,
         soft_fails: int | None = None,
+        strip_reader: StripReader | None = None,
     ) -> None:
         self.layout = layout
         self.interval = interval or layout.poll.interval
         self.tracker = HealthTracker(layout, interval=self.interval, soft_fails=soft_fails)
         self.connector = connector or SshConnector(connect_timeout=layout.poll.timeout)
-        self._hosts = {
-            name: _Host(
-                name,
-                probe_round(layout.devices[name].services),
-                len(layout.devices[name].services),
-            )
-            for name in polled_devices(layout, hosts)
-        }
+        self._hosts = {name: _Host(layout, name) for name in polled_devices(layout, hosts)}
         self._connects = asyncio.Semaphore(concurrency)
         self._subscribers: list[Subscriber] = []
         self._pending: dict[str, HostHealth] = {}
@@ -104,10 +121,21 @@ class Poller:
         self._rng = random.Random()
         self._library = probe_library()
         self.last_round: RoundInfo | None = None
+        self._strip_reader = strip_reader
+        wanted = set(hosts) if hosts is not None else None
+        self._strips_due: dict[str, float] = {  # strip -> monotonic time of its next read
+            pdu.name: 0.0
+            for pdu in layout.pdus.values()
+            if strip_reader is not None
+            and pdu.device in layout.devices
+            and (wanted is None or pdu.device in wanted)
+        }
 
     @property
     def devices(self) -> list[str]:
-        return list(self._hosts)
+        """Every device this poller measures: hosts, reach devices, strips' cards."""
+        cards = [self.layout.pdus[name].device for name in self._strips_due]
+        return [*self._hosts, *(card for card in cards if card is not None)]
 
     def health(self, name: str) -> HostHealth:
         return self.tracker.hosts[name]
@@ -159,8 +187,11 @@ class Poller:
         self.start()
 
     def poll_now(self, name: str | None = None) -> None:
-        """Start a round at once: of one host, or all."""
+        """Start a round at once: of one host (or strip's card), or all."""
         self._only = {name} if name is not None else None
+        for strip in self._strips_due:
+            if name is None or self.layout.pdus[strip].device == name:
+                self._strips_due[strip] = 0.0
         for host in self._hosts.values():
             if name is None or host.name == name:
                 host.next_try = 0.0
@@ -206,7 +237,15 @@ class Poller:
         ]
         for host in chosen:
             host.busy = True
-        await asyncio.gather(*(self._probe(host) for host in chosen), return_exceptions=True)
+        now = time.monotonic()
+        strips = [name for name, due in self._strips_due.items() if due <= now]
+        for name in strips:  # read at most every poll_interval, even when rounds fail
+            self._strips_due[name] = now + self.layout.pdus[name].poll_interval
+        await asyncio.gather(
+            *(self._probe(host) for host in chosen),
+            *(self._read_strip(name) for name in strips),
+            return_exceptions=True,
+        )
         self.publish(self.tracker.rejudge(time.time()))
         info = RoundInfo(wall, time.monotonic() - started, len(chosen))
         self.last_round = info
@@ -226,8 +265,62 @@ class Poller:
         finally:
             host.busy = False
 
+    async def _read_strip(self, name: str) -> None:
+        """A strip's card: its outlets feed "powered off", its load the strip's state."""
+        assert self._strip_reader is not None
+        pdu = self.layout.pdus[name]
+        assert pdu.device is not None
+        try:
+            states, amps = await self._strip_reader(name)
+        except Exception as error:
+            report = strip_report(pdu, None, _describe(error) if not str(error) else str(error))
+        else:
+            self.publish(self.tracker.set_outlets(name, states))
+            report = strip_report(pdu, amps)
+        self.publish([self.tracker.observe(pdu.device, report, time.time())])
+
     async def _outcome(self, host: _Host) -> ProbeReport | Failure | None:
         """The round's result for `host`; None while it waits out its back-off."""
+        if not host.ssh:
+            return await self._reached(host)
+        report = await self._probed(host)
+        if host.reach is None or not isinstance(report, ProbeReport):
+            return report
+        extra = await self._reach_results(host)
+        results = dict(report.results)
+        for index, result in enumerate(extra):
+            results[host.checks + index] = _as_check(result)
+        return replace(report, results=results)
+
+    async def _reach_results(self, host: _Host) -> list[ReachResult]:
+        assert host.reach is not None
+        timeout = self.layout.poll.timeout
+        probes: list[Awaitable[ReachResult]] = [
+            reach.tcp(host.address, port, timeout) for port in host.reach.tcp
+        ]
+        if host.reach.ping:
+            probes.append(reach.ping(host.address, timeout))
+        async with self._connects:
+            return list(await asyncio.gather(*probes))
+
+    async def _reached(self, host: _Host) -> ProbeReport | Failure | None:
+        """A device without a shell: up if anything answered for its address."""
+        if time.monotonic() < host.next_try:
+            return None
+        results = await self._reach_results(host)
+        if any(r.answer in (Answer.OPEN, Answer.CLOSED) for r in results):
+            host.backoff = 0.0
+            return ProbeReport(
+                HostFigures(), {index: _as_check(r) for index, r in enumerate(results)}
+            )
+        self._back_off(host)
+        details = "; ".join(f"{r.name}: {r.detail}" for r in results)
+        if all(r.answer is Answer.UNUSABLE for r in results):
+            return Failure(Reachability.ERROR.value, f"cannot check {host.address}: {details}")
+        return Failure("unreachable", f"no answer from {host.address} ({details})")
+
+    async def _probed(self, host: _Host) -> ProbeReport | Failure | None:
+        """The SSH probe's answer."""
         if host.connection is None:
             if time.monotonic() < host.next_try:
                 return None
@@ -299,6 +392,16 @@ def _failure(error: SshError) -> Failure:
     if isinstance(error, SetupError):
         return Failure(Reachability.ERROR.value, str(error))
     return Failure("unreachable", str(error))
+
+
+def _as_check(result: ReachResult) -> CheckResult:
+    state = {
+        Answer.OPEN: CheckState.OK,
+        Answer.CLOSED: CheckState.WARNING,
+        Answer.SILENT: CheckState.CRITICAL,
+        Answer.UNUSABLE: CheckState.UNKNOWN,
+    }[result.answer]
+    return CheckResult(state, result.detail)
 
 
 def _describe(error: BaseException) -> str:

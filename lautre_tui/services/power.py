@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from lautre_tui.backends.apc_nmc import ApcNmc
-from lautre_tui.backends.pdu import OutletState, PduDriver, PduError
+from lautre_tui.backends.pdu import Load, OutletState, PduDriver, PduError
 from lautre_tui.backends.ssh import SshConnector
 from lautre_tui.model.impact import PowerAction, PowerImpact, outlets_of, power_impact
 from lautre_tui.model.layout import Layout, Pdu
@@ -112,6 +112,7 @@ class PowerService:
         self.cycle_pause = cycle_pause
         self._drivers: dict[str, PduDriver] = {}
         self.outlet_states: dict[tuple[str, int], bool] = {}
+        self.last_load: dict[str, Load] = {}
         self._outlet_listeners: list[OutletListener] = []
         self._event_listeners: list[EventListener] = []
 
@@ -142,6 +143,16 @@ class PowerService:
         states = await self.driver(pdu).status()
         self._record(pdu, {n: s.on for n, s in states.items()})
         return states
+
+    async def read_strip(self, pdu: str) -> tuple[dict[int, bool], float | None]:
+        """Every outlet and the load (amps) of a strip, in one burst on its card."""
+        driver = self.driver(pdu)
+        states = await driver.status()
+        load = await driver.load()
+        on = {n: s.on for n, s in states.items()}
+        self._record(pdu, on)
+        self.last_load[pdu] = load
+        return on, load.amps
 
     def _record(self, pdu: str, states: dict[int, bool]) -> None:
         for outlet, on in states.items():

@@ -222,9 +222,15 @@ class RackApp(SafeApp[int]):
         return self.power
 
     def _power_event(self, device: str, text: str) -> None:
-        """Power actions go into the device's console transcript, if it is open."""
+        """Power actions go into the device's console transcript, if it is open, and
+        the strips that did them are read again at once (their load changed)."""
         if self.consoles is not None:
             self.consoles.event(device, text)
+        if self.poller is not None:
+            for link in self.site_layout.devices[device].power:
+                card = self.site_layout.pdus[link.pdu].device
+                if card is not None:
+                    self.poller.poll_now(card)
 
     def console_manager(self) -> ConsoleManager | None:
         if self.consoles is None and self._console_factory is not None:

@@ -45,6 +45,7 @@ HEALTH_BADGES: dict[Verdict, Badge] = {
     Verdict.STANDBY_OFF: Badge("◌", "standby (off, as expected)", "standby"),
     Verdict.STANDBY_RUNNING: Badge("▲", "standby running: has its twin failed?", "warning"),
     Verdict.STAGING: STAGING,
+    Verdict.UNMONITORED: Badge("·", "unmonitored: nothing checks it", "unpolled"),
 }
 
 

@@ -47,6 +47,7 @@ import sys
 import tempfile
 import threading
 import time
+import tracemalloc
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -248,6 +249,8 @@ class Soak:
         self.samples: list[Sample] = []
         self.started = time.monotonic()
         self._direction = 1
+        self.first_snapshot: tracemalloc.Snapshot | None = None
+        self.last_snapshot: tracemalloc.Snapshot | None = None
 
     # -- console ----------------------------------------------------------------
 
@@ -373,6 +376,11 @@ class Soak:
         )
         self.samples.append(sample)
         print(row(sample), flush=True)
+        if tracemalloc.is_tracing():
+            snapshot = tracemalloc.take_snapshot()
+            if len(self.samples) == 2:  # the first under load
+                self.first_snapshot = snapshot
+            self.last_snapshot = snapshot
         return sample
 
     async def run(self, pilot: Pilot[int]) -> None:
@@ -483,6 +491,18 @@ def report(soak: Soak) -> bool:
     )
     for error in dict.fromkeys(c.cycle_errors):
         print(f"    cycle failure: {error}")
+    if soak.first_snapshot is not None and soak.last_snapshot is not None:
+        print("  Python allocations that grew most, first sample under load → last:")
+        noise = [tracemalloc.Filter(False, tracemalloc.__file__)]
+        growth = soak.last_snapshot.filter_traces(noise).compare_to(
+            soak.first_snapshot.filter_traces(noise), "lineno"
+        )
+        for stat in growth[:15]:
+            frame = stat.traceback[0]
+            print(
+                f"    {stat.size_diff / 1e6:+7.2f} MB {stat.count_diff:+8d} blocks  "
+                f"{frame.filename}:{frame.lineno}"
+            )
     goals = [
         ("RSS growth ≤ 5 MB", last.rss - first.rss <= GOAL_RSS_MB),
         ("no growth in fds", last.fds <= first.fds),
@@ -527,7 +547,14 @@ def main() -> int:
     parser.add_argument("--boot-seconds", type=float, default=3.0)
     parser.add_argument("--console-host", default="elsa")
     parser.add_argument("--staging", default="eyra", help="the host power-cycled (staging)")
+    parser.add_argument(
+        "--tracemalloc",
+        action="store_true",
+        help="trace Python allocations (slower) and show those that grew most",
+    )
     args = parser.parse_args()
+    if args.tracemalloc:
+        tracemalloc.start(1)
 
     watchdog_seconds = args.minutes * 60 + 300
 

@@ -29,8 +29,10 @@ console's view (`shown`, the backlog of each reopening included) and in the
 transcript; the age of the poller's last round; the fault in force.
 
 At the end: the samples, the growth first→last, the lag's p50/p99/max over the
-run and the goals for 60 minutes (RSS growth ≤ 5 MB, no growth in fds or tasks,
-lag p99 ≤ 50 ms). Exits 0 when every goal and every key check held, 1 otherwise, 2 when the
+run, power-cycle failures (with who held the strip's only CLI session), the
+exceptions that reached the event loop uncaught, and the goals for 60 minutes
+(RSS growth ≤ 5 MB, no growth in fds or tasks, lag p99 ≤ 50 ms; and every key
+answered, the console back every time, no uncaught exception). Exits 0 when every goal and every key check held, 1 otherwise, 2 when the
 run had to be cut by its watchdog. Transcripts, the audit log and the lab live in
 a temporary folder, removed at the end.
 
@@ -175,6 +177,7 @@ class Counters:
     flood_bytes: int = 0
     floods_refused: int = 0
     shown_bytes: int = 0  # parsed by the console's terminal view (the display path)
+    loop_errors: list[str] = field(default_factory=list)  # exceptions no one caught
 
 
 # -- the load -------------------------------------------------------------------------------
@@ -318,7 +321,11 @@ class Soak:
             self.counters.cycles_ok += 1
         else:
             self.counters.cycles_failed += 1
-            self.counters.cycle_errors.append(result.message[:120])
+            strip = self.lab.pdu  # who holds the card's only CLI session, if anyone
+            self.counters.cycle_errors.append(
+                f"{result.message[:120]} [lab strip: a session open {strip._session_open}, "
+                f"{len(strip._connections)} held; fault then: {self.counters.fault_now}]"
+            )
 
     # -- samples ----------------------------------------------------------------
 
@@ -383,7 +390,16 @@ class Soak:
             self.last_snapshot = snapshot
         return sample
 
+    def _loop_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, object]) -> None:
+        error = context.get("exception")
+        where = str(context.get("message", ""))[:80]
+        self.counters.loop_errors.append(
+            f"{type(error).__name__}: {str(error)[:100]} (in {where})" if error else where
+        )
+        loop.default_exception_handler(context)
+
     async def run(self, pilot: Pilot[int]) -> None:
+        asyncio.get_running_loop().set_exception_handler(self._loop_error)
         self.lag.start()
         if await self.open_console(pilot) is None:
             raise RuntimeError(f"c did not open {self.args.console_host}'s console")
@@ -489,8 +505,11 @@ def report(soak: Soak) -> bool:
         f"power cycles of {soak.args.staging} ok {c.cycles_ok}, failed {c.cycles_failed}; "
         f"flood {c.flood_bytes / 1e6:.1f} MB asked ({c.floods_refused} seconds refused)"
     )
-    for error in dict.fromkeys(c.cycle_errors):
+    for error in c.cycle_errors:
         print(f"    cycle failure: {error}")
+    print(f"  exceptions that reached the event loop uncaught: {len(c.loop_errors)}")
+    for error, count in Counter(c.loop_errors).most_common():
+        print(f"    {count} × {error}")
     if soak.first_snapshot is not None and soak.last_snapshot is not None:
         print("  Python allocations that grew most, first sample under load → last:")
         noise = [tracemalloc.Filter(False, tracemalloc.__file__)]
@@ -510,6 +529,7 @@ def report(soak: Soak) -> bool:
         ("loop lag p99 ≤ 50 ms", p99 <= GOAL_LAG_P99_MS),
         ("every key answered", len(keys) == len(samples)),
         ("the console came back every time", all(s.console_ms is not None for s in samples)),
+        ("no exception reached the event loop", not c.loop_errors),
     ]
     print("goals (for 60 minutes):")
     for text, met in goals:

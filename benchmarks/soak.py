@@ -32,9 +32,11 @@ At the end: the samples, the growth first→last, the lag's p50/p99/max over the
 run, power-cycle failures (with who held the strip's only CLI session), the
 exceptions that reached the event loop uncaught, and the goals for 60 minutes
 (RSS growth ≤ 5 MB, no growth in fds or tasks, lag p99 ≤ 50 ms; and every key
-answered, the console back every time, no uncaught exception). Exits 0 when every goal and every key check held, 1 otherwise, 2 when the
-run had to be cut by its watchdog. Transcripts, the audit log and the lab live in
-a temporary folder, removed at the end.
+answered, the console back every time, no uncaught exception). Exits 0 when
+every goal held, 1 otherwise, 2 when the run had to be cut by its watchdog.
+Transcripts, the audit log and the lab live in a temporary folder, removed at
+the end. To chase a leak: `--count-objects` (live widgets by type, each sample)
+and `--tracemalloc` (the allocations that grew most); both slow the app down.
 
 Run: `.venv/bin/python benchmarks/soak.py [--minutes 60]`.
 """
@@ -44,6 +46,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import os
 import sys
 import tempfile
@@ -56,6 +59,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widget import Widget
 
 from lautre_tui.cli.tui import build_app
 from lautre_tui.lab.runner import Lab
@@ -383,6 +388,18 @@ class Soak:
         )
         self.samples.append(sample)
         print(row(sample), flush=True)
+        if self.args.count_objects:
+            live = [o for o in gc.get_objects() if isinstance(o, Widget)]
+            screens = sum(isinstance(o, Screen) for o in live)
+            notes = len(self.app._notifications)
+            kinds = ", ".join(
+                f"{kind} {n}" for kind, n in Counter(type(o).__name__ for o in live).most_common(4)
+            )
+            print(
+                f"{'':>6} live widgets {len(live)} ({kinds}), screens {screens}, "
+                f"notifications kept {notes}",
+                flush=True,
+            )
         if tracemalloc.is_tracing():
             snapshot = tracemalloc.take_snapshot()
             if len(self.samples) == 2:  # the first under load
@@ -571,6 +588,11 @@ def main() -> int:
         "--tracemalloc",
         action="store_true",
         help="trace Python allocations (slower) and show those that grew most",
+    )
+    parser.add_argument(
+        "--count-objects",
+        action="store_true",
+        help="count live widgets and screens at each sample (gc: adds lag to the figures)",
     )
     args = parser.parse_args()
     if args.tracemalloc:

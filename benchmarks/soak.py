@@ -29,10 +29,14 @@ console's view (`shown`, the backlog of each reopening included) and in the
 transcript; the age of the poller's last round; the fault in force.
 
 At the end: the samples, the growth first→last, the lag's p50/p99/max over the
-run and the goals for 60 minutes (RSS growth ≤ 5 MB, no growth in fds or tasks,
-lag p99 ≤ 50 ms). Exits 0 when every goal and every key check held, 1 otherwise, 2 when the
-run had to be cut by its watchdog. Transcripts, the audit log and the lab live in
-a temporary folder, removed at the end.
+run, power-cycle failures (with who held the strip's only CLI session), the
+exceptions that reached the event loop uncaught, and the goals for 60 minutes
+(RSS growth ≤ 5 MB, no growth in fds or tasks, lag p99 ≤ 50 ms; and every key
+answered, the console back every time, no uncaught exception). Exits 0 when
+every goal held, 1 otherwise, 2 when the run had to be cut by its watchdog.
+Transcripts, the audit log and the lab live in a temporary folder, removed at
+the end. To chase a leak: `--count-objects` (live widgets by type, each sample)
+and `--tracemalloc` (the allocations that grew most); both slow the app down.
 
 Run: `.venv/bin/python benchmarks/soak.py [--minutes 60]`.
 """
@@ -42,17 +46,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import os
 import sys
 import tempfile
 import threading
 import time
+import tracemalloc
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widget import Widget
 
 from lautre_tui.cli.tui import build_app
 from lautre_tui.lab.runner import Lab
@@ -174,6 +182,7 @@ class Counters:
     flood_bytes: int = 0
     floods_refused: int = 0
     shown_bytes: int = 0  # parsed by the console's terminal view (the display path)
+    loop_errors: list[str] = field(default_factory=list)  # exceptions no one caught
 
 
 # -- the load -------------------------------------------------------------------------------
@@ -248,6 +257,8 @@ class Soak:
         self.samples: list[Sample] = []
         self.started = time.monotonic()
         self._direction = 1
+        self.first_snapshot: tracemalloc.Snapshot | None = None
+        self.last_snapshot: tracemalloc.Snapshot | None = None
 
     # -- console ----------------------------------------------------------------
 
@@ -315,7 +326,11 @@ class Soak:
             self.counters.cycles_ok += 1
         else:
             self.counters.cycles_failed += 1
-            self.counters.cycle_errors.append(result.message[:120])
+            strip = self.lab.pdu  # who holds the card's only CLI session, if anyone
+            self.counters.cycle_errors.append(
+                f"{result.message[:120]} [lab strip: a session open {strip._session_open}, "
+                f"{len(strip._connections)} held; fault then: {self.counters.fault_now}]"
+            )
 
     # -- samples ----------------------------------------------------------------
 
@@ -373,9 +388,35 @@ class Soak:
         )
         self.samples.append(sample)
         print(row(sample), flush=True)
+        if self.args.count_objects:
+            live = [o for o in gc.get_objects() if isinstance(o, Widget)]
+            screens = sum(isinstance(o, Screen) for o in live)
+            notes = len(self.app._notifications)
+            kinds = ", ".join(
+                f"{kind} {n}" for kind, n in Counter(type(o).__name__ for o in live).most_common(4)
+            )
+            print(
+                f"{'':>6} live widgets {len(live)} ({kinds}), screens {screens}, "
+                f"notifications kept {notes}",
+                flush=True,
+            )
+        if tracemalloc.is_tracing():
+            snapshot = tracemalloc.take_snapshot()
+            if len(self.samples) == 2:  # the first under load
+                self.first_snapshot = snapshot
+            self.last_snapshot = snapshot
         return sample
 
+    def _loop_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, object]) -> None:
+        error = context.get("exception")
+        where = str(context.get("message", ""))[:80]
+        self.counters.loop_errors.append(
+            f"{type(error).__name__}: {str(error)[:100]} (in {where})" if error else where
+        )
+        loop.default_exception_handler(context)
+
     async def run(self, pilot: Pilot[int]) -> None:
+        asyncio.get_running_loop().set_exception_handler(self._loop_error)
         self.lag.start()
         if await self.open_console(pilot) is None:
             raise RuntimeError(f"c did not open {self.args.console_host}'s console")
@@ -481,8 +522,23 @@ def report(soak: Soak) -> bool:
         f"power cycles of {soak.args.staging} ok {c.cycles_ok}, failed {c.cycles_failed}; "
         f"flood {c.flood_bytes / 1e6:.1f} MB asked ({c.floods_refused} seconds refused)"
     )
-    for error in dict.fromkeys(c.cycle_errors):
+    for error in c.cycle_errors:
         print(f"    cycle failure: {error}")
+    print(f"  exceptions that reached the event loop uncaught: {len(c.loop_errors)}")
+    for error, count in Counter(c.loop_errors).most_common():
+        print(f"    {count} × {error}")
+    if soak.first_snapshot is not None and soak.last_snapshot is not None:
+        print("  Python allocations that grew most, first sample under load → last:")
+        noise = [tracemalloc.Filter(False, tracemalloc.__file__)]
+        growth = soak.last_snapshot.filter_traces(noise).compare_to(
+            soak.first_snapshot.filter_traces(noise), "lineno"
+        )
+        for stat in growth[:15]:
+            frame = stat.traceback[0]
+            print(
+                f"    {stat.size_diff / 1e6:+7.2f} MB {stat.count_diff:+8d} blocks  "
+                f"{frame.filename}:{frame.lineno}"
+            )
     goals = [
         ("RSS growth ≤ 5 MB", last.rss - first.rss <= GOAL_RSS_MB),
         ("no growth in fds", last.fds <= first.fds),
@@ -490,6 +546,7 @@ def report(soak: Soak) -> bool:
         ("loop lag p99 ≤ 50 ms", p99 <= GOAL_LAG_P99_MS),
         ("every key answered", len(keys) == len(samples)),
         ("the console came back every time", all(s.console_ms is not None for s in samples)),
+        ("no exception reached the event loop", not c.loop_errors),
     ]
     print("goals (for 60 minutes):")
     for text, met in goals:
@@ -527,7 +584,19 @@ def main() -> int:
     parser.add_argument("--boot-seconds", type=float, default=3.0)
     parser.add_argument("--console-host", default="elsa")
     parser.add_argument("--staging", default="eyra", help="the host power-cycled (staging)")
+    parser.add_argument(
+        "--tracemalloc",
+        action="store_true",
+        help="trace Python allocations (slower) and show those that grew most",
+    )
+    parser.add_argument(
+        "--count-objects",
+        action="store_true",
+        help="count live widgets and screens at each sample (gc: adds lag to the figures)",
+    )
     args = parser.parse_args()
+    if args.tracemalloc:
+        tracemalloc.start(1)
 
     watchdog_seconds = args.minutes * 60 + 300
 

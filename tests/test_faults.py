@@ -406,3 +406,26 @@ async def test_two_consoles_started_at_once_one_gets_it(lab: Lab) -> None:
     for session, outcome in zip(sessions, outcomes, strict=True):
         if outcome is None:
             await session.detach()
+
+
+async def test_console_round_trips_leave_no_widgets_behind(lab: Lab) -> None:
+    """The soak's finding: each return to the rack left the footer's old keys alive."""
+    import gc
+
+    from textual.widgets._footer import FooterKey
+
+    app = build_app(lab_layout(lab), lab.layout_path, poll=False)
+    counts: list[int] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        rack = app.current_rack()
+        assert rack is not None
+        rack.select("eva")
+        for _ in range(4):
+            await pilot.press("c")
+            await eventually(lambda: isinstance(app.screen, ConsoleScreen))
+            await pilot.press("ctrl+right_square_bracket", "w")
+            await eventually(lambda: not isinstance(app.screen, ConsoleScreen))
+            await pilot.pause()
+            gc.collect()
+            counts.append(sum(isinstance(o, FooterKey) for o in gc.get_objects()))
+    assert counts[-1] == counts[1], counts

@@ -29,9 +29,7 @@ def run(args: argparse.Namespace) -> int:
             layout = result.layout
             count = len(result.warnings)
             warned = f", {count} warning{'s' if count > 1 else ''}" if count else ""
-            print(
-                f"OK: {file}: {len(layout.devices)} devices in {len(layout.racks)} racks{warned}"
-            )
+            print(f"OK: {file}: {len(layout.devices)} devices in {len(layout.racks)} racks{warned}")
         else:
             status = 1
     return status

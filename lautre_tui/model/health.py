@@ -59,8 +59,8 @@ def strip_report(pdu: Pdu, amps: float | None, error: str | None = None) -> Prob
         share = 100 * amps / pdu.rating_amps
         state = CheckState.WARNING if share > pdu.load_warn else CheckState.OK
         load = CheckResult(
-            state, f"{amps:.1f} A of {pdu.rating_amps:g} A ({share:.0f}%, warns above "
-            f"{pdu.load_warn:g}%)"
+            state,
+            f"{amps:.1f} A of {pdu.rating_amps:g} A ({share:.0f}%, warns above {pdu.load_warn:g}%)",
         )
     return ProbeReport(HostFigures(), {0: card, 1: load})
 

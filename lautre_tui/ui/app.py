@@ -14,13 +14,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
+from textual.widgets import Input, Static, TabbedContent, TabPane
 
 from lautre_tui.model.errors import LayoutError
 from lautre_tui.model.health import HostHealth, Reachability, StatusUpdate
 from lautre_tui.model.layout import Device, Layout
 from lautre_tui.ui.badges import health_badge
 from lautre_tui.ui.device_pane import DevicePane
+from lautre_tui.ui.footer import LeanFooter
 from lautre_tui.ui.help_screen import HelpScreen
 from lautre_tui.ui.keymap import load_keymap
 from lautre_tui.ui.lab_faults import Injector, LabFaultScreen
@@ -166,7 +167,7 @@ class RackApp(SafeApp[int]):
         yield Input(
             placeholder="filter by name, role or software — Enter keeps, Esc clears", id="filter"
         )
-        yield Footer()
+        yield LeanFooter()
 
     def on_mount(self) -> None:
         keymap, problems = load_keymap()

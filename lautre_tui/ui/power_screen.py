@@ -9,13 +9,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from lautre_tui.model.impact import PowerAction
 from lautre_tui.model.layout import Device
 from lautre_tui.model.topology import outlet_map
 from lautre_tui.services.power import OutletState, PduError, PowerRefused, PowerService
 from lautre_tui.ui.confirm_power import ConfirmPower
+from lautre_tui.ui.footer import LeanFooter
 from lautre_tui.ui.plain import plain
 
 
@@ -72,7 +73,7 @@ class PowerScreen(ModalScreen[None]):
             box.border_subtitle = "o on · x off · y cycle · r re-read · Esc close"
             yield Static("reading the strip…", id="outlets")
             yield Static(id="result")
-        yield Footer()
+        yield LeanFooter()
 
     def on_mount(self) -> None:
         self.action_read()

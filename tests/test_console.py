@@ -497,8 +497,8 @@ def hold_console_in_another_process(
     code = (
         "import sys, time\n"
         "from lautre_tui.services.console import _lock_path\n"
-        "from lautre_tui.services.console_lock import ConsoleLock\n"
-        f"assert ConsoleLock(_lock_path({host!r})).claim({user!r}, {source!r}, {since!r}) is None\n"
+        "from lautre_tui.backends.claims import Claim\n"
+        f"assert Claim(_lock_path({host!r})).claim({user!r}, {source!r}, {since!r}) is None\n"
         "print('held', flush=True)\n"
         "time.sleep(600)\n"
     )

@@ -18,12 +18,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import asyncssh
 
 from lautre_tui.backends.pdu import Load, OutletState, PduCommandError, PduError
 from lautre_tui.backends.ssh import SshConnector, SshError
+from lautre_tui.backends.strip_turns import StripTurns, TurnTimeout, Waiting
 from lautre_tui.model.layout import Pdu, SshSettings
 
 PROMPT = re.compile(r"(?:^|[\r\n])[A-Za-z0-9_.-]*>\s*$")
@@ -78,7 +80,12 @@ def outlet_list(outlets: list[int]) -> str:
 
 
 class ApcNmc:
-    """A driver for one APC strip; safe to share, commands are queued."""
+    """A driver for one APC strip; safe to share, commands are queued.
+
+    Commands go in bursts (one action: a cycle's steps and read-backs; one
+    reading): within this process a burst has the card to itself, and with
+    `turns` the bastion's other processes wait for it too; the card's session is
+    closed at the end of a burst when someone waits, else after `idle` seconds."""
 
     def __init__(
         self,
@@ -88,12 +95,19 @@ class ApcNmc:
         *,
         timeout: float = 15.0,
         idle: float = 10.0,
+        turns: StripTurns | None = None,
+        turn_timeout: float = 60.0,
     ) -> None:
         self.pdu = pdu
         self._connector = connector
         self._password = password
         self.timeout = timeout
         self._idle_seconds = idle
+        self.turns = turns
+        self.turn_timeout = turn_timeout
+        self.on_wait: Waiting | None = None  # told "waiting for admin2: cycle elsa"
+        self.waited = 0.0  # seconds the last burst waited for its turn
+        self._burst: asyncio.Task[object] | None = None
         self._lock = asyncio.Lock()
         self._connection: asyncssh.SSHClientConnection | None = None
         self._process: asyncssh.SSHClientProcess[str] | None = None
@@ -138,10 +152,35 @@ class ApcNmc:
 
     # -- the session --------------------------------------------------------------------
 
-    async def command(self, line: str) -> Reply:
-        """Send one command on the (re)used session and parse its reply."""
+    @contextlib.asynccontextmanager
+    async def burst(self, doing: str) -> AsyncIterator[None]:
+        """The card to ourselves for a few commands (from this task)."""
+        if self._burst is asyncio.current_task():
+            yield  # already inside this task's burst
+            return
         async with self._lock:
             self._cancel_idle()
+            self.waited = 0.0
+            if self.turns is not None and not self.turns.held:
+                try:
+                    self.waited = await self.turns.take(doing, self.turn_timeout, self.on_wait)
+                except TurnTimeout as error:
+                    raise PduBusy(str(error)) from error
+            self._burst = asyncio.current_task()
+            try:
+                yield
+            finally:
+                self._burst = None
+                if self.turns is not None and self.turns.others_waiting():
+                    await self.close()  # someone waits: the card's only session goes now
+                elif self._process is not None:
+                    self._arm_idle()
+                else:
+                    self._release()
+
+    async def command(self, line: str) -> Reply:
+        """Send one command on the (re)used session and parse its reply."""
+        async with self.burst(line.split(" ", 1)[0]):
             process = await self._session()
             try:
                 process.stdin.write(line + "\r")
@@ -154,8 +193,6 @@ class ApcNmc:
             except (asyncssh.Error, OSError, EOFError, BrokenPipeError) as error:
                 await self._drop()
                 raise PduError(f"{self.pdu.name}: connection lost during {line!r}") from error
-            finally:
-                self._arm_idle()
             return parse_reply(raw)  # an echoed command matches neither pattern
 
     async def _session(self) -> asyncssh.SSHClientProcess[str]:
@@ -198,8 +235,13 @@ class ApcNmc:
                 return buffer[: prompt.start()]
 
     def _arm_idle(self) -> None:
+        self._cancel_idle()
         loop = asyncio.get_running_loop()
         self._idle = loop.call_later(self._idle_seconds, self._start_idle_close)
+
+    def _release(self) -> None:
+        if self.turns is not None:
+            self.turns.release()
 
     def _start_idle_close(self) -> None:
         task = asyncio.get_running_loop().create_task(self._idle_close())
@@ -222,6 +264,8 @@ class ApcNmc:
         if self._connection is not None:
             self._connection.abort()
         self._connection, self._process = None, None
+        if self._burst is None:
+            self._release()
 
     async def close(self) -> None:
         """Log out politely and close (the card frees its only session)."""
@@ -234,6 +278,7 @@ class ApcNmc:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._connection.wait_closed(), 2)
         self._connection, self._process = None, None
+        self._release()
 
 
 class PduBusy(PduError):

@@ -6,6 +6,7 @@ this interface.
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -50,5 +51,14 @@ class PduDriver(Protocol):
     async def reboot(self, outlets: list[int]) -> None: ...
 
     async def load(self) -> Load: ...
+
+    def burst(self, doing: str) -> AbstractAsyncContextManager[None]:
+        """The card to ourselves for a few commands (one action, one reading)."""
+        ...
+
+    @property
+    def waited(self) -> float:
+        """Seconds the last burst waited for another process of the bastion."""
+        ...
 
     async def close(self) -> None: ...

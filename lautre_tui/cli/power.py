@@ -91,6 +91,7 @@ async def _power(layout: Layout, args: argparse.Namespace) -> int:
     from lautre_tui.services.power import PowerRefused, PowerService, password_file_warning
 
     service = PowerService(layout, read_only=args.read_only, password=_password_once)
+    service.on_wait(lambda text: print(f"lautre-tui power: {text}", file=sys.stderr))
     for strip in {link.pdu for link in layout.devices[args.host].power}:
         warning = password_file_warning(layout.pdus[strip])
         if warning:

@@ -88,6 +88,7 @@ class _Port:
         self.raw = SwitchedPort()
         self._writer: asyncio.StreamWriter | None = None
         self._manager: rfc2217.PortManager | None = None
+        self.connections = 0  # clients that reached this port (a status round must add none)
 
     def _to_client(self, data: bytes) -> None:
         writer = self._writer
@@ -100,6 +101,7 @@ class _Port:
     async def serve(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, telnet: bool
     ) -> None:
+        self.connections += 1
         if self._writer is not None and not self._writer.is_closing():
             writer.write(BUSY_MESSAGE)
             with contextlib.suppress(ConnectionError):

@@ -4,23 +4,27 @@ strip answer on their admin addresses, for reach checks.
 Each device the layout checks with `reach:` gets one TCP port on 127.0.0.1 per
 declared port (ping cannot be simulated per device on loopback: every 127/8
 address answers, so the lab's layout asks for TCP instead). A port accepts and
-closes while its device is powered; it refuses when the device is off or has a
-`refused` fault, and swallows connections (no answer: a timeout) with a
-`blackhole` fault on the device, as a dead switch behind a live one would.
+closes while its device is powered; it refuses with a `refused` fault (the
+address answers, the port is closed); it is silent when the device is off or
+has a `blackhole` fault: a listening socket whose backlog is full, so that the
+kernel drops the SYNs and a connect times out, as with an address nobody
+answers for (a swallowing server would complete the handshake: "up").
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from pathlib import Path
 from typing import Any
 
-from lautre_tui.lab.listener import BLACKHOLE, CLOSED, LOCALHOST, SwitchedPort, every
+from lautre_tui.lab.listener import CLOSED, LOCALHOST, SwitchedPort, every
 from lautre_tui.lab.world import FaultKind, World
 
 RECONCILE_SECONDS = 0.2
 OPEN = "open"
+SILENT = "silent"
 
 
 async def _hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -32,6 +36,30 @@ async def _hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -
 
 async def _open(port: int) -> asyncio.Server:
     return await asyncio.start_server(_hang_up, LOCALHOST, port, reuse_address=True)
+
+
+class _Silent:
+    """A port whose SYNs go unanswered: listen(0), its one queue slot taken by a
+    connection nobody accepts."""
+
+    def __init__(self, port: int) -> None:
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind((LOCALHOST, port))
+        self.listener.listen(0)
+        self.sockets = [self.listener]
+        self.filler = socket.create_connection((LOCALHOST, self.listener.getsockname()[1]), 1)
+
+    def close(self) -> None:
+        self.filler.close()
+        self.listener.close()
+
+    async def wait_closed(self) -> None:
+        """Closed at once."""
+
+
+async def _silent(port: int) -> Any:
+    return _Silent(port)
 
 
 class ManagementPorts:
@@ -65,14 +93,14 @@ class ManagementPorts:
         world = self._world
         assert world is not None
         for name, ports in self.ports.items():
-            if not world.device_powered(name) or world.fault(name, FaultKind.REFUSED):
-                mode = CLOSED
-            elif world.fault(name, FaultKind.BLACKHOLE):
-                mode = BLACKHOLE
+            if world.fault(name, FaultKind.REFUSED):
+                mode, start = CLOSED, None
+            elif not world.device_powered(name) or world.fault(name, FaultKind.BLACKHOLE):
+                mode, start = SILENT, _silent
             else:
-                mode = OPEN
+                mode, start = OPEN, _open
             for port in ports:
-                await port.switch(mode, _open)
+                await port.switch(mode, start)
 
     async def close(self) -> None:
         if self._reconciler is not None:

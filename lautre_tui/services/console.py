@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from lautre_tui import locations
+from lautre_tui.backends.claims import Claim, Holder, holder_of
 from lautre_tui.backends.serial_port import (
     BreakUnsupported,
     ConsoleLinkError,
@@ -33,7 +34,6 @@ from lautre_tui.backends.serial_port import (
 from lautre_tui.model.layout import ConsoleProtocol, Layout
 from lautre_tui.model.loader import protocol_of_url, url_options_problem
 from lautre_tui.services.audit import Actor, AuditLog, AuditUnwritable, utc_now
-from lautre_tui.services.console_lock import ConsoleLock, Holder, holder_of
 
 ROTATE_BYTES = 20 * 1024 * 1024
 TRANSCRIPT_MODE = 0o640
@@ -202,7 +202,7 @@ class ConsoleSession:
         self._opened_at = 0.0
         self._first_bytes = b""
         self._follow_task: asyncio.Task[None] | None = None
-        self._lock = ConsoleLock(_lock_path(target.host))
+        self._lock = Claim(_lock_path(target.host))
         self.viewers = 0
 
     @property

@@ -12,6 +12,7 @@ a mismatch is an error, never a silent success.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import stat
 import sys
@@ -24,6 +25,7 @@ from typing import Any
 from lautre_tui.backends.apc_nmc import ApcNmc
 from lautre_tui.backends.pdu import Load, OutletState, PduDriver, PduError
 from lautre_tui.backends.ssh import SshConnector
+from lautre_tui.backends.strip_turns import StripTurns
 from lautre_tui.model.impact import PowerAction, PowerImpact, outlets_of, power_impact
 from lautre_tui.model.layout import Layout, Pdu
 from lautre_tui.services.audit import AuditLog, AuditUnwritable, utc_now
@@ -115,6 +117,8 @@ class PowerService:
         self.last_load: dict[str, Load] = {}
         self._outlet_listeners: list[OutletListener] = []
         self._event_listeners: list[EventListener] = []
+        self._wait_listeners: list[Callable[[str], None]] = []
+        self.last_wait = 0.0  # seconds the last action waited for its turn at the strips
 
     # -- listeners ------------------------------------------------------------------
 
@@ -136,8 +140,21 @@ class PowerService:
             password = self._password(pdu)
             if password is None:
                 raise PduError(f"{name}: no password (set password_file for this strip)")
-            self._drivers[name] = ApcNmc(pdu, self._connector, password)
+            actor = self.audit.actor
+            turns = StripTurns(name, actor.user, actor.source)
+            driver = ApcNmc(pdu, self._connector, password, turns=turns)
+            driver.on_wait = self._waiting
+            self._drivers[name] = driver
         return self._drivers[name]
+
+    def _waiting(self, text: str) -> None:
+        for listener in self._wait_listeners:
+            listener(text)
+
+    def on_wait(self, listener: Callable[[str], None]) -> None:
+        """Called with "waiting for admin2: cycle elsa" while another process of this
+        bastion has the strip."""
+        self._wait_listeners.append(listener)
 
     async def strip_status(self, pdu: str) -> dict[int, OutletState]:
         states = await self.driver(pdu).status()
@@ -147,8 +164,9 @@ class PowerService:
     async def read_strip(self, pdu: str) -> tuple[dict[int, bool], float | None]:
         """Every outlet and the load (amps) of a strip, in one burst on its card."""
         driver = self.driver(pdu)
-        states = await driver.status()
-        load = await driver.load()
+        async with driver.burst("reading the outlets and load"):
+            states = await driver.status()
+            load = await driver.load()
         on = {n: s.on for n, s in states.items()}
         self._record(pdu, on)
         self.last_load[pdu] = load
@@ -212,6 +230,7 @@ class PowerService:
             return ActionResult(False, f"nothing done: {error}")
         started = time.monotonic()
         try:
+            self.last_wait = 0.0
             readback = await self._do(impact)
         except ReadbackMismatch as mismatch:
             duration = round(time.monotonic() - started, 2)
@@ -244,6 +263,8 @@ class PowerService:
     def _finish(self, action: PowerAction, device: str, result: str, **details: Any) -> str:
         """Audit the result of an action already taken; if the log fails now, the
         result goes to stderr and the console transcript instead, and is said."""
+        if self.last_wait >= 0.5:  # the audit notes a wait for another admin's burst
+            details["waited_s"] = round(self.last_wait, 1)
         lost = self._audit_or_stderr(action, device, result, **details)
         if lost:
             self._tell(device, action, f"{result} (NOT in the audit log: {lost})")
@@ -276,6 +297,19 @@ class PowerService:
         for pdu, number in impact.outlets:
             by_strip.setdefault(pdu, []).append(number)
         readback: dict[str, bool] = {}
+        async with contextlib.AsyncExitStack() as turns:
+            for pdu in sorted(by_strip):  # in one order, so that two processes never deadlock
+                driver = self.driver(pdu)
+                await turns.enter_async_context(
+                    driver.burst(f"{impact.action.value} {impact.device}")
+                )
+                self.last_wait += driver.waited
+            await self._steps(impact, by_strip, readback)
+        return readback
+
+    async def _steps(
+        self, impact: PowerImpact, by_strip: dict[str, list[int]], readback: dict[str, bool]
+    ) -> None:
         for pdu, numbers in by_strip.items():
             driver = self.driver(pdu)
             if impact.action is PowerAction.CYCLE and impact.lockout:
@@ -293,7 +327,6 @@ class PowerService:
                 await driver.switch(numbers, on)
                 states = await self._step(pdu, numbers, on, impact.action.value)
             readback.update({f"{pdu}:{n}": on for n, on in states.items()})
-        return readback
 
     async def _step(
         self, pdu: str, numbers: list[int], target: bool, step: str, patience: float | None = None

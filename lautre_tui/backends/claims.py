@@ -1,11 +1,12 @@
-"""Who holds a console on this bastion: one lock file per console, held with flock.
+"""Claims shared by the processes of one bastion: a lock file held with flock.
 
 A PID in a file goes stale when its process dies and lies when the PID is reused;
-a kernel lock does neither. The holder keeps an exclusive `flock` on
-`consoles/HOST.lock` for as long as it holds the port (the kernel drops it when
-the process ends, however it ends) and writes who it is into the file, for the
-others to read. Claiming is atomic and comes before the port is opened, so two
-`lautre-tui console eva` started together cannot both get it.
+a kernel lock does neither. The holder keeps an exclusive `flock` on the file
+for as long as it holds the thing (a console port, a strip's only CLI session);
+the kernel drops it when the process ends, however it ends. The holder writes
+who it is into the file, for the others to read. Claiming is atomic: a console
+is claimed before its port is opened, so two `lautre-tui console eva` started
+together cannot both get it.
 """
 
 from __future__ import annotations
@@ -24,19 +25,26 @@ LOCK_MODE = 0o660  # other admins of the group open it to lock it in turn
 
 @dataclass(frozen=True, slots=True)
 class Holder:
-    """Who holds a console on this bastion, from its lock file."""
+    """Who holds a claim on this bastion, from its lock file."""
 
     user: str
     source: str
     since: str
     pid: int
+    doing: str = ""  # what for, when the holder says (e.g. "cycle elsa")
 
 
 def _read(fd: int) -> Holder | None:
     try:
         os.lseek(fd, 0, os.SEEK_SET)
         data = json.loads(os.read(fd, 4096).decode("utf-8"))
-        return Holder(str(data["user"]), str(data["source"]), str(data["since"]), int(data["pid"]))
+        return Holder(
+            str(data["user"]),
+            str(data["source"]),
+            str(data["since"]),
+            int(data["pid"]),
+            str(data.get("doing", "")),
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -57,8 +65,9 @@ def holder_of(path: Path) -> Holder | None:
         os.close(fd)
 
 
-class ConsoleLock:
-    """An exclusive claim on one console, held until `release()` or the process ends."""
+class Claim:
+    """An exclusive claim (a console, a strip), held until `release()` or the end of
+    the process."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -68,7 +77,7 @@ class ConsoleLock:
     def held(self) -> bool:
         return self._fd is not None
 
-    def claim(self, user: str, source: str, since: str) -> Holder | None:
+    def claim(self, user: str, source: str, since: str, doing: str = "") -> Holder | None:
         """Take the lock and say who we are; the current holder if it is taken."""
         private_dir(self.path.parent)
         for _attempt in range(5):
@@ -86,7 +95,13 @@ class ConsoleLock:
             if not same:  # broken (unlinked) while we opened it: take the new file
                 os.close(fd)
                 continue
-            record = {"user": user, "source": source, "since": since, "pid": os.getpid()}
+            record = {
+                "user": user,
+                "source": source,
+                "since": since,
+                "pid": os.getpid(),
+                "doing": doing,
+            }
             os.ftruncate(fd, 0)
             os.pwrite(fd, json.dumps(record).encode(), 0)
             self._fd = fd

@@ -135,3 +135,15 @@ async def test_switches_are_measured_and_parents_use_measured_states(lab: Lab) -
     emma = poller.health("emma")
     assert emma.verdict is Verdict.BEHIND and emma.message == "unreachable behind facteur"
     await poller.stop()
+
+
+async def test_a_fresh_reading_is_shared_instead_of_polling_the_card_again(lab: Lab) -> None:
+    first, second = PowerService(lab_layout(lab)), PowerService(lab_layout(lab))
+    fresh = await first.read_strip("apc", 0.0)
+    await first.close()
+    logins = lab.pdu.logins
+    assert await second.read_strip("apc", 60.0) == fresh  # another admin's reading, 0 s old
+    assert lab.pdu.logins == logins
+    await second.read_strip("apc", 0.0)  # after an action, or `r`: the card itself
+    assert lab.pdu.logins == logins + 1
+    await second.close()

@@ -110,7 +110,7 @@ def build_app(
     def poller() -> Poller:
         from lautre_tui.services.poller import Poller
 
-        reader = (lambda strip: power().read_strip(strip)) if layout.pdus else None
+        reader = (lambda strip, age: power().read_strip(strip, age)) if layout.pdus else None
         return Poller(layout, interval=interval, strip_reader=reader)
 
     def consoles() -> ConsoleManager:

@@ -119,6 +119,7 @@ class LabPdu:
         self.world: World | None = None
         self.names: dict[int, str] = {}
         self._session_open = False
+        self.logins = 0  # CLI sessions opened (shared readings spare the card some)
         self._tasks: set[asyncio.Task[None]] = set()
         self._connections: set[asyncssh.SSHServerProcess[str]] = set()
         self._reconciler: asyncio.Task[None] | None = None
@@ -203,6 +204,7 @@ class LabPdu:
             process.exit(1)
             return
         self._session_open = True
+        self.logins += 1
         self._connections.add(process)
         try:
             process.stdout.write(BANNER.format(name=self.name) + "apc>")

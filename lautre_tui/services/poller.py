@@ -58,7 +58,8 @@ MAX_BACKOFF = 300.0
 Subscriber = Callable[[StatusUpdate], None]
 # A strip's outlets and load in amps, read from its card (the power service's
 # session: one per card); raises on a card that does not answer.
-StripReader = Callable[[str], Awaitable[tuple[dict[int, bool], float | None]]]
+# A reading younger than the max age (seconds) may come from another process.
+StripReader = Callable[[str, float], Awaitable[tuple[dict[int, bool], float | None]]]
 
 
 def polled_devices(layout: Layout, only: Iterable[str] | None = None) -> list[str]:
@@ -130,6 +131,7 @@ class Poller:
             and pdu.device in layout.devices
             and (wanted is None or pdu.device in wanted)
         }
+        self._strips_forced: set[str] = set()  # asked for now: read the card itself
 
     @property
     def devices(self) -> list[str]:
@@ -192,6 +194,7 @@ class Poller:
         for strip in self._strips_due:
             if name is None or self.layout.pdus[strip].device == name:
                 self._strips_due[strip] = 0.0
+                self._strips_forced.add(strip)  # asked for now: the card itself
         for host in self._hosts.values():
             if name is None or host.name == name:
                 host.next_try = 0.0
@@ -270,8 +273,10 @@ class Poller:
         assert self._strip_reader is not None
         pdu = self.layout.pdus[name]
         assert pdu.device is not None
+        max_age = 0.0 if name in self._strips_forced else pdu.poll_interval
+        self._strips_forced.discard(name)
         try:
-            states, amps = await self._strip_reader(name)
+            states, amps = await self._strip_reader(name, max_age)
         except Exception as error:
             report = strip_report(pdu, None, _describe(error) if not str(error) else str(error))
         else:

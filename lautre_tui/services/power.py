@@ -29,6 +29,7 @@ from lautre_tui.backends.strip_turns import StripTurns
 from lautre_tui.model.impact import PowerAction, PowerImpact, outlets_of, power_impact
 from lautre_tui.model.layout import Layout, Pdu
 from lautre_tui.services.audit import AuditLog, AuditUnwritable, utc_now
+from lautre_tui.services.strip_readings import SharedReadings
 
 __all__ = ["ActionResult", "OutletState", "PduError", "PowerRefused", "PowerService"]
 
@@ -115,6 +116,8 @@ class PowerService:
         self._drivers: dict[str, PduDriver] = {}
         self.outlet_states: dict[tuple[str, int], bool] = {}
         self.last_load: dict[str, Load] = {}
+        self.last_outlets: dict[str, dict[int, OutletState]] = {}  # as the card named them
+        self._readings = SharedReadings()
         self._outlet_listeners: list[OutletListener] = []
         self._event_listeners: list[EventListener] = []
         self._wait_listeners: list[Callable[[str], None]] = []
@@ -161,13 +164,23 @@ class PowerService:
         self._record(pdu, {n: s.on for n, s in states.items()})
         return states
 
-    async def read_strip(self, pdu: str) -> tuple[dict[int, bool], float | None]:
-        """Every outlet and the load (amps) of a strip, in one burst on its card."""
-        driver = self.driver(pdu)
-        async with driver.burst("reading the outlets and load"):
-            states = await driver.status()
-            load = await driver.load()
+    async def read_strip(
+        self, pdu: str, max_age: float = 0.0
+    ) -> tuple[dict[int, bool], float | None]:
+        """Every outlet and the load (amps) of a strip, in one burst on its card;
+        or, when another process of the bastion read it less than `max_age` seconds
+        ago, its shared reading: one card poll per interval per bastion."""
+        shared = self._readings.load(pdu, max_age) if max_age > 0 else None
+        if shared is not None:
+            states, load = shared
+        else:
+            driver = self.driver(pdu)
+            async with driver.burst("reading the outlets and load"):
+                states = await driver.status()
+                load = await driver.load()
+            self._readings.store(pdu, states, load, self.audit.actor.user)
         on = {n: s.on for n, s in states.items()}
+        self.last_outlets[pdu] = states
         self._record(pdu, on)
         self.last_load[pdu] = load
         return on, load.amps

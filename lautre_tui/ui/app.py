@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.console import RenderableType
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -355,9 +356,31 @@ class RackApp(SafeApp[int]):
             for view in self.rack_views()
             if view.rack.name == self.site_layout.devices[name].rack
         )
+        device = self.site_layout.devices[name]
         self.query_one(DevicePane).show(
-            self.site_layout.devices[name], rack.badge(name), self.health.get(name)
+            device, rack.badge(name), self.health.get(name), self._links_of(device)
         )
+
+    def _links_of(self, device: Device) -> list[RenderableType]:
+        """A strip's outlets as last read, a console server's ports as held here."""
+        from lautre_tui.ui.device_links import console_server_section, strip_section
+
+        extra: list[RenderableType] = []  # (the services are imported only when needed)
+        for pdu in self.site_layout.pdus.values():
+            if pdu.device == device.name:
+                outlets = self.power.last_outlets.get(pdu.name, {}) if self.power else {}
+                extra += strip_section(self.site_layout, pdu.name, outlets)
+        for server in self.site_layout.consoles.values():
+            if server.device == device.name:
+                from lautre_tui.services.console import holder
+
+                holders = {
+                    d.name: holder(d.name)
+                    for d in self.site_layout.devices.values()
+                    if d.console is not None and d.console.server == server.name
+                }
+                extra += console_server_section(self.site_layout, server.name, holders)
+        return extra
 
     def on_rack_view_selected(self, message: RackView.Selected) -> None:
         rack = self.current_rack()

@@ -13,11 +13,10 @@ from textual.widgets import Static
 
 from lautre_tui.model.impact import PowerAction
 from lautre_tui.model.layout import Device
-from lautre_tui.model.topology import outlet_map
 from lautre_tui.services.power import OutletState, PduError, PowerRefused, PowerService
 from lautre_tui.ui.confirm_power import ConfirmPower
+from lautre_tui.ui.device_links import strip_table
 from lautre_tui.ui.footer import LeanFooter
-from lautre_tui.ui.plain import plain
 
 
 class WatchBoot(ModalScreen[bool]):
@@ -66,6 +65,8 @@ class PowerScreen(ModalScreen[None]):
         self.service = service
         self.live = live
         self.strips: dict[str, dict[int, OutletState]] = {}
+        self._load_before: dict[str, float] = {}  # the strips' load before our last action
+        self._last_action = ""
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as box:
@@ -91,7 +92,8 @@ class PowerScreen(ModalScreen[None]):
         }
         try:
             for pdu in sorted(strips):
-                self.strips[pdu] = await self.service.strip_status(pdu)
+                await self.service.read_strip(pdu)  # outlets and load, in one burst
+                self.strips[pdu] = self.service.last_outlets[pdu]
         except PduError as error:
             self.query_one("#outlets", Static).update(
                 Text(f"cannot read the strip: {error}", style="bold red")
@@ -103,28 +105,24 @@ class PowerScreen(ModalScreen[None]):
         outer = Table.grid(padding=(1, 0))
         mine = {(link.pdu, link.outlet) for link in self.device.power}
         for pdu, states in self.strips.items():
-            table = Table(title=f"strip {pdu}", expand=True, show_edge=False)
-            table.add_column("outlet", justify="right")
-            table.add_column("state")
-            table.add_column("name on the card")
-            table.add_column("feeds (layout)")
-            feeds = outlet_map(self.service.layout, pdu)
-            for number in sorted(states):
-                state = states[number]
-                marker = "▶ " if (pdu, number) in mine else "  "
-                on = Text("On", style="green") if state.on else Text("Off", style="bold red")
-                table.add_row(  # the card's outlet names are the card's text, not markup
-                    f"{marker}{number}",
-                    on,
-                    plain(state.name),
-                    plain(", ".join(feeds.get(number, [])) or "—"),
-                )
-            outer.add_row(table)
+            marked = {number for strip, number in mine if strip == pdu}
+            outer.add_row(strip_table(self.service.layout, pdu, states, marked))
+            outer.add_row(self._load_line(pdu))
         if not mine:
             outer.add_row(
                 Text(f"{self.device.name} is fed by no outlet of the layout.", style="yellow")
             )
         return outer
+
+    def _load_line(self, pdu: str) -> Text:
+        """The strip's load, and what it was before the last action from here."""
+        load = self.service.last_load.get(pdu)
+        amps = load.amps if load is not None else None
+        line = f"load of {pdu}: " + (f"{amps:.1f} A" if amps is not None else "unknown")
+        before = self._load_before.get(pdu)
+        if before is not None and amps is not None:
+            line += f" (was {before:.1f} A before the {self._last_action})"
+        return Text(line, style="bold")
 
     def action_act(self, action: str) -> None:
         power_action = PowerAction(action)
@@ -148,6 +146,10 @@ class PowerScreen(ModalScreen[None]):
         result.update(
             Text(f"{action.value} {self.device.name}: working, reading back…", style="yellow")
         )
+        self._load_before = {
+            pdu: load.amps for pdu, load in self.service.last_load.items() if load.amps is not None
+        }
+        self._last_action = f"{action.value} of {self.device.name}"
         try:
             done = await self.service.act(self.device.name, action, confirmation=how)
         except PowerRefused as refused:

@@ -6,7 +6,10 @@ the same hosts and the same probe:
     connections), in a child process so that its peak RSS is its own;
   - floor: bare asyncssh, connect and run the probe text, no parsing, no state;
   - OpenSSH: `ssh` fanned out 50 at a time, fresh connections, then through
-    ControlMaster masters (skipped at 1000 hosts: ~3.7 MB a master).
+    ControlMaster masters (skipped at 1000 hosts: ~3.7 MB a master);
+  - mixed: the same size with a fifth of the devices without a shell (reach
+    checks by TCP instead of SSH probes): its steady round against ours all-SSH
+    (goal: no more than 10% slower).
 Run: `.venv/bin/python benchmarks/poll.py [--sizes 15,200,1000]`. Figures only:
 nothing here asserts a time.
 """
@@ -167,24 +170,49 @@ def child(mode: str, layout_path: Path) -> dict[str, Any]:
     return result
 
 
+def start_lab(directory: Path, hosts: int, reach_only: int = 0) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "lautre_tui",
+            "lab",
+            "--dir",
+            str(directory / "lab"),
+            "--hosts",
+            str(hosts),
+            "--reach-only",
+            str(reach_only),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def mixed(size: int, all_ssh_steady: float) -> None:
+    """A fifth of `size` without a shell: reach checks instead of SSH probes."""
+    reach_only = size // 5
+    with tempfile.TemporaryDirectory() as folder:
+        lab = start_lab(Path(folder), size - LAB_SERVERS - reach_only, reach_only)
+        assert lab.stdout is not None
+        assert lab.stdout.readline().startswith("lab ready")
+        try:
+            mine = child("ours", Path(folder) / "lab" / "layout.yaml")
+        finally:
+            lab.terminate()
+            lab.wait(60)
+    ratio = mine["steady"] / all_ssh_steady
+    print(
+        f"  mixed  ({reach_only} without a shell) first {mine['first']:6.2f} s  steady "
+        f"{mine['steady']:6.3f} s  = {ratio:.2f}x the all-SSH steady round (goal <= 1.10x)"
+    )
+
+
 def measure(size: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         directory = Path(folder)
         started = time.perf_counter()
-        lab = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "lautre_tui",
-                "lab",
-                "--dir",
-                str(directory / "lab"),
-                "--hosts",
-                str(size - LAB_SERVERS),
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
+        lab = start_lab(directory, size - LAB_SERVERS)
         assert lab.stdout is not None
         ready = lab.stdout.readline()
         lab_start = time.perf_counter() - started
@@ -221,6 +249,7 @@ def measure(size: int) -> None:
         finally:
             lab.terminate()
             lab.wait(60)
+    mixed(size, mine["steady"])
 
 
 def main() -> None:

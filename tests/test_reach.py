@@ -132,3 +132,30 @@ def test_status_json_has_every_device_of_the_shipped_layout(
         "eyra", "etna", "defi", "defi-bay", "elma", "elga", "apc",
     ]  # fmt: skip
     assert all(d["state"] and d["measured"] in ("ssh", "reach", "pdu", "none") for d in data)
+
+
+async def test_the_strip_and_console_server_panes_in_the_app(lab: Lab) -> None:
+    from textual.widgets import Static
+
+    from lautre_tui.cli.tui import build_app
+    from tests.test_ui_rack import _plain
+    from tests.test_ui_status import settle
+
+    held = ConsoleSession(target_for(lab_layout(lab), "elea"))
+    await held.attach()
+    app = build_app(lab_layout(lab), lab.layout_path, interval=60)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(app, lambda: app.poller is not None and app.poller.last_round is not None)
+        rack = app.current_rack()
+        assert rack is not None
+        rack.select("apc")
+        await pilot.pause()
+        pane = _plain(app.query_one("#device-info", Static))
+        assert "strip apc" in pane and "the card answers" in pane and "A of 16 A" in pane
+        assert "elea" in pane  # the outlet that feeds it, by the card's name and the layout
+        rack.select("console")
+        await pilot.pause()
+        pane = _plain(app.query_one("#device-info", Static))
+        assert "Ports (as this bastion knows them)" in pane
+        assert "open by " in pane and "free" in pane
+    await held.detach()

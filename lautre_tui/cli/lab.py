@@ -32,6 +32,13 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="add N generated servers in extra racks (scale tests)",
     )
     parser.add_argument(
+        "--reach-only",
+        type=int,
+        default=0,
+        metavar="N",
+        help="add N generated devices without a shell, checked by TCP (scale tests)",
+    )
+    parser.add_argument(
         "--seed",
         type=int,
         default=None,
@@ -55,8 +62,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.hosts < 0:
-        print("lautre-tui lab: --hosts must be 0 or more", file=sys.stderr)
+    if args.hosts < 0 or args.reach_only < 0:
+        print("lautre-tui lab: --hosts and --reach-only must be 0 or more", file=sys.stderr)
         return 2
     import asyncio
 
@@ -67,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
             serve_lab(
                 args.dir,
                 hosts=args.hosts,
+                reach_only=args.reach_only,
                 seed=args.seed,
                 boot_seconds=args.boot_seconds,
                 until_stdin_closes=args.until_stdin_closes,

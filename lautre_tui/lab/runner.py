@@ -40,13 +40,24 @@ COMPONENTS: tuple[Callable[[], LabComponent], ...] = (
 )
 
 
-def lab_layout_data(hosts: int) -> dict[str, Any]:
-    """L'Autre Net's layout as plain data, with `hosts` generated servers added
-    in extra racks of 42 U (for scale tests and benchmarks)."""
+def lab_layout_data(hosts: int, reach_only: int = 0) -> dict[str, Any]:
+    """L'Autre Net's layout as plain data, with `hosts` generated servers and then
+    `reach_only` generated devices without a shell (checked by TCP) added in extra
+    racks of 42 U (for scale tests and benchmarks)."""
     data: dict[str, Any] = yaml.safe_load(shipped_layout().read_text(encoding="utf-8"))
-    racks = (hosts + RACK_UNITS - 1) // RACK_UNITS
+    racks = (hosts + reach_only + RACK_UNITS - 1) // RACK_UNITS
     for rack in range(1, racks + 1):
         data["racks"].append({"name": f"baie-gen-{rack}", "height": RACK_UNITS})
+    for offset in range(reach_only):
+        index = hosts + offset
+        data["devices"][f"genr{offset + 1:04d}"] = {
+            "rack": f"baie-gen-{index // RACK_UNITS + 1}",
+            "u": RACK_UNITS - index % RACK_UNITS,
+            "kind": "other",
+            "state": "production",
+            "role": "generated device without a shell (scale tests)",
+            "reach": {"tcp": [22]},
+        }
     for index in range(hosts):
         data["devices"][f"gen{index + 1:04d}"] = {
             "rack": f"baie-gen-{index // RACK_UNITS + 1}",
@@ -80,6 +91,7 @@ class Lab:
         directory: Path,
         *,
         hosts: int = 0,
+        reach_only: int = 0,
         seed: int | None = None,
         boot_seconds: float = DEFAULT_BOOT_SECONDS,
     ) -> None:
@@ -87,7 +99,7 @@ class Lab:
         self.layout_path = self.directory / LAYOUT
         self.known_hosts = self.directory / KNOWN_HOSTS
         self.client_key = self.directory / CLIENT_KEY
-        data = lab_layout_data(hosts)
+        data = lab_layout_data(hosts, reach_only)
         parsed = parse_layout(yaml.safe_dump(data, sort_keys=False), "<lab>", self.directory)
         if parsed.layout is None or parsed.errors:
             raise LayoutLoadError(parsed.errors)

@@ -13,7 +13,13 @@ from lautre_tui.lab.runner import Lab
 
 
 async def serve_lab(
-    directory: Path, *, hosts: int, seed: int | None, boot_seconds: float, until_stdin_closes: bool
+    directory: Path,
+    *,
+    hosts: int,
+    seed: int | None,
+    boot_seconds: float,
+    until_stdin_closes: bool,
+    reach_only: int = 0,
 ) -> None:
     """Start the lab, say `lab ready: …` on stdout, and close it all on SIGINT, SIGTERM
     (or when stdin closes, if asked)."""
@@ -23,7 +29,9 @@ async def serve_lab(
         loop.add_signal_handler(signum, stop.set)
     if until_stdin_closes:
         loop.add_reader(sys.stdin.fileno(), _on_stdin, stop)
-    lab = Lab(directory, hosts=hosts, seed=seed, boot_seconds=boot_seconds)
+    lab = Lab(
+        directory, hosts=hosts, reach_only=reach_only, seed=seed, boot_seconds=boot_seconds
+    )
     await lab.start()
     controller = await control.serve(lab.world, lab.directory)
     try:

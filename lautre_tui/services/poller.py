@@ -190,7 +190,10 @@ class Poller:
 
     def poll_now(self, name: str | None = None) -> None:
         """Start a round at once: of one host (or strip's card), or all."""
-        self._only = {name} if name is not None else None
+        if name is None:
+            self._only = None
+        elif not self._wake.is_set() or self._only is not None:
+            self._only = (self._only or set()) | {name}  # several asked before the round
         for strip in self._strips_due:
             if name is None or self.layout.pdus[strip].device == name:
                 self._strips_due[strip] = 0.0

@@ -282,13 +282,16 @@ class RackApp(SafeApp[int]):
             self.run_worker(self.consoles.close(host), group="console-close")
 
     def _outlets_read(self, pdu: str, states: dict[int, bool]) -> None:
+        """Outlets read from a strip: the devices whose outlet changed are polled now."""
         if self.poller is None:
             return
+        known = self.poller.tracker.outlets
+        changed = {n for n, on in states.items() if known.get((pdu, n)) != on}
         self.poller.set_outlets(pdu, states)
         fed = {
             d.name
             for d in self.site_layout.devices.values()
-            if any(link.pdu == pdu and link.outlet in states for link in d.power)
+            if any(link.pdu == pdu and link.outlet in changed for link in d.power)
         }
         for name in fed & set(self.poller.devices):
             self.poller.poll_now(name)
@@ -368,7 +371,8 @@ class RackApp(SafeApp[int]):
         extra: list[RenderableType] = []  # (the services are imported only when needed)
         for pdu in self.site_layout.pdus.values():
             if pdu.device == device.name:
-                outlets = self.power.last_outlets.get(pdu.name, {}) if self.power else {}
+                power = self.power_service()
+                outlets = power.last_outlets.get(pdu.name, {}) if power else {}
                 extra += strip_section(self.site_layout, pdu.name, outlets)
         for server in self.site_layout.consoles.values():
             if server.device == device.name:

@@ -29,9 +29,7 @@ async def serve_lab(
         loop.add_signal_handler(signum, stop.set)
     if until_stdin_closes:
         loop.add_reader(sys.stdin.fileno(), _on_stdin, stop)
-    lab = Lab(
-        directory, hosts=hosts, reach_only=reach_only, seed=seed, boot_seconds=boot_seconds
-    )
+    lab = Lab(directory, hosts=hosts, reach_only=reach_only, seed=seed, boot_seconds=boot_seconds)
     await lab.start()
     controller = await control.serve(lab.world, lab.directory)
     try:

@@ -22,9 +22,8 @@ from dataclasses import replace
 
 import asyncssh
 
-from lautre_tui.backends import reach
 from lautre_tui.backends.probe import REMOTE_COMMAND, probe_library, probe_round
-from lautre_tui.backends.reach import Answer, ReachResult
+from lautre_tui.backends.reach import ReachResult
 from lautre_tui.backends.ssh import (
     AuthRefused,
     HostKeyChanged,
@@ -44,12 +43,10 @@ from lautre_tui.model.health import (
 from lautre_tui.model.layout import DeviceKind, Layout
 from lautre_tui.model.probe_format import (
     END,
-    CheckResult,
-    CheckState,
-    HostFigures,
     ProbeReport,
     parse_report,
 )
+from lautre_tui.services.reachability import as_check, judge, run_checks
 
 BATCH_SECONDS = 0.1
 MAX_BACKOFF = 300.0
@@ -297,35 +294,24 @@ class Poller:
         extra = await self._reach_results(host)
         results = dict(report.results)
         for index, result in enumerate(extra):
-            results[host.checks + index] = _as_check(result)
+            results[host.checks + index] = as_check(result)
         return replace(report, results=results)
 
     async def _reach_results(self, host: _Host) -> list[ReachResult]:
         assert host.reach is not None
-        timeout = self.layout.poll.timeout
-        probes: list[Awaitable[ReachResult]] = [
-            reach.tcp(host.address, port, timeout) for port in host.reach.tcp
-        ]
-        if host.reach.ping:
-            probes.append(reach.ping(host.address, timeout))
         async with self._connects:
-            return list(await asyncio.gather(*probes))
+            return await run_checks(host.address, host.reach, self.layout.poll.timeout)
 
     async def _reached(self, host: _Host) -> ProbeReport | Failure | None:
         """A device without a shell: up if anything answered for its address."""
         if time.monotonic() < host.next_try:
             return None
-        results = await self._reach_results(host)
-        if any(r.answer in (Answer.OPEN, Answer.CLOSED) for r in results):
+        outcome = judge(host.address, await self._reach_results(host))
+        if isinstance(outcome, Failure):
+            self._back_off(host)
+        else:
             host.backoff = 0.0
-            return ProbeReport(
-                HostFigures(), {index: _as_check(r) for index, r in enumerate(results)}
-            )
-        self._back_off(host)
-        details = "; ".join(f"{r.name}: {r.detail}" for r in results)
-        if all(r.answer is Answer.UNUSABLE for r in results):
-            return Failure(Reachability.ERROR.value, f"cannot check {host.address}: {details}")
-        return Failure("unreachable", f"no answer from {host.address} ({details})")
+        return outcome
 
     async def _probed(self, host: _Host) -> ProbeReport | Failure | None:
         """The SSH probe's answer."""
@@ -400,16 +386,6 @@ def _failure(error: SshError) -> Failure:
     if isinstance(error, SetupError):
         return Failure(Reachability.ERROR.value, str(error))
     return Failure("unreachable", str(error))
-
-
-def _as_check(result: ReachResult) -> CheckResult:
-    state = {
-        Answer.OPEN: CheckState.OK,
-        Answer.CLOSED: CheckState.WARNING,
-        Answer.SILENT: CheckState.CRITICAL,
-        Answer.UNUSABLE: CheckState.UNKNOWN,
-    }[result.answer]
-    return CheckResult(state, result.detail)
 
 
 def _describe(error: BaseException) -> str:

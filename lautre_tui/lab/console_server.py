@@ -248,8 +248,8 @@ class ConsoleServer:
             unsubscribe()
         for port in self.ports.values():
             port.drop()
-            await port.rfc2217.close()
-            await port.raw.close()
+            await port.rfc2217.shut()
+            await port.raw.shut()
 
 
 def _starter(port: _Port, telnet: bool) -> Any:

@@ -15,6 +15,10 @@ Server = asyncio.Server | asyncssh.SSHAcceptor
 ServerStarter = Callable[[int], Awaitable[Server]]
 CLOSED = "closed"
 BLACKHOLE = "blackhole"
+# Ports this process's lab has handed out: a port reserved for a device that is off
+# is closed until the device powers on, and the kernel may give its number to the
+# next `bind(0)`; a reservation must never be handed out twice.
+_RESERVED: set[int] = set()
 
 
 async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -49,11 +53,14 @@ class SwitchedPort:
 
     async def reserve(self) -> int:
         """Pick a free port now, even for a device that starts switched off."""
-        if self.port == 0:
+        while self.port == 0:
             probe = await asyncio.start_server(swallow, LOCALHOST, 0)
-            self.port = port_of(probe)
+            port = port_of(probe)
             probe.close()
             await probe.wait_closed()
+            if port not in _RESERVED:
+                _RESERVED.add(port)
+                self.port = port
         return self.port
 
     async def switch(self, mode: str, start: ServerStarter | None = None) -> bool:
@@ -70,8 +77,14 @@ class SwitchedPort:
             self._server = await start(self.port)
         if self._server is not None and self.port == 0:
             self.port = port_of(self._server)
+            _RESERVED.add(self.port)
         self.mode = mode
         return True
+
+    async def shut(self) -> None:
+        """Close for good: the lab is done with this port, its number may be reused."""
+        await self.close()
+        _RESERVED.discard(self.port)
 
     async def close(self) -> None:
         if self._server is not None:

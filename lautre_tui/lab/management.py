@@ -109,4 +109,4 @@ class ManagementPorts:
                 await self._reconciler
         for ports in self.ports.values():
             for port in ports:
-                await port.close()
+                await port.shut()

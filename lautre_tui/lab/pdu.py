@@ -186,7 +186,7 @@ class LabPdu:
             task.cancel()
         for process in list(self._connections):
             process.channel.get_connection().abort()
-        await self.listener.close()
+        await self.listener.shut()
 
     # -- the CLI session --------------------------------------------------------
 

@@ -167,7 +167,7 @@ class _LabHost:
         task.add_done_callback(self._pending.discard)
 
     async def close(self) -> None:
-        await self.listener.close()
+        await self.listener.shut()
         self.pull_the_plug()
 
     async def _process(self, process: asyncssh.SSHServerProcess[str]) -> None:

@@ -429,3 +429,21 @@ async def test_console_round_trips_leave_no_widgets_behind(lab: Lab) -> None:
             gc.collect()
             counts.append(sum(isinstance(o, FooterKey) for o in gc.get_objects()))
     assert counts[-1] == counts[1], counts
+
+
+async def test_a_host_whose_power_comes_back_is_watched_until_it_answers(lab: Lab) -> None:
+    """Not an interval (60 s here) and a connection back-off later: seconds."""
+    from lautre_tui.model.impact import PowerAction
+
+    app = build_app(lab_layout(lab), lab.layout_path, interval=60)
+    async with app.run_test(size=(80, 24)):
+        await eventually(lambda: app.poller is not None and app.poller.last_round is not None)
+        power = app.power_service()
+        assert power is not None and app.poller is not None
+        poller = app.poller
+        off = await power.act("elea", PowerAction.OFF, confirmation="test")
+        assert off.ok
+        await eventually(lambda: poller.health("elea").verdict is Verdict.POWERED_OFF)
+        on = await power.act("elea", PowerAction.ON, confirmation="test")
+        assert on.ok
+        await eventually(lambda: poller.health("elea").verdict is Verdict.OK, timeout=20)

@@ -214,3 +214,20 @@ async def test_a_late_answer_never_counts_for_the_next_round(lab: Lab) -> None:
     elea = poller.health("elea")
     assert elea.verdict is Verdict.OK
     assert [c.state for c in elea.checks] == [CheckState.OK, CheckState.OK]
+
+
+def test_a_standby_that_is_off_while_its_primary_is_down_is_flagged() -> None:
+    from lautre_tui.model.health import Failure, HealthTracker
+    from lautre_tui.model.loader import load_layout
+    from tests.conftest import LAUTRE_LAYOUT
+
+    layout = load_layout(LAUTRE_LAYOUT).layout
+    assert layout is not None
+    tracker = HealthTracker(layout, soft_fails=1)
+    tracker.observe("estelle", Failure("unreachable", "refused"), time.time())
+    assert tracker.hosts["estelle"].verdict is Verdict.STANDBY_OFF
+    tracker.observe("eva", Failure("unreachable", "refused"), time.time())
+    tracker.rejudge()
+    estelle = tracker.hosts["estelle"]
+    assert estelle.verdict is Verdict.STANDBY_NEEDED and estelle.exit_code == 1
+    assert estelle.message == "estelle is off and eva is down: start the standby"

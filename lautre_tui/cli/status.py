@@ -87,7 +87,7 @@ def table_line(health: HostHealth) -> str:
         detail = f"{ok}/{len(health.checks)} checks OK"
         if health.figures.uptime is not None:
             detail += f", up {format_duration(health.figures.uptime)}"
-    return f"{health.device:<10} {health.verdict.value:<16} {detail}"
+    return f"{health.device:<10} {health.verdict.label:<16} {detail}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -134,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
         now = time.time()
         print(json.dumps([as_json(layout, h, now) for h in hosts], indent=2))
     else:
+        print(f"{'DEVICE':<10} {'STATE':<16} DETAIL")
         for health in hosts:
             print(table_line(health))
     return worst_exit(hosts)

@@ -92,10 +92,27 @@ class Verdict(str, enum.Enum):
     STANDBY_RUNNING = "standby-running"
     STAGING = "staging"
     UNMONITORED = "unmonitored"  # nothing can check it (validate warns)
+    STANDBY_NEEDED = "standby-needed"  # off, and its primary is down: start it
+
+    @property
+    def label(self) -> str:
+        """The words for people (tables, messages): `powered off`, not `off`."""
+        return LABELS.get(self, self.value)
+
+
+LABELS = {
+    Verdict.UNPOLLED: "not yet polled",
+    Verdict.BEHIND: "unreachable behind a switch",
+    Verdict.POWERED_OFF: "powered off",
+    Verdict.STANDBY_OFF: "standby (off)",
+    Verdict.STANDBY_RUNNING: "standby running",
+    Verdict.STANDBY_NEEDED: "standby needed",
+}
 
 
 NAGIOS_EXIT = {
     Verdict.UNMONITORED: 0,
+    Verdict.STANDBY_NEEDED: 1,
     Verdict.OK: 0,
     Verdict.STANDBY_OFF: 0,
     Verdict.STAGING: 0,
@@ -159,9 +176,10 @@ class HealthTracker:
         self.soft_fails = soft_fails or layout.poll.soft_fails
         self.interval = interval or layout.poll.interval
         self.outlets: dict[tuple[str, int], bool] = {}
-        self.hosts: dict[str, HostHealth] = {
-            name: self._judge(HostHealth(name)) for name in layout.devices
-        }
+        self.booting: dict[str, float] = {}  # host -> wall time its power came back
+        self.hosts: dict[str, HostHealth] = {}
+        for name in layout.devices:
+            self.hosts[name] = self._judge(HostHealth(name))
 
     # -- inputs -------------------------------------------------------------------
 
@@ -222,6 +240,9 @@ class HealthTracker:
 
     def _failed(self, before: HostHealth, failure: Failure, now: float) -> HostHealth:
         fails = before.connection_fails + 1
+        since = self.booting.get(before.device)
+        if since is not None:  # power came back: say so, not just "refused"
+            failure = replace(failure, message=f"booting, {now - since:.0f} s: {failure.message}")
         if failure.kind == Reachability.KEY_CHANGED.value:
             return replace(
                 before,
@@ -300,6 +321,14 @@ class HealthTracker:
                     health,
                     verdict=Verdict.STANDBY_RUNNING,
                     message=f"{device.name} is running: has {twin} failed over?",
+                )
+            primary = self.hosts.get(device.standby_for or "")
+            if primary is not None and primary.verdict in (Verdict.DOWN, Verdict.POWERED_OFF):
+                return replace(
+                    health,
+                    verdict=Verdict.STANDBY_NEEDED,
+                    message=f"{device.name} is off and {primary.device} is "
+                    f"{primary.verdict.label}: start the standby",
                 )
             return replace(
                 health, verdict=Verdict.STANDBY_OFF, message="standby (off, as expected)"

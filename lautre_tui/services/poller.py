@@ -49,6 +49,8 @@ from lautre_tui.model.probe_format import (
 from lautre_tui.services.reachability import as_check, judge, run_checks
 
 BATCH_SECONDS = 0.1
+BOOT_POLL = 3.0  # seconds between polls of a host whose power just came back
+BOOT_TIMEOUT = 180.0  # after which it is judged as any other host
 MAX_BACKOFF = 300.0
 
 
@@ -116,6 +118,7 @@ class Poller:
         self._only: set[str] | None = None
         self._task: asyncio.Task[None] | None = None
         self.trouble: str | None = None
+        self._booting: dict[str, float] = {}  # host -> monotonic deadline of its watch
         self._rng = random.Random()
         self._library = probe_library()
         self.last_round: RoundInfo | None = None
@@ -197,15 +200,40 @@ class Poller:
                 self._strips_forced.add(strip)  # asked for now: the card itself
         for host in self._hosts.values():
             if name is None or host.name == name:
-                host.next_try = 0.0
+                host.next_try, host.backoff = 0.0, 0.0  # asked for: no back-off left
         self._wake.set()
 
+    def watch_boot(self, name: str, timeout: float = BOOT_TIMEOUT) -> None:
+        """Power came back to `name`: poll it every few seconds until it answers or
+        `timeout` passes, instead of waiting out an interval or a back-off."""
+        if name in self._hosts:
+            self._booting[name] = time.monotonic() + timeout
+            self.tracker.booting[name] = time.time()
+            self.poll_now(name)
+
+    def _boot_round(self) -> set[str] | None:
+        """The booting hosts still to watch (answered or timed out ones leave)."""
+        now = time.monotonic()
+        for name, deadline in list(self._booting.items()):
+            if deadline < now or self.tracker.hosts[name].reachability is Reachability.UP:
+                del self._booting[name]
+                self.tracker.booting.pop(name, None)
+            else:
+                self._hosts[name].next_try = 0.0  # a booting host waits out no back-off
+        return set(self._booting) or None
+
     async def _forever(self) -> None:
-        """Round after round; a round that fails is reported and the next one runs."""
+        """Round after round; a round that fails is reported and the next one runs.
+        Between full rounds, hosts that are booting are polled every BOOT_POLL s."""
+        next_full = 0.0
         while True:
             only, self._only = self._only, None
             self._wake.clear()
             started = time.monotonic()
+            if only is None and started < next_full:
+                only = self._boot_round()  # a boot-watch round, not a full one
+            if only is None:
+                next_full = started + self.interval
             try:
                 await self.run_round(only)
             except Exception as error:
@@ -214,7 +242,9 @@ class Poller:
                 note = self.setup_note()
                 if (note or None) != self.trouble:
                     self._set_trouble(note)
-            delay = max(0.0, self.interval - (time.monotonic() - started))
+            delay = max(0.0, next_full - time.monotonic())
+            if self._boot_round() is not None:
+                delay = min(delay, BOOT_POLL)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)
 

@@ -288,13 +288,14 @@ class RackApp(SafeApp[int]):
         known = self.poller.tracker.outlets
         changed = {n for n, on in states.items() if known.get((pdu, n)) != on}
         self.poller.set_outlets(pdu, states)
-        fed = {
-            d.name
-            for d in self.site_layout.devices.values()
-            if any(link.pdu == pdu and link.outlet in changed for link in d.power)
-        }
-        for name in fed & set(self.poller.devices):
-            self.poller.poll_now(name)
+        for device in self.site_layout.devices.values():
+            outlets = {link.outlet for link in device.power if link.pdu == pdu} & changed
+            if not outlets:
+                continue
+            if any(states[n] for n in outlets):
+                self.poller.watch_boot(device.name)  # back on: watched until it answers
+            elif device.name in self.poller.devices:
+                self.poller.poll_now(device.name)
 
     def action_power(self) -> None:
         device = self.selected_device

@@ -46,6 +46,7 @@ HEALTH_BADGES: dict[Verdict, Badge] = {
     Verdict.STANDBY_RUNNING: Badge("▲", "standby running: has its twin failed?", "warning"),
     Verdict.STAGING: STAGING,
     Verdict.UNMONITORED: Badge("·", "unmonitored: nothing checks it", "unpolled"),
+    Verdict.STANDBY_NEEDED: Badge("▲", "standby off while its primary is down", "warning"),
 }
 
 

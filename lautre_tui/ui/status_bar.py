@@ -17,7 +17,11 @@ from lautre_tui.model.health import HostHealth, RoundInfo, Verdict
 
 GROUPS: tuple[tuple[str, str, frozenset[Verdict]], ...] = (
     ("● ", "OK", frozenset({Verdict.OK, Verdict.STANDBY_OFF})),
-    ("▲ ", "WARN", frozenset({Verdict.WARNING, Verdict.STANDBY_RUNNING})),
+    (
+        "▲ ",
+        "WARN",
+        frozenset({Verdict.WARNING, Verdict.STANDBY_RUNNING, Verdict.STANDBY_NEEDED}),
+    ),
     ("✖ ", "CRIT", frozenset({Verdict.CRITICAL})),
     ("▼ ", "DOWN", frozenset({Verdict.DOWN, Verdict.BEHIND, Verdict.POWERED_OFF})),
     ("… ", "STALE", frozenset({Verdict.STALE, Verdict.UNKNOWN})),

@@ -381,3 +381,12 @@ async def test_commands_after_an_idle_close_open_a_fresh_session(lab: Lab) -> No
     await asyncio.sleep(0.4)  # the idle close runs
     assert (await strip.status([2]))[2].on  # not refused as busy: the card's session was freed
     await strip.close()
+
+
+def test_twins_that_count_on_each_other_are_said_to_go_dark_together() -> None:
+    lines = power_impact(lautre(), "fey", PowerAction.OFF).lines()
+    emma = next(line for line in lines if line.startswith("  emma"))
+    assert "(ella carries the rest) (NOT this time: ella goes dark too)" in emma
+    assert "Together: emma and ella both go dark, so what they share stops entirely." in lines
+    alone = power_impact(lautre(), "emma", PowerAction.OFF).lines()
+    assert not any("NOT this time" in line or "Together" in line for line in alone)

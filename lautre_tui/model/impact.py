@@ -10,6 +10,7 @@ admins' own path to the strip or to the console server.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -89,7 +90,8 @@ class PowerImpact:
             for dep in self.dependents:
                 state = f" [{dep.live}]" if dep.live else ""
                 what = f": {dep.impact}" if dep.impact else ""
-                lines.append(f"  {dep.name}{state} (needs {dep.through}){what}")
+                lines.append(f"  {dep.name}{state} (needs {dep.through}){what}{self._also(dep)}")
+            lines.extend(self._together())
         if self.protected:
             lines.append(
                 f"PROTECTED ({', '.join(self.protected)}): type {self.device!r} to confirm."
@@ -97,10 +99,34 @@ class PowerImpact:
         lines.extend(self.lockout)
         return lines
 
+    def _also(self, dep: Dependent) -> str:
+        """A layout's impact text counts on a twin ("ella carries the rest"): say it
+        when that twin goes dark too."""
+        dark = [name for name in _mentioned(dep.impact, self.dark) if name != dep.name]
+        return f" (NOT this time: {', '.join(dark)} goes dark too)" if dark else ""
+
+    def _together(self) -> list[str]:
+        """Twins that count on each other and both go dark: what they share stops."""
+        groups: list[list[str]] = []
+        for dep in self.dependents:
+            partners = [n for n in _mentioned(dep.impact, self.dark) if n != dep.name]
+            if partners and not any(dep.name in group for group in groups):
+                groups.append([dep.name, *partners])
+        return [
+            f"Together: {' and '.join(group)} {'both' if len(group) == 2 else 'all'} go dark, "
+            "so what they share stops entirely."
+            for group in groups
+        ]
+
     def summary(self) -> str:
         """One line for the audit log."""
         dark = ", ".join(self.dark) or "nothing"
         return f"{self.action.value} {self.device}: dark: {dark}"
+
+
+def _mentioned(text: str, names: list[str]) -> list[str]:
+    """The device names that `text` mentions as words."""
+    return [name for name in names if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text)]
 
 
 def outlets_of(device: Device, only: int | None = None) -> tuple[tuple[str, int], ...]:

@@ -282,7 +282,7 @@ def test_validate_command_ok_and_errors(
         [*cli, "validate", str(good)], capture_output=True, text=True, env=cli_env, check=False
     )
     assert ok.returncode == 0
-    assert ok.stdout == f"OK: {good}: 3 devices in 1 racks, 1 warning\n"
+    assert ok.stdout == f"OK: {good}: 3 devices in 1 rack, 1 warning\n"
     assert "warning: device sw is in production but nothing checks it" in ok.stderr
     failed = subprocess.run(
         [*cli, "validate", str(good), str(bad), str(tmp_path / "missing")],

@@ -79,4 +79,4 @@ def test_the_built_package_finds_its_own_layout(tmp_path: Path, cli_env: dict[st
         check=False,
     )
     assert checked.returncode == 0, checked.stderr
-    assert checked.stdout.startswith(f"OK: {layout}: 17 devices in 1 racks")
+    assert checked.stdout.startswith(f"OK: {layout}: 17 devices in 1 rack")

@@ -126,9 +126,10 @@ c_ipvs() {
         }
         /->/ && on { n++ }
         END { print (v ? n + 0 : -1) }' /proc/net/ip_vs)
+    real="real servers"; [ "$n" -eq 1 ] && real="real server"
     if [ "$n" -lt 0 ]; then say "$1" CRITICAL "no virtual service $2"
-    elif [ "$n" -lt "$3" ]; then say "$1" CRITICAL "$2 has $n real servers (needs $3)"
-    else say "$1" OK "$2 has $n real servers"; fi
+    elif [ "$n" -lt "$3" ]; then say "$1" CRITICAL "$2 has $n $real (needs $3)"
+    else say "$1" OK "$2 has $n $real"; fi
 }
 c_command() {
     out=$(sh -c "$2" 2>&1 </dev/null); rc=$?

@@ -29,7 +29,8 @@ def run(args: argparse.Namespace) -> int:
             layout = result.layout
             count = len(result.warnings)
             warned = f", {count} warning{'s' if count > 1 else ''}" if count else ""
-            print(f"OK: {file}: {len(layout.devices)} devices in {len(layout.racks)} racks{warned}")
+            racks = f"{len(layout.racks)} rack{'s' if len(layout.racks) != 1 else ''}"
+            print(f"OK: {file}: {len(layout.devices)} devices in {racks}{warned}")
         else:
             status = 1
     return status

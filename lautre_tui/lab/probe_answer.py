@@ -148,6 +148,7 @@ def _ipvs(host: SimHost, virtual: str, min_real: int) -> tuple[CheckState, str]:
     if not matching:
         return CheckState.CRITICAL, f"no virtual service {virtual}"
     reals = sum(len(service.reals) for service in matching)
+    real = "real server" if reals == 1 else "real servers"
     if reals < min_real:
-        return CheckState.CRITICAL, f"{virtual} has {reals} real servers (needs {min_real})"
-    return CheckState.OK, f"{virtual} has {reals} real servers"
+        return CheckState.CRITICAL, f"{virtual} has {reals} {real} (needs {min_real})"
+    return CheckState.OK, f"{virtual} has {reals} {real}"

@@ -447,3 +447,16 @@ async def test_a_host_whose_power_comes_back_is_watched_until_it_answers(lab: La
         on = await power.act("elea", PowerAction.ON, confirmation="test")
         assert on.ok
         await eventually(lambda: poller.health("elea").verdict is Verdict.OK, timeout=20)
+
+
+def test_a_keymap_names_its_bad_lines_and_keeps_the_rest(tmp_path: Path) -> None:
+    from lautre_tui.ui.keymap import load_keymap
+
+    path = tmp_path / "keymap.yaml"
+    path.write_text("app.quit: ctrl+q\napp.hlep: h\napp.filter: 'a b'\nconsole.menu.close: x\n")
+    keymap, problems = load_keymap(path, known={"app.quit", "app.help", "app.filter"})
+    assert keymap == {"app.quit": "ctrl+q", "console.menu.close": "x"}
+    assert problems == [
+        f"{path}:2: unknown binding id 'app.hlep'; did you mean 'app.help'?",
+        f"{path}:3: app.filter: 'a b' is not a list of keys (a,ctrl+b)",
+    ]

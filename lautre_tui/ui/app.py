@@ -24,7 +24,7 @@ from lautre_tui.ui.badges import health_badge
 from lautre_tui.ui.device_pane import DevicePane
 from lautre_tui.ui.footer import LeanFooter
 from lautre_tui.ui.help_screen import HelpScreen
-from lautre_tui.ui.keymap import load_keymap
+from lautre_tui.ui.keymap import binding_ids, load_keymap
 from lautre_tui.ui.lab_faults import Injector, LabFaultScreen
 from lautre_tui.ui.plain import SafeApp
 from lautre_tui.ui.rack_view import RackView
@@ -171,7 +171,7 @@ class RackApp(SafeApp[int]):
         yield LeanFooter()
 
     def on_mount(self) -> None:
-        keymap, problems = load_keymap()
+        keymap, problems = load_keymap(known=binding_ids(self))
         if keymap:
             self.set_keymap(keymap)
         for problem in problems:

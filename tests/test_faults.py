@@ -460,3 +460,18 @@ def test_a_keymap_names_its_bad_lines_and_keeps_the_rest(tmp_path: Path) -> None
         f"{path}:2: unknown binding id 'app.hlep'; did you mean 'app.help'?",
         f"{path}:3: app.filter: 'a b' is not a list of keys (a,ctrl+b)",
     ]
+
+
+async def test_the_help_shows_the_keys_a_keymap_gives(lab: Lab) -> None:
+    from lautre_tui.ui.help_screen import HelpScreen
+
+    folder = Path(os.environ["XDG_CONFIG_HOME"]) / "lautre-tui"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "keymap.yaml").write_text("app.console: ctrl+o\n")
+    app = build_app(lab_layout(lab), lab.layout_path, poll=False)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("question_mark")
+        await eventually(lambda: isinstance(app.screen, HelpScreen))
+        keys = _plain(app.screen.query_one("#help-keys", Static))
+        console = next(line for line in keys.splitlines() if "Console" in line)
+        assert "ctrl+o" in console

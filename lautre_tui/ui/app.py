@@ -5,6 +5,7 @@ opens a socket itself."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -443,7 +444,7 @@ class RackApp(SafeApp[int]):
             ("app", self.BINDINGS),
             ("rack", RackView.BINDINGS),
         ):
-            sections += [(source, b) for b in bindings if isinstance(b, Binding)]
+            sections += [(source, self._as_bound(b)) for b in bindings if isinstance(b, Binding)]
         sections.append(
             ("app", Binding("tab", "focus_next", "Switch between rack and pane", key_display="Tab"))
         )
@@ -451,6 +452,11 @@ class RackApp(SafeApp[int]):
             ("rack", Binding("enter", "activate", "Open the device's pane", key_display="Enter"))
         )
         self.push_screen(HelpScreen(sections, legend=LEGEND))
+
+    def _as_bound(self, binding: Binding) -> Binding:
+        """The binding with the keys the admin's keymap gives it (the help never lies)."""
+        keys = self._keymap.get(binding.id or "")
+        return replace(binding, key=keys, key_display=None) if keys else binding
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Lab faults exist only in the demo, refresh only with a poller: hide the keys."""

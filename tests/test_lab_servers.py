@@ -298,3 +298,15 @@ async def test_each_ssh_fault_behaves_as_named(lab: Lab, kind: FaultKind) -> Non
         assert time.monotonic() - started >= 1.0
     lab.world.clear("elsa")
     await eventually(lambda: answers_ssh(lab, "elsa"))
+
+
+async def test_the_labs_hosts_answer_common_commands(lab: Lab) -> None:
+    from tests.lab_helpers import run_on
+
+    assert "etc" in (await run_on(lab, "eva", "ls /")).stdout
+    assert (await run_on(lab, "eva", "whoami")).stdout == "root\n"
+    assert "load average" in (await run_on(lab, "eva", "uptime")).stdout
+    assert "/var/alternc" in (await run_on(lab, "emma", "df -h")).stdout
+    assert "apache2" in (await run_on(lab, "emma", "ps ax")).stdout
+    missing = await run_on(lab, "eva", "ls /nowhere")
+    assert missing.exit_status == 2 and "No such file" in str(missing.stdout)

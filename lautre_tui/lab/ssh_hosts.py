@@ -65,11 +65,57 @@ def _cat(host: SimHost, args: list[str]) -> tuple[str, int]:
     return "".join(out), 0
 
 
+LISTINGS = {
+    "/": "bin  boot  dev  etc  home  lib  proc  root  sbin  srv  sys  tmp  usr  var\n",
+    "/root": "",
+    "/var/log": "auth.log  daemon.log  kern.log  mail.log  messages  syslog\n",
+}
+
+
+def _ls(host: SimHost, args: list[str]) -> tuple[str, int]:
+    paths = [arg for arg in args if not arg.startswith("-")] or ["/root"]
+    out: list[str] = []
+    for path in paths:
+        listing = LISTINGS.get(path.rstrip("/") or "/")
+        if listing is None:
+            return f"ls: cannot access '{path}': No such file or directory\n", 2
+        out.append(listing)
+    return "".join(out), 0
+
+
+def _whoami(host: SimHost, args: list[str]) -> tuple[str, int]:
+    return "root\n", 0
+
+
+def _echo(host: SimHost, args: list[str]) -> tuple[str, int]:
+    return " ".join(args) + "\n", 0
+
+
+def _df(host: SimHost, args: list[str]) -> tuple[str, int]:
+    lines = ["Filesystem           1K-blocks      Used Available Use% Mounted on"]
+    for source, mount, _fstype in host.mounts:
+        lines.append(f"{source:<20} {20642428:>10} {8203264:>9} {11390588:>9}  42% {mount}")
+    return "\n".join(lines) + "\n", 0
+
+
+def _ps(host: SimHost, args: list[str]) -> tuple[str, int]:
+    running = [name for name in sorted(host.processes) if host.running(name)]
+    lines = ["  PID TTY          TIME CMD"]
+    lines += [f"{1000 + n:>5} ?        00:00:01 {name}" for n, name in enumerate(running)]
+    return "\n".join(lines) + "\n", 0
+
+
+# What the lab's hosts answer: enough to feel like a Debian host at a prompt.
 COMMANDS: dict[str, CommandHandler] = {
     "hostname": _hostname,
     "uname": _uname,
     "uptime": _uptime,
     "cat": _cat,
+    "ls": _ls,
+    "whoami": _whoami,
+    "echo": _echo,
+    "df": _df,
+    "ps": _ps,
 }
 
 

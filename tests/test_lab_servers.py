@@ -303,10 +303,13 @@ async def test_each_ssh_fault_behaves_as_named(lab: Lab, kind: FaultKind) -> Non
 async def test_the_labs_hosts_answer_common_commands(lab: Lab) -> None:
     from tests.lab_helpers import run_on
 
-    assert "etc" in (await run_on(lab, "eva", "ls /")).stdout
-    assert (await run_on(lab, "eva", "whoami")).stdout == "root\n"
-    assert "load average" in (await run_on(lab, "eva", "uptime")).stdout
-    assert "/var/alternc" in (await run_on(lab, "emma", "df -h")).stdout
-    assert "apache2" in (await run_on(lab, "emma", "ps ax")).stdout
+    async def out(host: str, command: str) -> str:
+        return str((await run_on(lab, host, command)).stdout)
+
+    assert "etc" in await out("eva", "ls /")
+    assert await out("eva", "whoami") == "root\n"
+    assert "load average" in await out("eva", "uptime")
+    assert "/var/alternc" in await out("emma", "df -h")
+    assert "apache2" in await out("emma", "ps ax")
     missing = await run_on(lab, "eva", "ls /nowhere")
     assert missing.exit_status == 2 and "No such file" in str(missing.stdout)

@@ -249,3 +249,34 @@ def test_long_layout_paths_keep_their_file_name() -> None:
     short = short_path(path)
     assert len(short) == 34 and short.startswith("…") and short.endswith("/config/lautre.yaml")
     assert short_path(Path.home() / "rack.yaml") == "~/rack.yaml"
+
+
+async def test_the_selection_stays_visible_in_a_small_terminal_and_a_full_rack(
+    tmp_path: Path,
+) -> None:
+    from lautre_tui.cli.tui import build_app
+    from lautre_tui.model.loader import load_layout
+
+    lines = ["racks: [{name: full, height: 42}]", "devices:"]
+    for index in range(30):
+        lines.append(
+            f"  dev{index:02d}: {{rack: full, u: {42 - index}, kind: other, state: staging}}"
+        )
+    path = tmp_path / "full.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    layout = load_layout(path).layout
+    assert layout is not None
+    app = build_app(layout, path, poll=False)
+    async with app.run_test(size=(60, 18)) as pilot:
+        rack = app.current_rack()
+        assert rack is not None
+        rack.focus()
+        for index in range(29):
+            await pilot.press("j")
+            await pilot.pause()
+            assert f"dev{index + 1:02d}" in "\n".join(rack_lines(app)), index
+        assert "↑" in "\n".join(rack_lines(app))
+        await pilot.press("home")
+        await pilot.pause()
+        text = "\n".join(rack_lines(app))
+        assert "dev00" in text and "↓" in text

@@ -94,6 +94,7 @@ class RackView(Widget, can_focus=True):
         self._badges: dict[str, Badge] = {d.name: lifecycle_badge(d) for d in self.devices}
         self._matches: set[str] | None = None
         self._row_owner: list[str | None] = []
+        self._top = 0  # the first row shown when the rack is taller than the view
         if self.devices:
             self.set_reactive(RackView.selected, self.devices[0].name)
 
@@ -176,8 +177,34 @@ class RackView(Widget, can_focus=True):
             for index in range(row.rows):
                 lines.append(self._line(row, index, width))
                 owners.append(row.segment.device)
+        lines, owners = self._window(lines, owners, max(1, self.size.height))
         self._row_owner = owners
         return Text("\n").join(lines)
+
+    def _window(
+        self, lines: list[Text], owners: list[str | None], height: int
+    ) -> tuple[list[Text], list[str | None]]:
+        """More devices than rows (a small terminal, a full rack): the rows around
+        the selection, scrolled as it moves, with what is above and below counted."""
+        if len(lines) <= height or height < 3:
+            self._top = 0
+            return lines, owners
+        selected = owners.index(self.selected) if self.selected in owners else 0
+        top = self._top
+        if selected <= top:
+            top = selected - 1
+        elif selected >= top + height - 1:
+            top = selected - height + 2
+        top = max(0, min(top, len(lines) - height))
+        self._top = top
+        shown, shown_owners = lines[top : top + height], owners[top : top + height]
+        style = self._style("rack--legend")
+        if top > 0:
+            shown[0], shown_owners[0] = Text(f"  ↑ {top} more rows", style=style), None
+        below = len(lines) - top - height
+        if below > 0:
+            shown[-1], shown_owners[-1] = Text(f"  ↓ {below} more rows", style=style), None
+        return shown, shown_owners
 
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(name, partial=True)

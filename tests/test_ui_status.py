@@ -57,3 +57,32 @@ async def test_rack_pane_and_status_bar_follow_the_lab(lab: Lab) -> None:
         pane = _plain(app.query_one("#device-info", Static))
         assert "CRITICAL web" in pane
         assert "✖ emma" in "\n".join(rack_lines(app))
+
+
+async def test_the_problems_view_lists_what_is_wrong_worst_first(lab: Lab) -> None:
+    from textual.widgets import OptionList
+
+    from lautre_tui.ui.problems_screen import ProblemsScreen
+
+    lab.world.inject(Fault(FaultKind.SERVICE_DOWN, "emma", "web"))
+    lab.world.inject(Fault(FaultKind.REFUSED, "elea"))
+    app = build_app(lab_layout(lab), lab.layout_path, interval=60)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, lambda: app.poller is not None and app.poller.last_round is not None)
+        assert app.poller is not None
+        for _ in range(3):  # soft, soft, hard
+            before = app.poller.last_round
+            app.poller.poll_now()
+            await settle(
+                app, lambda b=before: app.poller is not None and app.poller.last_round is not b
+            )
+        await pilot.press("exclamation_mark")
+        await settle(app, lambda: isinstance(app.screen, ProblemsScreen))
+        options = app.screen.query_one(OptionList)
+        lines = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert lines[0].startswith("▼ elea") and "down" in lines[0]
+        assert lines[1].startswith("✖ emma") and "web: CRITICAL" in lines[1]
+        assert all(len(line) <= 76 for line in lines)
+        await pilot.press("down", "enter")
+        await settle(app, lambda: not isinstance(app.screen, ProblemsScreen))
+        assert app.selected_device is not None and app.selected_device.name == "emma"

@@ -93,6 +93,7 @@ class RackApp(SafeApp[int]):
         Binding("c", "console", "Console", id="app.console"),
         Binding("p", "power", "Power", id="app.power"),
         Binding("r", "refresh", "Refresh", id="app.refresh"),
+        Binding("exclamation_mark", "problems", "Problems", key_display="!", id="app.problems"),
         Binding(
             "R", "refresh_all", "Refresh all", show=False, key_display="R", id="app.refresh_all"
         ),
@@ -438,6 +439,15 @@ class RackApp(SafeApp[int]):
 
     # -- actions ---------------------------------------------------------------
 
+    def action_problems(self) -> None:
+        from lautre_tui.ui.problems_screen import ProblemsScreen
+
+        def go(name: str | None) -> None:
+            if name is not None:
+                self._go_to_rack_of(name)
+
+        self.push_screen(ProblemsScreen(self.health.values(), self.size.width), go)
+
     def action_help(self) -> None:
         sections: list[tuple[str, Binding]] = []
         for source, bindings in (
@@ -462,7 +472,7 @@ class RackApp(SafeApp[int]):
         """Lab faults exist only in the demo, refresh only with a poller: hide the keys."""
         if action == "lab_fault":
             return self.fault_injector is not None
-        if action in ("refresh", "refresh_all"):
+        if action in ("refresh", "refresh_all", "problems"):
             return self._poller_factory is not None
         if action == "power":
             return self._power_factory is not None

@@ -200,7 +200,7 @@ async def test_markup_and_escapes_from_hosts_are_shown_as_text(lab: Lab) -> None
     report = parse_report(f"{BEGIN}\nC 0 CRITICAL [/b] [bold red]x[/] {ESC}[2J\n{END}\n", checks)
     tracker.observe("elea", report, time.time())
     app = build_app(layout, lab.layout_path, poll=False)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(160, 48)) as pilot:
         rack = app.current_rack()
         assert rack is not None
         rack.select("elea")

@@ -45,17 +45,22 @@ async def test_rack_pane_and_status_bar_follow_the_lab(lab: Lab) -> None:
         rack.select("emma")
         await pilot.pause()
         pane = _plain(app.query_one("#device-info", Static))
-        assert "OK web" in pane and "Load" in pane and "Uptime" in pane
+        web = next(line for line in pane.splitlines() if " web " in line)
+        assert web.startswith("● OK") and "Load" in pane and "Uptime" in pane
         lab.world.inject(Fault(FaultKind.SERVICE_DOWN, "emma", "web"))
+        seen: list[str] = []
         for _ in range(3):  # soft, soft, hard: r polls the selected host now
             before = app.poller.last_round if app.poller else None
             await pilot.press("r")
             await settle(
                 app, lambda b=before: app.poller is not None and app.poller.last_round is not b
             )
-        await pilot.pause()
-        pane = _plain(app.query_one("#device-info", Static))
-        assert "CRITICAL web" in pane
+            await pilot.pause()
+            pane = _plain(app.query_one("#device-info", Static))
+            seen.append(pane.splitlines()[1])  # failing checks come first, right after the state
+        assert seen[0].startswith("✕ CRITICAL (soft 1/3)") and " web " in seen[0]
+        assert seen[1].startswith("✕ CRITICAL (soft 2/3)")
+        assert seen[2].startswith("✖ CRITICAL") and " web " in seen[2]
         assert "✖ emma" in "\n".join(rack_lines(app))
 
 
@@ -86,3 +91,19 @@ async def test_the_problems_view_lists_what_is_wrong_worst_first(lab: Lab) -> No
         await pilot.press("down", "enter")
         await settle(app, lambda: not isinstance(app.screen, ProblemsScreen))
         assert app.selected_device is not None and app.selected_device.name == "emma"
+
+
+async def test_a_soft_failure_shows_in_the_rack_before_it_is_hard(lab: Lab) -> None:
+    app = build_app(lab_layout(lab), lab.layout_path, interval=60)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, lambda: app.poller is not None and app.poller.last_round is not None)
+        lab.world.inject(Fault(FaultKind.SERVICE_DOWN, "elsa", "mailman"))
+        rack = app.current_rack()
+        assert rack is not None
+        rack.select("elsa")
+        before = app.poller.last_round if app.poller else None
+        await pilot.press("r")
+        await settle(app, lambda: app.poller is not None and app.poller.last_round is not before)
+        await pilot.pause()
+        line = next(line for line in rack_lines(app) if " elsa " in line)
+        assert "✕ elsa" in line  # hollow: failing, not yet hard; never a green ●

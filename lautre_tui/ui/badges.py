@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from lautre_tui.model.health import HostHealth, Reachability, Verdict
 from lautre_tui.model.layout import Device, Lifecycle
+from lautre_tui.model.probe_format import CheckState
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +51,28 @@ HEALTH_BADGES: dict[Verdict, Badge] = {
 }
 
 
+SOFT_GLYPHS = {CheckState.WARNING: "△", CheckState.CRITICAL: "✕", CheckState.UNKNOWN: "?"}
+
+
+def soft_problem(health: HostHealth) -> Badge | None:
+    """A check failing but not yet hard: the rack says so (a hollow glyph), instead of
+    staying green until it is."""
+    failing = [
+        c for c in health.checks if c.current is not CheckState.OK and c.state is not c.current
+    ]
+    if not failing:
+        return None
+    worst = max(failing, key=lambda c: (c.current is CheckState.CRITICAL, c.fails))
+    word = f"{worst.current.name.lower()} (soft, {worst.fails}x): {worst.name}"
+    return Badge(SOFT_GLYPHS[worst.current], word, "soft")
+
+
 def health_badge(health: HostHealth) -> Badge:
     """The badge for a host's live health; the word carries the detail where useful."""
     badge = HEALTH_BADGES[health.verdict]
+    soft = soft_problem(health)
+    if health.verdict is Verdict.OK and soft is not None:
+        return soft
     if health.verdict is Verdict.BEHIND and health.message:
         return Badge(badge.glyph, health.message, badge.style)
     if health.reachability is Reachability.KEY_CHANGED:

@@ -9,11 +9,13 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from lautre_tui.model.durations import format_duration
-from lautre_tui.model.health import HostHealth
+from lautre_tui.model.health import CheckHealth, HostHealth
 from lautre_tui.model.layout import Check, Device, Layout
 from lautre_tui.model.probe_format import CheckState
 from lautre_tui.model.topology import dependents, transitive_dependents
@@ -54,13 +56,46 @@ def describe_check(check: Check) -> str:
     return ", ".join(parts)
 
 
-def live_section(device: Device, health: HostHealth, badge: Badge) -> list[RenderableType]:
-    """What the last rounds said: the host's message, figures and each check."""
-    parts: list[RenderableType] = []
+CHECK_ORDER = {CheckState.CRITICAL: 0, CheckState.WARNING: 1, CheckState.UNKNOWN: 2}
+GLYPHS = {CheckState.OK: "●", CheckState.WARNING: "▲", CheckState.CRITICAL: "✖"}
+SOFT_GLYPHS = {CheckState.WARNING: "△", CheckState.CRITICAL: "✕"}  # hollow: not hard yet
+
+
+def check_label(check: CheckHealth, soft_fails: int) -> tuple[str, str, CheckState]:
+    """(glyph, words, state to colour by): a check failing but not yet hard says so,
+    `CRITICAL (soft 1/3)`, with a hollow glyph, instead of a green OK."""
+    if check.current is not check.state and check.current is not CheckState.OK:
+        glyph = SOFT_GLYPHS.get(check.current, "?")
+        return glyph, f"{check.current.name} (soft {check.fails}/{soft_fails})", check.current
+    return GLYPHS.get(check.state, "?"), check.state.name, check.state
+
+
+def checks_lines(health: HostHealth, soft_fails: int) -> Group:
+    """One line per check, failing first (CRITICAL, WARNING, UNKNOWN, then OK): state,
+    name, age, and the first line of its output cut with an ellipsis at the pane's
+    width, whatever the width (Enter on the pane shows it all)."""
     now = time.time()
-    if health.message and health.message != badge.word:
-        style = "bold red" if health.verdict.value in ("critical", "down", "behind") else "yellow"
-        parts.append(Text(health.message, style=style))
+    ordered = sorted(
+        health.checks,
+        key=lambda c: CHECK_ORDER.get(c.current if c.current is not CheckState.OK else c.state, 3),
+    )
+    labels = [check_label(check, soft_fails) for check in ordered]
+    label_width = max(len(f"{glyph} {words}") for glyph, words, _state in labels)
+    name_width = max(len(check.name) for check in ordered)
+    lines: list[Text] = []
+    for check, (glyph, words, state) in zip(ordered, labels, strict=True):
+        first = check.output.splitlines()[0] if check.output else ""
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append(f"{glyph} {words}".ljust(label_width), style=CHECK_STYLES[state])
+        line.append(" ")
+        line.append_text(plain(check.name.ljust(name_width)))
+        line.append(f" {format_duration(now - check.checked_at):>3} ", style="dim")
+        line.append_text(plain(first))
+        lines.append(line)
+    return Group(*lines)
+
+
+def figures_table(health: HostHealth) -> Table:
     figures = health.figures
     grid = Table.grid(padding=(0, 1))
     grid.add_column(style="bold", no_wrap=True)
@@ -83,35 +118,31 @@ def live_section(device: Device, health: HostHealth, badge: Badge) -> list[Rende
     if figures.uptime is not None:
         grid.add_row("Uptime", format_duration(figures.uptime))
     if health.last_answer is not None:
-        grid.add_row("Answered", f"{format_duration(now - health.last_answer)} ago")
-    parts.append(grid)
-    if health.checks:
-        checks = Table.grid(padding=(0, 1))
-        checks.add_column(no_wrap=True)
-        checks.add_column(no_wrap=True)
-        checks.add_column(no_wrap=True, style="dim")
-        checks.add_column(overflow="fold")
-        for check in health.checks:
-            soft = (
-                f" (soft {check.current.name}, {check.fails}x)"
-                if check.current is not check.state
-                else ""
-            )
-            checks.add_row(
-                Text(check.state.name, style=CHECK_STYLES[check.state]),
-                plain(check.name),
-                format_duration(now - check.checked_at),
-                plain(check.output + soft),
-            )
-        parts += [Text("\nChecks", style="bold"), checks]
-    return parts
+        grid.add_row("Answered", f"{format_duration(time.time() - health.last_answer)} ago")
+    return grid
+
+
+def full_outputs(health: HostHealth) -> str:
+    """Every check's whole output, for the admin who pressed Enter."""
+    return "\n\n".join(
+        f"{c.name} ({c.current.name}):\n{c.output or '(no output)'}" for c in health.checks
+    )
 
 
 def device_summary(
     layout: Layout, device: Device, badge: Badge, health: HostHealth | None = None
 ) -> RenderableType:
-    """Everything the layout says about `device`, as label/value rows, then what the
-    last rounds said of it."""
+    """What is wrong first: the state, the host's message and the checks, failing
+    ones on top; then the host's figures; then what the layout says of it."""
+    parts: list[RenderableType] = [plain(f"{badge.glyph} {badge.word}", "bold")]
+    live = health is not None and health.verdict.value != "unpolled"
+    if health is not None and live:
+        if health.message and health.message != badge.word:
+            bad = health.verdict.value in ("critical", "down", "behind")
+            parts.append(plain(health.message, "bold red" if bad else "yellow"))
+        if health.checks:
+            parts.append(checks_lines(health, layout.poll.soft_fails))
+        parts.append(figures_table(health))
     grid = Table.grid(padding=(0, 1))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
@@ -120,7 +151,6 @@ def device_summary(
         if value:  # layout text is shown as text: Rich would parse "[…]" as markup
             grid.add_row(label, plain(value) if isinstance(value, str) else value)
 
-    row("State", Text(f"{badge.glyph} {badge.word}"))
     row("Kind", f"{device.kind.value}, {device.state.value}")
     row("Role", device.role)
     row("Software", ", ".join(device.software))
@@ -154,10 +184,8 @@ def device_summary(
     if device.protected:
         row("Protected", "yes: power actions need its name typed")
     row("Notes", device.notes)
-    parts: list[RenderableType] = [grid]
-    if health is not None and health.verdict.value != "unpolled":
-        return Group(grid, Text(""), *live_section(device, health, badge))
-    if device.services:
+    parts += [Text(""), grid]
+    if not live and device.services:
         checks = Table.grid(padding=(0, 1))
         checks.add_column(no_wrap=True)
         checks.add_column(overflow="fold", style="dim")
@@ -167,8 +195,32 @@ def device_summary(
     return Group(*parts)
 
 
+class OutputScreen(ModalScreen[None]):
+    """Every check's whole output, scrollable; Esc closes."""
+
+    DEFAULT_CSS = """
+    OutputScreen { align: center middle; }
+    OutputScreen > VerticalScroll { width: 100; max-width: 98%; height: auto; max-height: 90%;
+                                    border: round $accent; background: $surface; padding: 0 1; }
+    """
+    BINDINGS = [Binding("escape,q,enter", "dismiss", "Close", id="output.close")]
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__()
+        self._title, self._text = title, text
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll() as box:
+            box.border_title = self._title
+            box.border_subtitle = "Esc closes"
+            yield Static(plain(self._text))
+
+
 class DevicePane(VerticalScroll, can_focus=True):
-    """Scrollable details of one device; focus it with Enter from the rack."""
+    """Scrollable details of one device; focus it with Enter from the rack, and Enter
+    again shows the checks' whole output."""
+
+    BINDINGS = [Binding("enter", "details", "Full output", id="pane.details")]
 
     DEFAULT_CSS = """
     DevicePane { border: round $primary-darken-2; padding: 0 1; height: 1fr; }
@@ -179,6 +231,7 @@ class DevicePane(VerticalScroll, can_focus=True):
         super().__init__(id=id)
         self.site_layout = layout
         self.device: Device | None = None
+        self.health: HostHealth | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="device-info")
@@ -192,8 +245,12 @@ class DevicePane(VerticalScroll, can_focus=True):
     ) -> None:
         """`extra`: what the device's links add (a strip's outlets, a console
         server's ports)."""
-        self.device = device
+        self.device, self.health = device, health
         self.border_title = device.name
         self.border_subtitle = device.kind.value
         summary = device_summary(self.site_layout, device, badge, health)
         self.query_one("#device-info", Static).update(Group(summary, *extra))
+
+    def action_details(self) -> None:
+        if self.device is not None and self.health is not None and self.health.checks:
+            self.app.push_screen(OutputScreen(self.device.name, full_outputs(self.health)))

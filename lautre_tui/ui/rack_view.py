@@ -27,6 +27,7 @@ STATE_STYLES = (
     "down",
     "stale",
     "off",
+    "soft",
 )
 
 
@@ -49,6 +50,7 @@ class RackView(Widget, can_focus=True):
     RackView > .rack--state-down { color: $error; }
     RackView > .rack--state-stale { color: $warning-darken-2; }
     RackView > .rack--state-off { color: $text-muted; }
+    RackView > .rack--state-soft { color: $warning; text-style: italic; }
     """
 
     COMPONENT_CLASSES = {

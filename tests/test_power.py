@@ -7,9 +7,10 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
-from textual.widgets import Button, Input
+from textual.widgets import Button, Input, Static
 
 from lautre_tui.backends.apc_nmc import ApcNmc, PduBusy, parse_reply
 from lautre_tui.backends.pdu import PduCommandError, PduError
@@ -210,7 +211,8 @@ async def test_dialog_defaults_to_cancel_and_enter_does_not_switch() -> None:
         assert results == [None]
         app.push_screen(ConfirmPower(power_impact(layout, "elea", PowerAction.OFF)), results.append)
         await pilot.pause()
-        await pilot.press("tab", "enter")
+        await tab_to_go(pilot, app)
+        await pilot.press("enter")
         await pilot.pause()
         assert results == [None, "dialog button"]
         assert isinstance(app.focused, RackView)
@@ -229,13 +231,17 @@ async def test_a_protected_device_needs_its_name_typed() -> None:
         await pilot.pause()
         go = dialog.query_one("#go", Button)
         assert go.disabled
-        dialog.query_one("#typed-name", Input).focus()
+        assert app.focused is dialog.query_one("#typed-name", Input)  # the name comes first
         await pilot.press(*"facteu", "enter")
         assert go.disabled and results == []
         await pilot.press("r")
         await pilot.pause()
         assert not go.disabled
-        await pilot.click("#go")
+        assert "The name matches: Tab to the red button, then Enter" in str(
+            dialog.query_one("#hint", Static).render()
+        )
+        await tab_to_go(pilot, app)
+        await pilot.press("enter")
         await pilot.pause()
         assert results == ["typed 'facteur'"]
 
@@ -258,7 +264,8 @@ async def test_power_panel_in_the_app_switches_the_lab(lab: Lab, tmp_path: Path)
         await pilot.press("x")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmPower)
-        await pilot.press("tab", "enter")
+        await tab_to_go(pilot, app)
+        await pilot.press("enter")
         await eventually(lambda: not lab.world.outlet_on("apc", 8))
         await eventually(
             lambda: app.poller is not None and app.poller.health("elea").verdict.value == "off"
@@ -390,3 +397,13 @@ def test_twins_that_count_on_each_other_are_said_to_go_dark_together() -> None:
     assert "Together: emma and ella both go dark, so what they share stops entirely." in lines
     alone = power_impact(lautre(), "emma", PowerAction.OFF).lines()
     assert not any("NOT this time" in line or "Together" in line for line in alone)
+
+
+async def tab_to_go(pilot: Any, app: Any) -> None:
+    """Tab to the dialog's action button as an admin would (the impact's scroll is a
+    tab stop when it overflows)."""
+    for _ in range(6):
+        if app.focused is not None and app.focused.id == "go":
+            return
+        await pilot.press("tab")
+    raise AssertionError(f"the action button never got the focus ({app.focused})")

@@ -50,6 +50,7 @@ class ConfirmPower(ModalScreen[str | None]):
                 yield Input(
                     placeholder=f"type {self.impact.device} to enable the button", id="typed-name"
                 )
+                yield Static(self._hint(False), id="hint", markup=False)
             with Horizontal(id="buttons"):
                 yield Button("Cancel", id="cancel", variant="primary")
                 yield Button(
@@ -57,8 +58,15 @@ class ConfirmPower(ModalScreen[str | None]):
                 )
 
     def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
+        # a protected device's name is typed first: the field has the focus (Enter in
+        # it confirms nothing); otherwise Cancel has it, and Enter cancels
+        self.query_one("#typed-name" if self.protected else "#cancel").focus()
         self.call_after_refresh(self._arm)
+
+    def _hint(self, named: bool) -> str:
+        if named:
+            return "The name matches: Tab to the red button, then Enter (Esc cancels)."
+        return f"Type {self.impact.device} to enable the button; Esc cancels."
 
     def _arm(self) -> None:
         """Drawn: from now on the action button can be reached (when the name fits)."""
@@ -69,6 +77,8 @@ class ConfirmPower(ModalScreen[str | None]):
         typed = self.query_one("#typed-name", Input).value if self.protected else ""
         named = not self.protected or typed.strip() == self.impact.device
         self.query_one("#go", Button).disabled = not (self.armed and named)
+        if self.protected:
+            self.query_one("#hint", Static).update(self._hint(self.armed and named))
 
     def on_input_changed(self, message: Input.Changed) -> None:
         self._update_go()

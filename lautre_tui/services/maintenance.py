@@ -181,6 +181,15 @@ class Maintenance:
             raise MaintenanceError(f"no open maintenance window on {', '.join(names)}")
         return [_window(row) for row in rows]
 
+    def windows_of(self, hosts: Iterable[str]) -> list[Window]:
+        """The open windows of `hosts` and of those opened with them ([] if none)."""
+        self.expire()
+        with self.db.transaction() as db:
+            try:
+                return self._open_rows(db, hosts)
+            except MaintenanceError:
+                return []
+
     def extend(self, hosts: Iterable[str], ends: float) -> list[Window]:
         if ends <= self.clock():
             raise MaintenanceError("the new end is already past")
@@ -391,11 +400,23 @@ class Maintenance:
         return result
 
 
-def open_maintenance(layout: Layout, clock: Clock = time.time) -> Maintenance:
-    """The service on the default database; raises StateUnavailable if unusable."""
-    service = Maintenance(layout, clock=clock)
-    service.db.connection()
-    return service
+def handled_now(layout: Layout, health: Mapping[str, HostHealth]) -> tuple[dict[str, str], str]:
+    """For `status`: the hosts in maintenance and those whose problems are all
+    acknowledged, after ending the
+    acknowledgements that the fresh round ends; a database that cannot be used
+    is said (second item) and nothing counts as handled."""
+    service = Maintenance(layout)
+    try:
+        service.expire()
+        service.reconcile(health)
+        shared = service.shared()
+        marks = service.handled(health, shared)
+        marks.update({w.device: "maintenance" for w in shared.windows if w.device in health})
+        return marks, ""
+    except (StateUnavailable, MaintenanceError) as error:
+        return {}, str(error)
+    finally:
+        service.db.close()
 
 
-__all__ = ["Maintenance", "MaintenanceError", "Shared", "StateUnavailable", "open_maintenance"]
+__all__ = ["Maintenance", "MaintenanceError", "Shared", "StateUnavailable", "handled_now"]

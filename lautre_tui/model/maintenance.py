@@ -160,7 +160,7 @@ class CheckSnapshot:
 def snapshot(health: HostHealth) -> list[CheckSnapshot]:
     """Every check of a host as it is now, its host state and its mounts."""
     rows = [
-        CheckSnapshot(health.device, f"check {check.name}", check.state.name, check.output)
+        CheckSnapshot(health.device, f"check {check.name}", check.current.name, check.output)
         for check in health.checks
     ]
     rows.append(CheckSnapshot(health.device, "host", health.verdict.value, ""))

@@ -4,6 +4,7 @@ opens a socket itself."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +25,7 @@ from lautre_tui.ui.device_pane import DevicePane
 from lautre_tui.ui.help_screen import HelpScreen
 from lautre_tui.ui.keymap import load_keymap
 from lautre_tui.ui.lab_faults import Injector, LabFaultScreen
+from lautre_tui.ui.maintenance_watch import MaintenanceFactory, MaintenanceWatch
 from lautre_tui.ui.plain import SafeApp
 from lautre_tui.ui.rack_view import RackView
 from lautre_tui.ui.status_bar import StatusBar
@@ -90,6 +92,8 @@ class RackApp(SafeApp[int]):
         Binding("c", "console", "Console", id="app.console"),
         Binding("p", "power", "Power", id="app.power"),
         Binding("r", "refresh", "Refresh", id="app.refresh"),
+        Binding("m", "maintenance", "Maintenance", id="app.maintenance"),
+        Binding("a", "acknowledge", "Ack", id="app.acknowledge"),
         Binding(
             "R", "refresh_all", "Refresh all", show=False, key_display="R", id="app.refresh_all"
         ),
@@ -123,8 +127,12 @@ class RackApp(SafeApp[int]):
         poller_factory: PollerFactory | None = None,
         power_factory: PowerFactory | None = None,
         console_factory: ConsoleFactory | None = None,
+        maintenance_factory: MaintenanceFactory | None = None,
     ) -> None:
         super().__init__()
+        self.maintenance = (
+            MaintenanceWatch(self, maintenance_factory) if maintenance_factory else None
+        )
         self._console_factory = console_factory
         self.consoles: ConsoleManager | None = None
         self._power_factory = power_factory
@@ -192,6 +200,8 @@ class RackApp(SafeApp[int]):
                 self._show(first.selected)
         if self._poller_factory is not None:
             self.call_after_refresh(self._start_polling)
+        if self.maintenance is not None:
+            self.call_after_refresh(self.maintenance.start)
 
     def _start_polling(self) -> None:
         """After the first paint: importing asyncssh must not delay the rack."""
@@ -293,7 +303,8 @@ class RackApp(SafeApp[int]):
         from lautre_tui.ui.power_screen import PowerScreen  # with asyncssh: not before paint
 
         live = {name: health.verdict.value for name, health in self.health.items()}
-        self.push_screen(PowerScreen(device, service, live=live))
+        notes = self.maintenance.power_notes if self.maintenance else None
+        self.push_screen(PowerScreen(device, service, live=live, notes=notes))
 
     def on_status_updated(self, message: StatusUpdated) -> None:
         update = message.update
@@ -311,13 +322,50 @@ class RackApp(SafeApp[int]):
         badges = {health.device: health_badge(health) for health in update.hosts}
         for view in self.rack_views():
             view.set_badges(badges)
-        if self.poller is not None:
-            self.query_one(StatusBar).show(
-                self.health.values(), self.poller.last_round, self.poller.trouble
-            )
+        if update.round is not None and self.maintenance is not None:
+            self.maintenance.after_round(self.health)
+        self._show_counts()
         selected = self.selected_device
         if selected is not None and selected.name in badges:
             self._show(selected.name)
+
+    def _show_counts(self) -> None:
+        if self.poller is not None:
+            watch = self.maintenance
+            self.query_one(StatusBar).show(
+                self.health.values(),
+                self.poller.last_round,
+                self.poller.trouble,
+                watch.handled(self.health) if watch else None,
+                watch.ending_soon() if watch else "",
+            )
+
+    def maintenance_changed(self) -> None:
+        """The shared windows or acknowledgements changed (here or in another app)."""
+        marks = self.maintenance.marks() if self.maintenance else {}
+        for view in self.rack_views():
+            view.set_marks(marks)
+        self._show_counts()
+        if self.selected_device is not None:
+            self._show(self.selected_device.name)
+
+    async def fresh_round(self) -> dict[str, HostHealth]:
+        """Poll every host now and return what that round saw."""
+        if self.poller is None:
+            return dict(self.health)
+        before = self.poller.last_round
+        self.poller.poll_now()
+        while self.poller.last_round is before:
+            await asyncio.sleep(0.05)
+        return dict(self.poller.tracker.hosts)
+
+    def action_maintenance(self) -> None:
+        if self.maintenance is not None and self.selected_device is not None:
+            self.maintenance.open_dialog(self.selected_device.name)
+
+    def action_acknowledge(self) -> None:
+        if self.maintenance is not None and self.selected_device is not None:
+            self.maintenance.acknowledge(self.selected_device.name)
 
     # -- queries ---------------------------------------------------------------
 
@@ -348,8 +396,10 @@ class RackApp(SafeApp[int]):
             for view in self.rack_views()
             if view.rack.name == self.site_layout.devices[name].rack
         )
+        health = self.health.get(name)
+        notes = self.maintenance.notes(name, health) if self.maintenance else []
         self.query_one(DevicePane).show(
-            self.site_layout.devices[name], rack.badge(name), self.health.get(name)
+            self.site_layout.devices[name], rack.badge(name), health, notes
         )
 
     def on_rack_view_selected(self, message: RackView.Selected) -> None:
@@ -427,6 +477,8 @@ class RackApp(SafeApp[int]):
             return self._power_factory is not None
         if action == "console":
             return self._console_factory is not None
+        if action in ("maintenance", "acknowledge"):
+            return self.maintenance is not None
         if action == "filter":  # a `/` typed in a console, a dialog or the field is text
             return self.screen is self.screen_stack[0] and not isinstance(self.focused, Input)
         return True

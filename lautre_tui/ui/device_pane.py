@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -182,9 +183,18 @@ class DevicePane(VerticalScroll, can_focus=True):
     def compose(self) -> ComposeResult:
         yield Static(id="device-info")
 
-    def show(self, device: Device, badge: Badge, health: HostHealth | None = None) -> None:
+    def show(
+        self,
+        device: Device,
+        badge: Badge,
+        health: HostHealth | None = None,
+        notes: Sequence[str] = (),
+    ) -> None:
+        """`notes` (maintenance, acknowledgements) are shown first, as plain text."""
         self.device = device
         self.border_title = device.name
         self.border_subtitle = device.kind.value
         summary = device_summary(self.site_layout, device, badge, health)
+        if notes:
+            summary = Group(*(plain(line, "bold yellow") for line in notes), Text(""), summary)
         self.query_one("#device-info", Static).update(summary)

@@ -132,28 +132,34 @@ class Maintenance:
         scope = self.scope(list(hosts), with_dependents)
         self.expire()
         with self.db.transaction() as db:
-            batch: int | None = None
-            for device, root in scope.items():
-                row = db.execute(
-                    f"SELECT {_WINDOW_COLUMNS} FROM windows WHERE device = ? AND ended IS NULL",
-                    (device,),
-                ).fetchone()
-                if row is not None:
-                    if ends > row[8]:
-                        db.execute("UPDATE windows SET ends = ? WHERE id = ?", (ends, row[0]))
-                    continue
-                cursor = db.execute(
-                    "INSERT INTO windows (batch, device, root, user, source, reason, started,"
-                    " ends) VALUES (0, ?, ?, ?, ?, ?, ?, ?)",
-                    (device, root, self.actor.user, self.actor.source, reason, now, ends),
-                )
-                batch = batch or cursor.lastrowid
-                db.execute("UPDATE windows SET batch = ? WHERE id = ?", (batch, cursor.lastrowid))
+            already = {
+                row[0]: row[1]
+                for row in db.execute("SELECT device, ends FROM windows WHERE ended IS NULL")
+            }
+            db.executemany(
+                "UPDATE windows SET ends = ? WHERE device = ? AND ended IS NULL",
+                [
+                    (ends, device)
+                    for device in scope
+                    if device in already and ends > already[device]
+                ],
+            )
+            db.executemany(
+                "INSERT INTO windows (batch, device, root, user, source, reason, started,"
+                " ends) VALUES (0, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (device, root, self.actor.user, self.actor.source, reason, now, ends)
+                    for device, root in scope.items()
+                    if device not in already
+                ],
+            )
+            batch = db.execute("SELECT MIN(id) FROM windows WHERE batch = 0").fetchone()[0]
+            db.execute("UPDATE windows SET batch = ? WHERE batch = 0", (batch,))
             if batch is not None and health is not None:
                 rows = [
                     (batch, r.device, r.check, r.state, r.output)
                     for name in scope
-                    if name in health
+                    if name in health and name not in already
                     for r in snapshot(health[name])
                 ]
                 db.executemany("INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?, ?)", rows)
@@ -266,15 +272,19 @@ class Maintenance:
     # -- before and after -------------------------------------------------------------
 
     def snapshot_of(self, windows: Iterable[Window]) -> list[CheckSnapshot]:
-        rows: list[CheckSnapshot] = []
+        """What the checks of the windows' devices were when each window began."""
+        wanted: dict[int, set[str]] = {}
         for window in windows:
+            wanted.setdefault(window.batch, set()).add(window.device)
+        rows: list[CheckSnapshot] = []
+        for batch, devices in wanted.items():
             rows += [
                 CheckSnapshot(*row)
                 for row in self.db.read(
-                    "SELECT device, check_name, state, output FROM snapshots"
-                    " WHERE batch = ? AND device = ?",
-                    (window.batch, window.device),
+                    "SELECT device, check_name, state, output FROM snapshots WHERE batch = ?",
+                    (batch,),
                 )
+                if row[0] in devices
             ]
         return rows
 

@@ -8,6 +8,7 @@ import json
 import os
 import sqlite3
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -230,3 +231,27 @@ async def test_acknowledged_in_the_app_counts_apart(lab: Lab, shared: Path) -> N
         assert "web acknowledged by" in pane and "swapping" in pane
         code, out, _ = await cli(lab, "status", "--host", "emma", "--json")
         assert code == 0 and json.loads(out)[0]["acknowledged"] is True
+
+
+async def test_the_owner_is_warned_before_the_end_and_windows_expire(
+    lab: Lab, shared: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("USER", "admin2")
+    monkeypatch.delenv("SUDO_USER", raising=False)
+    code, _, err = await cli(lab, "maint", "start", "elea", "--for", "10m", "--reason", "ram")
+    assert code == 0, err
+    app = build_app(lab_layout(lab), lab.layout_path, interval=60)
+    assert app.maintenance is not None
+    now = [time.time()]
+    app.maintenance.service.clock = lambda: now[0]
+    async with app.run_test(size=(100, 30)):
+        await settle(app, lambda: app.poller is not None and app.poller.last_round is not None)
+        await settle(app, lambda: "⚒elea" in "\n".join(rack_lines(app)))
+        assert "ends" not in str(app.query_one(StatusBar).render())
+        now[0] += 6 * 60
+        app.maintenance_changed()
+        assert "⚒ elea ends" in str(app.query_one(StatusBar).render())
+        now[0] += 5 * 60
+        await settle(app, lambda: "⚒elea" not in "\n".join(rack_lines(app)), timeout=2.5)
+    code, out, _ = await cli(lab, "maint", "list", "--json", "--history")
+    assert [(w["device"], w["end_note"]) for w in json.loads(out)] == [("elea", "expired")]

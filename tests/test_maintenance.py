@@ -18,7 +18,7 @@ from lautre_tui.cli.tui import build_app
 from lautre_tui.lab.runner import Lab
 from lautre_tui.lab.world import Fault, FaultKind
 from lautre_tui.ui.confirm_power import ConfirmPower
-from lautre_tui.ui.maintenance_dialogs import Acknowledge, StartMaintenance
+from lautre_tui.ui.maintenance_dialogs import Acknowledge, StartMaintenance, WindowList
 from lautre_tui.ui.status_bar import StatusBar
 from tests.conftest import REPO
 from tests.lab_helpers import lab_layout
@@ -244,10 +244,15 @@ async def test_the_owner_is_warned_before_the_end_and_windows_expire(
     assert app.maintenance is not None
     now = [time.time()]
     app.maintenance.service.clock = lambda: now[0]
-    async with app.run_test(size=(100, 30)):
+    async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, lambda: app.poller is not None and app.poller.last_round is not None)
         await settle(app, lambda: "⚒elea" in "\n".join(rack_lines(app)))
         assert "ends" not in str(app.query_one(StatusBar).render())
+        await pilot.press("M")
+        await settle(app, lambda: isinstance(app.screen, WindowList))
+        listed = _plain(app.screen.query_one("#windows", Static))
+        assert "elea       maintenance by admin2" in listed
+        await pilot.press("escape")
         now[0] += 6 * 60
         app.maintenance_changed()
         assert "⚒ elea ends" in str(app.query_one(StatusBar).render())

@@ -52,7 +52,8 @@ LEGEND = (
     "States: ● ok  ▲ warning  ✖ critical  ▼ down  ▽ behind a dead switch\n"
     "        … stale  ⏻ powered off  ○ not yet polled\n"
     "        ◌ standby (off, as expected)  ◇ staging (never alerts)\n"
-    "Header: counts of ● ok, ▲ warning, ✖ critical, ▼ down or off, … stale.\n"
+    "Header: counts of ● ok, ▲ warning, ✖ critical, ▼ down or off, … stale;\n"
+    "        ⚒ hosts whose problems are handled (maintenance ⚒, acknowledged ✓).\n"
     "Console: Ctrl-] opens its menu. Power panel: o on, x off, y cycle."
 )
 
@@ -94,6 +95,14 @@ class RackApp(SafeApp[int]):
         Binding("r", "refresh", "Refresh", id="app.refresh"),
         Binding("m", "maintenance", "Maintenance", id="app.maintenance"),
         Binding("a", "acknowledge", "Ack", id="app.acknowledge"),
+        Binding(
+            "M",
+            "maintenance_list",
+            "Maintenance list",
+            show=False,
+            key_display="M",
+            id="app.maintenance_list",
+        ),
         Binding(
             "R", "refresh_all", "Refresh all", show=False, key_display="R", id="app.refresh_all"
         ),
@@ -363,6 +372,10 @@ class RackApp(SafeApp[int]):
         if self.maintenance is not None and self.selected_device is not None:
             self.maintenance.open_dialog(self.selected_device.name)
 
+    def action_maintenance_list(self) -> None:
+        if self.maintenance is not None:
+            self.maintenance.show_list()
+
     def action_acknowledge(self) -> None:
         if self.maintenance is not None and self.selected_device is not None:
             self.maintenance.acknowledge(self.selected_device.name)
@@ -477,7 +490,7 @@ class RackApp(SafeApp[int]):
             return self._power_factory is not None
         if action == "console":
             return self._console_factory is not None
-        if action in ("maintenance", "acknowledge"):
+        if action in ("maintenance", "acknowledge", "maintenance_list"):
             return self.maintenance is not None
         if action == "filter":  # a `/` typed in a console, a dialog or the field is text
             return self.screen is self.screen_stack[0] and not isinstance(self.focused, Input)

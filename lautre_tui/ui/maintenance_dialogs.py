@@ -168,3 +168,23 @@ class EndMaintenance(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class WindowList(ModalScreen[None]):
+    """`M`: every open window, and who acknowledged what."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="WindowList")
+    BINDINGS = [Binding("escape,q,M", "close", "Close", id="maintenance-list.close")]
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__()
+        self.lines = lines
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = "Maintenance"
+            with VerticalScroll(id="lines"):
+                yield Static(plain("\n".join(self.lines)), id="windows")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -34,6 +34,7 @@ from lautre_tui.ui.maintenance_dialogs import (
     AckRequest,
     EndMaintenance,
     StartMaintenance,
+    WindowList,
     WindowRequest,
 )
 
@@ -237,6 +238,13 @@ class MaintenanceWatch:
             EndMaintenance(f"End maintenance of {names}?", comparison.lines(), comparison.all_back),
             chosen,
         )
+
+    def show_list(self) -> None:
+        lines = [f"{w.device:<10} {w.describe()}" for w in self.shared.windows]
+        lines += [f"{a.device:<10} {a.describe()}" for a in self.shared.acks]
+        if self.trouble:
+            lines.insert(0, self.trouble)
+        self.app.push_screen(WindowList(lines or ["no open window, no acknowledgement"]))
 
     def acknowledge(self, device: str) -> None:
         if self._refused():

@@ -17,8 +17,14 @@ from textual.widgets import Input, Static
 from lautre_tui.cli.tui import build_app
 from lautre_tui.lab.runner import Lab
 from lautre_tui.lab.world import Fault, FaultKind
+from lautre_tui.services.audit import AuditLog
 from lautre_tui.ui.confirm_power import ConfirmPower
-from lautre_tui.ui.maintenance_dialogs import Acknowledge, StartMaintenance, WindowList
+from lautre_tui.ui.maintenance_dialogs import (
+    Acknowledge,
+    EndMaintenance,
+    StartMaintenance,
+    WindowList,
+)
 from lautre_tui.ui.status_bar import StatusBar
 from tests.conftest import REPO
 from tests.lab_helpers import lab_layout
@@ -260,3 +266,30 @@ async def test_the_owner_is_warned_before_the_end_and_windows_expire(
         await settle(app, lambda: "⚒elea" not in "\n".join(rack_lines(app)), timeout=2.5)
     code, out, _ = await cli(lab, "maint", "list", "--json", "--history")
     assert [(w["device"], w["end_note"]) for w in json.loads(out)] == [("elea", "expired")]
+
+
+async def test_ending_in_the_app_shows_the_comparison(lab: Lab, shared: Path) -> None:
+    code, _, err = await cli(lab, "maint", "start", "emma", "--for", "1h", "--reason", "nfs")
+    assert code == 0, err
+    lab.world.inject(Fault(FaultKind.SERVICE_DOWN, "emma", "web"))
+    app = build_app(lab_layout(lab), lab.layout_path, interval=60)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, lambda: app.poller is not None and app.poller.last_round is not None)
+        await settle(app, lambda: "⚒emma" in "\n".join(rack_lines(app)))
+        rack = app.current_rack()
+        assert rack is not None
+        rack.select("emma")
+        await pilot.pause()
+        pane = _plain(app.query_one("#device-info", Static))
+        assert "since maintenance began:" in pane and "emma check web: CRITICAL" in pane
+        await pilot.press("m")
+        await settle(app, lambda: isinstance(app.screen, EndMaintenance))
+        text = _plain(app.screen.query_one("#comparison", Static))
+        assert "checks differ from before" in text and "emma check web" in text
+        await pilot.click("#end")
+        await settle(app, lambda: "⚒emma" not in "\n".join(rack_lines(app)))
+    assert open_windows(shared) == []
+    events = [
+        e for e in AuditLog(shared / "audit.jsonl").read() if e["action"] == "maintenance-end"
+    ]
+    assert events and "differ" in events[-1]["comparison"]

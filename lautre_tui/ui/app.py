@@ -4,7 +4,6 @@ opens a socket itself."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -357,16 +356,6 @@ class RackApp(SafeApp[int]):
         self._show_counts()
         if self.selected_device is not None:
             self._show(self.selected_device.name)
-
-    async def fresh_round(self) -> dict[str, HostHealth]:
-        """Poll every host now and return what that round saw."""
-        if self.poller is None:
-            return dict(self.health)
-        before = self.poller.last_round
-        self.poller.poll_now()
-        while self.poller.last_round is before:
-            await asyncio.sleep(0.05)
-        return dict(self.poller.tracker.hosts)
 
     def action_maintenance(self) -> None:
         if self.maintenance is not None and self.selected_device is not None:

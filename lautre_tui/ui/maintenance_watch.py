@@ -215,12 +215,23 @@ class MaintenanceWatch:
             f"{device} in maintenance until {clock(ends)}",
         )
 
+    async def fresh_round(self) -> dict[str, HostHealth]:
+        """Poll every host now and return what that round saw."""
+        poller = self.app.poller
+        if poller is None:
+            return dict(self.app.health)
+        before = poller.last_round
+        poller.poll_now()
+        while poller.last_round is before:
+            await asyncio.sleep(0.05)
+        return dict(poller.tracker.hosts)
+
     async def _end_flow(self, device: str) -> None:
         windows = await asyncio.to_thread(self.service.windows_of, [device])
         if not windows:
             return
         self.app.notify("one fresh round before comparing…", timeout=3)
-        health = await self.app.fresh_round()
+        health = await self.fresh_round()
         comparison = await asyncio.to_thread(self.service.compare, windows, health)
         names = ", ".join(w.device for w in windows)
 

@@ -21,11 +21,13 @@ import gc
 import json
 import multiprocessing
 import os
+import sqlite3
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -120,7 +122,9 @@ def snapshot_and_compare(hosts: int, folder: Path, tries: int = 5) -> dict[str, 
     }
 
 
-def writer(folder: str, index: int, seconds: float, rate: float, start_at: float, out: str) -> None:
+def writer(
+    folder: str, index: int, seconds: float, rate: float, start_at: float, out: str, floor: bool
+) -> None:
     layout = scale_layout(0)
     maint = service(layout, Path(folder), f"admin{index}")
     devices = sorted(layout.devices)
@@ -131,17 +135,24 @@ def writer(folder: str, index: int, seconds: float, rate: float, start_at: float
         time.sleep(0.001)
     deadline = start_at + seconds
     next_at = start_at
+    bare = sqlite3.connect(
+        Path(folder) / ("floor.db" if floor else "unused.db"), timeout=10.0, isolation_level=None
+    )
     while next_at < deadline:
         time.sleep(max(0.0, next_at - time.time()))
         device = devices[(index + count) % len(devices)]
         began = time.perf_counter()
         try:
-            if count % 3 == 2:
+            if floor:  # bare sqlite3: one insert, SQLite's own busy handler, no audit
+                bare.execute("BEGIN IMMEDIATE")
+                bare.execute("INSERT INTO t VALUES (?)", (f"{index}-{count}",))
+                bare.execute("COMMIT")
+            elif count % 3 == 2:
                 maint.start([device], time.time() + 600 + count, f"w{index}-{count}")
             else:
                 health = HostHealth(device, Reachability.DOWN, Verdict.DOWN)
                 maint.acknowledge(health, f"a{index}-{count}")
-        except StateUnavailable as error:
+        except (StateUnavailable, sqlite3.Error) as error:
             errors.append(str(error))
         latencies.append(time.perf_counter() - began)
         count += 1
@@ -149,20 +160,49 @@ def writer(folder: str, index: int, seconds: float, rate: float, start_at: float
     Path(out).write_text(json.dumps({"latencies": latencies, "errors": errors, "count": count}))
 
 
-def many_writers(writers: int, seconds: float, rate: float, folder: Path) -> dict[str, object]:
-    StateDB(folder / "state.db").version()  # created and migrated once
+def floor_writers(writers: int, seconds: float, rate: float, folder: Path) -> dict[str, object]:
+    """The same load on a bare table through sqlite3 alone: this machine's floor."""
+    with sqlite3.connect(folder / "floor.db") as db:
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("CREATE TABLE t (v TEXT)")
+    results = run_writers(writers, seconds, rate, folder, floor=True)
+    rows = sqlite3.connect(folder / "floor.db").execute("SELECT COUNT(*) FROM t").fetchone()[0]
+    return {"rows": rows, **latency(results)}
+
+
+def latency(results: list[dict[str, Any]]) -> dict[str, object]:
+    latencies = sorted(x for r in results for x in r["latencies"])
+    return {
+        "writes": sum(r["count"] for r in results),
+        "errors_surfaced": sum(len(r["errors"]) for r in results),
+        "p50_ms": round(1000 * statistics.median(latencies), 2),
+        "p99_ms": round(1000 * latencies[int(0.99 * (len(latencies) - 1))], 2),
+        "max_ms": round(1000 * latencies[-1], 2),
+    }
+
+
+def run_writers(
+    writers: int, seconds: float, rate: float, folder: Path, *, floor: bool = False
+) -> list[dict[str, Any]]:
     start_at = time.time() + 2.0
     context = multiprocessing.get_context("spawn")
     outs = [str(folder / f"writer{i}.json") for i in range(writers)]
     processes = [
-        context.Process(target=writer, args=(str(folder), i, seconds, rate, start_at, outs[i]))
+        context.Process(
+            target=writer, args=(str(folder), i, seconds, rate, start_at, outs[i], floor)
+        )
         for i in range(writers)
     ]
     for process in processes:
         process.start()
     for process in processes:
         process.join()
-    results = [json.loads(Path(out).read_text()) for out in outs]
+    return [json.loads(Path(out).read_text()) for out in outs]
+
+
+def many_writers(writers: int, seconds: float, rate: float, folder: Path) -> dict[str, object]:
+    StateDB(folder / "state.db").version()  # created and migrated once
+    results = run_writers(writers, seconds, rate, folder)
     latencies = sorted(x for r in results for x in r["latencies"])
     errors = [e for r in results for e in r["errors"]]
     written = sum(r["count"] for r in results)
@@ -194,12 +234,17 @@ def main() -> int:
     parser.add_argument("--writers", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--rate", type=float, default=5.0, help="writes per second per writer")
+    parser.add_argument("--no-floor", action="store_true", help="skip the bare sqlite3 run")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as one, tempfile.TemporaryDirectory() as two:
         figures = snapshot_and_compare(args.hosts, Path(one))
         print("snapshot + compare:", json.dumps(figures), flush=True)
         load = many_writers(args.writers, args.seconds, args.rate, Path(two))
         print("concurrent writers:", json.dumps(load), flush=True)
+    if not args.no_floor:
+        with tempfile.TemporaryDirectory() as three:
+            floor = floor_writers(args.writers, args.seconds, args.rate, Path(three))
+            print("floor (bare sqlite3, same load):", json.dumps(floor), flush=True)
     return 0
 
 

@@ -293,3 +293,44 @@ async def test_ending_in_the_app_shows_the_comparison(lab: Lab, shared: Path) ->
         e for e in AuditLog(shared / "audit.jsonl").read() if e["action"] == "maintenance-end"
     ]
     assert events and "differ" in events[-1]["comparison"]
+
+
+async def test_two_app_processes_see_each_others_windows(lab: Lab, shared: Path) -> None:
+    """Pilot here, and another app instance with its own Pilot in a child process."""
+    env = dict(os.environ, USER="admin2", PYTHONPATH=str(REPO))
+    env.pop("SUDO_USER", None)
+    peer = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.maint_peer",
+        str(lab.layout_path),
+        "elea",
+        "eva",
+        stdout=asyncio.subprocess.PIPE,
+        env=env,
+        cwd=str(REPO),
+    )
+    assert peer.stdout is not None
+    try:
+        app = build_app(lab_layout(lab), lab.layout_path, interval=60)
+        async with app.run_test(size=(100, 30)) as pilot:
+            line = await asyncio.wait_for(peer.stdout.readline(), 60)
+            assert line == b"opened\n", line
+            await settle(app, lambda: "⚒elea" in "\n".join(rack_lines(app)), timeout=2.5)
+            rack = app.current_rack()
+            assert rack is not None
+            rack.select("elea")
+            await pilot.pause()
+            assert "maintenance by admin2" in _plain(app.query_one("#device-info", Static))
+            rack.select("eva")
+            await pilot.pause()
+            await pilot.press("m")
+            await settle(app, lambda: isinstance(app.screen, StartMaintenance))
+            await pilot.press(*"kernel", "enter")
+            line = await asyncio.wait_for(peer.stdout.readline(), 30)
+            assert line.startswith(b"saw eva after"), line
+    finally:
+        if peer.returncode is None:
+            peer.terminate()
+        await peer.wait()
+    assert {device for device, _ in open_windows(shared)} == {"elea", "eva"}

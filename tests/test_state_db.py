@@ -153,3 +153,14 @@ def test_read_only_for_another_user(tmp_path: Path) -> None:
     assert "state.db cannot be used" in result.stdout
     assert (folder / "state.db").stat().st_size == size
     assert sqlite3.connect(folder / "state.db").execute("PRAGMA user_version").fetchone()[0] >= 1
+
+
+def test_a_newer_schema_is_refused_not_rewritten(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    StateDB(path).version()
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA user_version = 99")
+    with pytest.raises(StateUnavailable, match="schema 99, newer than this lautre-tui"):
+        StateDB(path).version()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 99

@@ -334,3 +334,29 @@ async def test_two_app_processes_see_each_others_windows(lab: Lab, shared: Path)
             peer.terminate()
         await peer.wait()
     assert {device for device, _ in open_windows(shared)} == {"elea", "eva"}
+
+
+async def test_an_unwritable_audit_log_refuses_the_window_and_the_app_runs_on(
+    lab: Lab, shared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocked = tmp_path / "audit-is-a-directory"
+    blocked.mkdir()
+    monkeypatch.setenv("LAUTRE_TUI_AUDIT_LOG", str(blocked))
+    app = build_app(lab_layout(lab), lab.layout_path, interval=60)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(
+            app, lambda: app.maintenance is not None and app.maintenance.shared.windows == ()
+        )
+        rack = app.current_rack()
+        assert rack is not None
+        rack.select("eva")
+        await pilot.pause()
+        await pilot.press("m")
+        await settle(app, lambda: isinstance(app.screen, StartMaintenance))
+        await pilot.press(*"kernel", "enter")
+        await settle(
+            app,
+            lambda: any("nothing was changed" in str(n.message) for n in app._notifications),
+        )
+        assert app.is_running
+    assert open_windows(shared) == []

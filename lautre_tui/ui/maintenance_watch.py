@@ -47,6 +47,10 @@ ACK_MARK = "✓"
 TICK_SECONDS = 1.0
 
 
+def describe(error: BaseException) -> str:
+    return f"{error.__class__.__name__}: {error}" if str(error) else error.__class__.__name__
+
+
 class MaintenanceWatch:
     def __init__(self, app: RackApp, factory: MaintenanceFactory) -> None:
         self.app = app
@@ -73,6 +77,8 @@ class MaintenanceWatch:
             shared = await asyncio.to_thread(self._read)
         except StateUnavailable as error:
             self._unavailable(str(error))
+        except Exception as error:  # an audit log that cannot be written, a bug: said, not fatal
+            self._unavailable(f"the shared maintenance state: {describe(error)}")
         else:
             if self.trouble:
                 self.trouble = ""
@@ -120,6 +126,9 @@ class MaintenanceWatch:
                 return
             except (MaintenanceError, ValueError) as error:
                 self.app.notify(str(error), title="maintenance", severity="error", timeout=10)
+                return
+            except Exception as error:  # never the end of the app
+                self.app.notify(describe(error), title="maintenance", severity="error", timeout=10)
                 return
             if done:
                 self.app.notify(done, title="maintenance", timeout=5)
@@ -227,12 +236,19 @@ class MaintenanceWatch:
         return dict(poller.tracker.hosts)
 
     async def _end_flow(self, device: str) -> None:
-        windows = await asyncio.to_thread(self.service.windows_of, [device])
-        if not windows:
+        try:
+            windows = await asyncio.to_thread(self.service.windows_of, [device])
+            if not windows:
+                return
+            self.app.notify("one fresh round before comparing…", timeout=3)
+            health = await self.fresh_round()
+            comparison = await asyncio.to_thread(self.service.compare, windows, health)
+        except StateUnavailable as error:
+            self._unavailable(str(error))
             return
-        self.app.notify("one fresh round before comparing…", timeout=3)
-        health = await self.fresh_round()
-        comparison = await asyncio.to_thread(self.service.compare, windows, health)
+        except Exception as error:
+            self.app.notify(describe(error), title="maintenance", severity="error", timeout=10)
+            return
         names = ", ".join(w.device for w in windows)
 
         def chosen(answer: str | None) -> None:

@@ -51,6 +51,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     end = actions.add_parser(
         "end",
         help="end a window after one fresh round: exit 0 if all checks are back, 1 if not",
+        description="Poll the window's devices once, compare every check with the snapshot "
+        "taken when the window began, print the differences and end the window (with every "
+        "window opened together with it, e.g. the dependents of --with-dependents). Exit 0 "
+        "when all checks are back as before, 1 when some differ.",
     )
     end.add_argument("hosts", nargs="+", metavar="HOST")
     end.add_argument("--json", action="store_true", help="the comparison as JSON")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -86,12 +87,45 @@ async def help_keys(app: RackApp, pilot: Pilot[int]) -> None:
     await pilot.pause()
 
 
+async def maintenance(app: RackApp, pilot: Pilot[int]) -> None:
+    """fey in maintenance with what depends on it, opened through the dialog."""
+    from textual.widgets import Checkbox, Input
+
+    from lautre_tui.ui.maintenance_dialogs import StartMaintenance
+
+    await select(app, pilot, "fey")
+    await pilot.press("m")
+    await settle(lambda: isinstance(app.screen, StartMaintenance))
+    app.screen.query_one("#until", Input).value = "90m"
+    app.screen.query_one("#dependents", Checkbox).value = True
+    await pilot.press(*"replacing a disk", "enter")
+    await settle(lambda: _marked(app))
+    await pilot.pause(0.3)
+
+
+def _marked(app: RackApp) -> bool:
+    return app.maintenance is not None and bool(app.maintenance.shared.windows)
+
+
+async def maintenance_end(app: RackApp, pilot: Pilot[int]) -> None:
+    """Ending fey's window while a service of emma stays stopped."""
+    from lautre_tui.ui.maintenance_dialogs import EndMaintenance
+
+    await settle(lambda: _marked(app))
+    await select(app, pilot, "fey")
+    await pilot.press("m")
+    await settle(lambda: isinstance(app.screen, EndMaintenance))
+    await pilot.pause(0.3)
+
+
 SHOTS: list[tuple[str, tuple[int, int], Scene]] = [
     ("rack-80x24", (80, 24), rack),
     ("rack-160x48", (160, 48), fey_pane),
     ("power-160x48", (160, 48), power_dialog),
     ("console-100x30", (100, 30), console),
     ("help-80x24", (80, 24), help_keys),
+    ("maintenance-80x24", (80, 24), maintenance),
+    ("maintenance-end-100x30", (100, 30), maintenance_end),
 ]
 
 
@@ -103,7 +137,12 @@ async def main() -> None:
             lab.world.inject(Fault(FaultKind.SERVICE_DOWN, "ella", "pop-before-smtp"))
             layout = load_layout(lab.layout_path).layout
             assert layout is not None
+            wanted = set(sys.argv[1:])  # names to shoot again (default: all)
             for name, size, scene in SHOTS:
+                if wanted and name not in wanted:
+                    continue
+                if name == "maintenance-end-100x30":  # a service left stopped after the work
+                    lab.world.inject(Fault(FaultKind.SERVICE_DOWN, "emma", "web"))
                 app = build_app(layout, Path("/tmp/lautre-tui-demo/layout.yaml"), interval=60)
                 async with app.run_test(size=size) as pilot:
                     await rounds(app, 3)  # ella's failed check turns hard on the third

@@ -126,7 +126,7 @@ async def test_switching_off_takes_the_host_down_and_on_brings_it_back(
         ("cycle", "started"),
         ("cycle", "ok"),
     ]
-    assert oct(os.stat(tmp_path / "audit.jsonl").st_mode & 0o777) == "0o640"
+    assert oct(os.stat(tmp_path / "audit.jsonl").st_mode & 0o777) == "0o660"  # group appends
 
 
 async def test_a_dual_psu_host_stays_up_on_one_outlet(lab: Lab, tmp_path: Path) -> None:

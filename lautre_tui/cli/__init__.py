@@ -13,9 +13,20 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from lautre_tui import __version__
-from lautre_tui.cli import console, demo, doctor, lab, power, status, tui, validate
+from lautre_tui.cli import ack, console, demo, doctor, lab, maint, power, status, tui, validate
 
-COMMANDS: tuple[ModuleType, ...] = (tui, validate, status, console, power, demo, lab, doctor)
+COMMANDS: tuple[ModuleType, ...] = (
+    tui,
+    validate,
+    status,
+    console,
+    power,
+    maint,
+    ack,
+    demo,
+    lab,
+    doctor,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

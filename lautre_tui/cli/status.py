@@ -39,6 +39,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="a JSON array with one object per device of the layout: state, how it was "
         "measured (ssh, reach, pdu, none), checks and figures",
     )
+    parser.add_argument(
+        "--include-handled",
+        action="store_true",
+        help="count problems in maintenance or acknowledged in the exit code too",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -130,11 +135,31 @@ def run(args: argparse.Namespace) -> int:
         print(f"lautre-tui status: {problem}", file=sys.stderr)
     names = args.hosts or list(layout.devices)  # every device, the unmonitored included
     hosts = [poller.health(name) for name in names]
+    handled = handled_hosts(layout, hosts)
     if args.json:
         now = time.time()
-        print(json.dumps([as_json(layout, h, now) for h in hosts], indent=2))
+        print(
+            json.dumps([with_handled(as_json(layout, h, now), handled) for h in hosts], indent=2)
+        )
     else:
         print(f"{'DEVICE':<10} {'STATE':<16} DETAIL")
         for health in hosts:
-            print(table_line(health))
-    return worst_exit(hosts)
+            note = f" [{handled[health.device]}]" if health.device in handled else ""
+            print(table_line(health) + note)
+    counted = [h for h in hosts if args.include_handled or h.device not in handled]
+    return worst_exit(counted)
+
+
+def handled_hosts(layout: Layout, hosts: list[HostHealth]) -> dict[str, str]:
+    """Device → "maintenance"/"acknowledged" (the shared state; said if unusable)."""
+    from lautre_tui.services.maintenance import handled_now
+
+    handled, trouble = handled_now(layout, {h.device: h for h in hosts})
+    if trouble:
+        print(f"lautre-tui status: every problem counted: {trouble}", file=sys.stderr)
+    return handled
+
+
+def with_handled(entry: dict[str, Any], handled: dict[str, str]) -> dict[str, Any]:
+    how = handled.get(entry["device"])
+    return {**entry, "in_maintenance": how == "maintenance", "acknowledged": how == "acknowledged"}

@@ -16,6 +16,7 @@ from lautre_tui.model.loader import load_layout
 
 if TYPE_CHECKING:
     from lautre_tui.services.console import ConsoleManager
+    from lautre_tui.services.maintenance import Maintenance
     from lautre_tui.services.poller import Poller
     from lautre_tui.services.power import PowerService
     from lautre_tui.ui.app import RackApp
@@ -113,6 +114,11 @@ def build_app(
         reader = (lambda strip, age: power().read_strip(strip, age)) if layout.pdus else None
         return Poller(layout, interval=interval, strip_reader=reader)
 
+    def maintenance() -> Maintenance:
+        from lautre_tui.services.maintenance import Maintenance
+
+        return Maintenance(layout)
+
     def consoles() -> ConsoleManager:
         from lautre_tui.services.console import ConsoleManager
 
@@ -127,4 +133,5 @@ def build_app(
         poller_factory=poller if poll else None,
         power_factory=power if layout.pdus else None,
         console_factory=consoles if layout.consoles else None,
+        maintenance_factory=maintenance if poll else None,
     )

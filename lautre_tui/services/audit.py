@@ -8,6 +8,7 @@ still leaves its first line.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -18,7 +19,7 @@ from typing import Any
 
 from lautre_tui import locations
 
-FILE_MODE = 0o640
+FILE_MODE = 0o660  # the admins' group appends to a shared log; others nothing
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,9 @@ class AuditLog:
             locations.private_dir(self.path.parent)
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
             try:
+                if os.fstat(fd).st_size == 0:  # just created: the umask took group write away
+                    with contextlib.suppress(OSError):
+                        os.fchmod(fd, FILE_MODE)
                 if os.write(fd, line) != len(line):
                     raise OSError(28, "short write (disk full?)")
             finally:

@@ -27,6 +27,7 @@ from lautre_tui.ui.footer import LeanFooter
 from lautre_tui.ui.help_screen import HelpScreen
 from lautre_tui.ui.keymap import binding_ids, load_keymap
 from lautre_tui.ui.lab_faults import Injector, LabFaultScreen
+from lautre_tui.ui.maintenance_watch import MaintenanceFactory, MaintenanceWatch
 from lautre_tui.ui.plain import SafeApp
 from lautre_tui.ui.rack_view import RackView
 from lautre_tui.ui.status_bar import StatusBar
@@ -53,7 +54,8 @@ LEGEND = (
     "States: ● ok  ▲ warning  ✖ critical  ▼ down  ▽ behind a dead switch\n"
     "        … stale  ⏻ powered off  ○ not yet polled\n"
     "        ◌ standby (off, as expected)  ◇ staging (never alerts)\n"
-    "Header: counts of ● ok, ▲ warning, ✖ critical, ▼ down or off, … stale.\n"
+    "Header: counts of ● ok, ▲ warning, ✖ critical, ▼ down or off, … stale;\n"
+    "        ⚒ hosts whose problems are handled (maintenance ⚒, acknowledged ✓).\n"
     "Console: Ctrl-] opens its menu. Power panel: o on, x off, y cycle."
 )
 
@@ -94,6 +96,16 @@ class RackApp(SafeApp[int]):
         Binding("p", "power", "Power", id="app.power"),
         Binding("r", "refresh", "Refresh", id="app.refresh"),
         Binding("exclamation_mark", "problems", "Problems", key_display="!", id="app.problems"),
+        Binding("m", "maintenance", "Maintenance", id="app.maintenance"),
+        Binding("a", "acknowledge", "Ack", id="app.acknowledge"),
+        Binding(
+            "M",
+            "maintenance_list",
+            "Maintenance list",
+            show=False,
+            key_display="M",
+            id="app.maintenance_list",
+        ),
         Binding(
             "R", "refresh_all", "Refresh all", show=False, key_display="R", id="app.refresh_all"
         ),
@@ -127,8 +139,12 @@ class RackApp(SafeApp[int]):
         poller_factory: PollerFactory | None = None,
         power_factory: PowerFactory | None = None,
         console_factory: ConsoleFactory | None = None,
+        maintenance_factory: MaintenanceFactory | None = None,
     ) -> None:
         super().__init__()
+        self.maintenance = (
+            MaintenanceWatch(self, maintenance_factory) if maintenance_factory else None
+        )
         self._console_factory = console_factory
         self.consoles: ConsoleManager | None = None
         self._power_factory = power_factory
@@ -196,6 +212,8 @@ class RackApp(SafeApp[int]):
                 self._show(first.selected)
         if self._poller_factory is not None:
             self.call_after_refresh(self._start_polling)
+        if self.maintenance is not None:
+            self.call_after_refresh(self.maintenance.start)
 
     def _start_polling(self) -> None:
         """After the first paint: importing asyncssh must not delay the rack."""
@@ -307,7 +325,8 @@ class RackApp(SafeApp[int]):
         from lautre_tui.ui.power_screen import PowerScreen  # with asyncssh: not before paint
 
         live = {name: health.verdict.value for name, health in self.health.items()}
-        self.push_screen(PowerScreen(device, service, live=live))
+        notes = self.maintenance.power_notes if self.maintenance else None
+        self.push_screen(PowerScreen(device, service, live=live, notes=notes))
 
     def on_status_updated(self, message: StatusUpdated) -> None:
         update = message.update
@@ -325,13 +344,44 @@ class RackApp(SafeApp[int]):
         badges = {health.device: health_badge(health) for health in update.hosts}
         for view in self.rack_views():
             view.set_badges(badges)
-        if self.poller is not None:
-            self.query_one(StatusBar).show(
-                self.health.values(), self.poller.last_round, self.poller.trouble
-            )
+        if update.round is not None and self.maintenance is not None:
+            self.maintenance.after_round(self.health)
+        self._show_counts()
         selected = self.selected_device
         if selected is not None and selected.name in badges:
             self._show(selected.name)
+
+    def _show_counts(self) -> None:
+        if self.poller is not None:
+            watch = self.maintenance
+            self.query_one(StatusBar).show(
+                self.health.values(),
+                self.poller.last_round,
+                self.poller.trouble,
+                watch.handled(self.health) if watch else None,
+                watch.ending_soon() if watch else "",
+            )
+
+    def maintenance_changed(self) -> None:
+        """The shared windows or acknowledgements changed (here or in another app)."""
+        marks = self.maintenance.marks() if self.maintenance else {}
+        for view in self.rack_views():
+            view.set_marks(marks)
+        self._show_counts()
+        if self.selected_device is not None:
+            self._show(self.selected_device.name)
+
+    def action_maintenance(self) -> None:
+        if self.maintenance is not None and self.selected_device is not None:
+            self.maintenance.open_dialog(self.selected_device.name)
+
+    def action_maintenance_list(self) -> None:
+        if self.maintenance is not None:
+            self.maintenance.show_list()
+
+    def action_acknowledge(self) -> None:
+        if self.maintenance is not None and self.selected_device is not None:
+            self.maintenance.acknowledge(self.selected_device.name)
 
     # -- queries ---------------------------------------------------------------
 
@@ -363,8 +413,10 @@ class RackApp(SafeApp[int]):
             if view.rack.name == self.site_layout.devices[name].rack
         )
         device = self.site_layout.devices[name]
+        health = self.health.get(name)
+        notes = self.maintenance.notes(name, health) if self.maintenance else []
         self.query_one(DevicePane).show(
-            device, rack.badge(name), self.health.get(name), self._links_of(device)
+            device, rack.badge(name), health, self._links_of(device), notes
         )
 
     def _links_of(self, device: Device) -> list[RenderableType]:
@@ -478,6 +530,8 @@ class RackApp(SafeApp[int]):
             return self._power_factory is not None
         if action == "console":
             return self._console_factory is not None
+        if action in ("maintenance", "acknowledge", "maintenance_list"):
+            return self.maintenance is not None
         if action == "filter":  # a `/` typed in a console, a dialog or the field is text
             return self.screen is self.screen_stack[0] and not isinstance(self.focused, Input)
         return True

@@ -10,6 +10,8 @@ read what goes dark (a burst, a paste) never confirm it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -32,9 +34,10 @@ class ConfirmPower(ModalScreen[str | None]):
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="confirm.cancel")]
 
-    def __init__(self, impact: PowerImpact) -> None:
+    def __init__(self, impact: PowerImpact, notes: Sequence[str] = ()) -> None:
         super().__init__()
         self.impact = impact
+        self.notes = list(notes)  # e.g. another admin's maintenance window, said first
         self.protected = bool(impact.protected)
         self.armed = False  # until drawn once
 
@@ -45,7 +48,9 @@ class ConfirmPower(ModalScreen[str | None]):
         with Vertical() as box:
             box.border_title = f"{verb} {self.impact.device}?"
             with VerticalScroll(id="impact"):
-                yield Static("\n".join(self.impact.lines()), id="impact-text", markup=False)
+                yield Static(
+                    "\n".join([*self.notes, *self.impact.lines()]), id="impact-text", markup=False
+                )
             if self.protected:
                 yield Input(
                     placeholder=f"type {self.impact.device} to enable the button", id="typed-name"

@@ -242,13 +242,17 @@ class DevicePane(VerticalScroll, can_focus=True):
         badge: Badge,
         health: HostHealth | None = None,
         extra: Sequence[RenderableType] = (),
+        notes: Sequence[str] = (),
     ) -> None:
-        """`extra`: what the device's links add (a strip's outlets, a console
-        server's ports)."""
+        """`notes` (maintenance, acknowledgements) are shown first, as plain text;
+        `extra`: what the device's links add (a strip's outlets, a console server's
+        ports)."""
         self.device, self.health = device, health
         self.border_title = device.name
         self.border_subtitle = device.kind.value
         summary = device_summary(self.site_layout, device, badge, health)
+        if notes:
+            summary = Group(*(plain(line, "bold yellow") for line in notes), Text(""), summary)
         self.query_one("#device-info", Static).update(Group(summary, *extra))
 
     def action_details(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.table import Table
 from rich.text import Text
 from textual import work
@@ -59,11 +61,19 @@ class PowerScreen(ModalScreen[None]):
         Binding("r", "read", "Re-read", id="power.read"),
     ]
 
-    def __init__(self, device: Device, service: PowerService, *, live: dict[str, str]) -> None:
+    def __init__(
+        self,
+        device: Device,
+        service: PowerService,
+        *,
+        live: dict[str, str],
+        notes: Callable[[list[str]], list[str]] | None = None,
+    ) -> None:
         super().__init__()
         self.device = device
         self.service = service
         self.live = live
+        self.notes = notes  # what to say first about the devices touched (maintenance)
         self.strips: dict[str, dict[int, OutletState]] = {}
         self._load_before: dict[str, float] = {}  # the strips' load before our last action
         self._last_action = ""
@@ -131,7 +141,10 @@ class PowerScreen(ModalScreen[None]):
             self.notify("read-only mode: power actions are refused", severity="error")
             return
         impact = self.service.impact(self.device.name, power_action, live=self.live)
-        self.app.push_screen(ConfirmPower(impact), lambda how: self._confirmed(power_action, how))
+        notes = self.notes([self.device.name, *impact.dark]) if self.notes else []
+        self.app.push_screen(
+            ConfirmPower(impact, notes), lambda how: self._confirmed(power_action, how)
+        )
 
     def _confirmed(self, action: PowerAction, how: str | None) -> None:
         if how is None:

@@ -94,6 +94,7 @@ class RackView(Widget, can_focus=True):
         self.devices: list[Device] = layout.devices_in(rack.name)
         self._segments = segments(rack.height, [(d.name, d.u, d.height) for d in self.devices])
         self._badges: dict[str, Badge] = {d.name: lifecycle_badge(d) for d in self.devices}
+        self._marks: dict[str, str] = {}  # maintenance ⚒ / acknowledged ✓, beside the state
         self._matches: set[str] | None = None
         self._row_owner: list[str | None] = []
         self._top = 0  # the first row shown when the rack is taller than the view
@@ -110,6 +111,13 @@ class RackView(Widget, can_focus=True):
                 self._badges[name] = badge
                 changed = True
         if changed:
+            self.refresh()
+
+    def set_marks(self, marks: Mapping[str, str]) -> None:
+        """Marks shown right after the state glyph (maintenance, acknowledged)."""
+        mine = {name: mark for name, mark in marks.items() if name in self._badges}
+        if mine != self._marks:
+            self._marks = mine
             self.refresh()
 
     def badge(self, name: str) -> Badge:
@@ -244,9 +252,9 @@ class RackView(Widget, can_focus=True):
         device = self.site_layout.devices[name]
         badge = self._badges[name]
         if index == 0:
-            text = f"▌{badge.glyph} {name:<9} {device.role}"
+            text = f"▌{badge.glyph}{self._marks.get(name, ' ')}{name:<9} {device.role}"
         elif index == 1 and row.rows > 1:
-            text = f"▌  {badge.word}"
+            text = f"▌  {badge.word}" + (" · maintenance" if name in self._marks else "")
         else:
             text = "▌"
         style = self._style(f"rack--state-{badge.style}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from rich.text import Text
 from textual.widgets import Static
@@ -30,15 +30,26 @@ STYLES = {"OK": "green", "WARN": "yellow", "CRIT": "bold red", "DOWN": "red", "S
 
 
 def summary(
-    hosts: Iterable[HostHealth], last_round: RoundInfo | None, trouble: str | None = None
+    hosts: Iterable[HostHealth],
+    last_round: RoundInfo | None,
+    trouble: str | None = None,
+    handled: Mapping[str, str] | None = None,
+    note: str = "",
 ) -> Text:
-    counts = Counter(host.verdict for host in hosts)
+    """Counts of unhandled hosts; those whose problems are handled (in maintenance,
+    acknowledged) are counted apart, after `⚒`."""
+    handled = handled or {}
+    counts = Counter(host.verdict for host in hosts if host.device not in handled)
     text = Text()
     if trouble:  # the poller failed: said first, so that the counts are not trusted blindly
         text.append(f"⚠ {trouble} ", style="bold red")
+    if note:
+        text.append(f"{note} ", style="bold yellow")
     for glyph, word, verdicts in GROUPS:
         number = sum(counts[v] for v in verdicts)
         text.append(f"{glyph.strip()}{number} ", style=STYLES[word] if number else "dim")
+    if handled:
+        text.append(f"⚒{len(handled)} ", style="cyan")
     if last_round is not None:
         text.append(time.strftime("%H:%M:%S", time.localtime(last_round.started)), style="dim")
     else:
@@ -52,6 +63,11 @@ class StatusBar(Static):
     DEFAULT_CSS = "StatusBar { width: auto; padding: 0 1; }"
 
     def show(
-        self, hosts: Iterable[HostHealth], last_round: RoundInfo | None, trouble: str | None = None
+        self,
+        hosts: Iterable[HostHealth],
+        last_round: RoundInfo | None,
+        trouble: str | None = None,
+        handled: Mapping[str, str] | None = None,
+        note: str = "",
     ) -> None:
-        self.update(summary(hosts, last_round, trouble))
+        self.update(summary(hosts, last_round, trouble, handled, note))

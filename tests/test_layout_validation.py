@@ -352,3 +352,16 @@ def test_break_halts_on_a_console_link(tmp_path: Path) -> None:
     for line in LAUTRE_LAYOUT.read_text().splitlines():
         if "break_halts" in line:
             assert "# to confirm" in line, line
+
+
+def test_a_closed_pipe_is_not_a_traceback(cli: list[str], cli_env: dict[str, str]) -> None:
+    import textwrap as _textwrap
+
+    script = _textwrap.dedent(
+        f"""
+        {" ".join(cli)} --help | head -c 1 >/dev/null
+        {" ".join(cli)} validate {" ".join([str(LAUTRE_LAYOUT)] * 1500)} | head -c 1
+        """
+    )
+    done = subprocess.run(["sh", "-c", script], capture_output=True, text=True, env=cli_env)
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr

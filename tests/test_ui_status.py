@@ -107,3 +107,4 @@ async def test_a_soft_failure_shows_in_the_rack_before_it_is_hard(lab: Lab) -> N
         await pilot.pause()
         line = next(line for line in rack_lines(app) if " elsa " in line)
         assert "✕ elsa" in line  # hollow: failing, not yet hard; never a green ●
+        assert "✕1 " in str(app.query_one(StatusBar).render())  # and counted apart

@@ -52,9 +52,10 @@ class StatusUpdated(Message):
 
 LEGEND = (
     "States: ● ok  ▲ warning  ✖ critical  ▼ down  ▽ behind a dead switch\n"
-    "        … stale  ⏻ powered off  ○ not yet polled\n"
-    "        ◌ standby (off, as expected)  ◇ staging (never alerts)\n"
-    "Header: counts of ● ok, ▲ warning, ✖ critical, ▼ down or off, … stale;\n"
+    "        △ ✕ failing, not yet hard (soft)  … stale  ⏻ powered off\n"
+    "        ○ not yet polled  · unmonitored  ◌ standby (off, as expected)\n"
+    "        ◇ staging (never alerts)\n"
+    "Header: counts of ● ok, ✕ soft, ▲ warning, ✖ critical, ▼ down or off, … stale;\n"
     "        ⚒ hosts whose problems are handled (maintenance ⚒, acknowledged ✓).\n"
     "Console: Ctrl-] opens its menu. Power panel: o on, x off, y cycle."
 )

@@ -1,7 +1,8 @@
 """The counts an admin reads first: how many hosts are fine, and how many are not.
 
-Glyph and number only (● ok, ▲ warning, ✖ critical, ▼ down, … stale), so that the
-header still has room for the layout's path at 80 columns; `?` explains them.
+Glyph and number only (● ok, ✕ failing but not yet hard, ▲ warning, ✖ critical,
+▼ down, … stale), so that the header still has room for the layout's path at 80
+columns; `?` explains them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from lautre_tui.model.health import HostHealth, RoundInfo, Verdict
+from lautre_tui.ui.badges import soft_problem
 
 GROUPS: tuple[tuple[str, str, frozenset[Verdict]], ...] = (
     ("● ", "OK", frozenset({Verdict.OK, Verdict.STANDBY_OFF})),
@@ -39,7 +41,10 @@ def summary(
     """Counts of unhandled hosts; those whose problems are handled (in maintenance,
     acknowledged) are counted apart, after `⚒`."""
     handled = handled or {}
-    counts = Counter(host.verdict for host in hosts if host.device not in handled)
+    unhandled = [host for host in hosts if host.device not in handled]
+    soft = [h for h in unhandled if h.verdict is Verdict.OK and soft_problem(h) is not None]
+    counts = Counter(host.verdict for host in unhandled)
+    counts[Verdict.OK] -= len(soft)  # failing, not yet hard: never counted as fine
     text = Text()
     if trouble:  # the poller failed: said first, so that the counts are not trusted blindly
         text.append(f"⚠ {trouble} ", style="bold red")
@@ -48,6 +53,8 @@ def summary(
     for glyph, word, verdicts in GROUPS:
         number = sum(counts[v] for v in verdicts)
         text.append(f"{glyph.strip()}{number} ", style=STYLES[word] if number else "dim")
+        if word == "OK" and soft:
+            text.append(f"✕{len(soft)} ", style="italic yellow")
     if handled:
         text.append(f"⚒{len(handled)} ", style="cyan")
     if last_round is not None:

@@ -92,3 +92,17 @@ async def test_a_break_where_it_halts_the_host_asks_first(lab: Lab) -> None:
         assert breaks == []
         await burst(app, "ctrl+right_square_bracket", "b", "b")  # asked, and confirmed
         await eventually(lambda: len(breaks) == 1)
+
+
+async def test_the_header_says_the_filter_in_words(lab: Lab) -> None:
+    from textual.widgets import Static
+
+    app = build_app(lab_layout(lab), lab.layout_path, poll=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        await burst(app, "slash", *"mail", "enter")
+        title = app.query_one("#title", Static)
+        await eventually(lambda: "filter: mail (" in str(title.render()))
+        assert "/17)" in str(title.render())
+        await pilot.press("escape")
+        await eventually(lambda: "filter:" not in str(title.render()))

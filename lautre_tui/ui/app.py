@@ -163,13 +163,8 @@ class RackApp(SafeApp[int]):
     # -- building --------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        mode = "  [read-only]" if self.read_only else ""
         with Horizontal(id="topbar"):
-            yield Static(
-                f"{self.site_layout.site} — {short_path(self.layout_path)}{mode}",
-                id="title",
-                markup=False,
-            )
+            yield Static(self._title(), id="title", markup=False)
             if self._poller_factory is not None:
                 yield StatusBar(id="status")
         with Horizontal(id="main"):
@@ -468,6 +463,10 @@ class RackApp(SafeApp[int]):
             if rack is not None:
                 rack.focus()
 
+    def _title(self, filtered: str = "") -> str:
+        mode = "  [read-only]" if self.read_only else ""
+        return f"{self.site_layout.site} — {short_path(self.layout_path)}{mode}{filtered}"
+
     def _apply_filter(self, text: str) -> None:
         matches = (
             {d.name for d in self.site_layout.devices.values() if matches_filter(d, text)}
@@ -476,6 +475,12 @@ class RackApp(SafeApp[int]):
         )
         for view in self.rack_views():
             view.set_filter(matches)
+        said = (  # in words, readable without colour
+            f"  filter: {text.strip()} ({len(matches)}/{len(self.site_layout.devices)})"
+            if matches is not None
+            else ""
+        )
+        self.query_one("#title", Static).update(self._title(said))
         rack = self.current_rack()
         if matches and rack is not None and rack.selected not in matches:
             self._go_to_rack_of(next(name for name in self.site_layout.devices if name in matches))

@@ -8,7 +8,7 @@ the admin has to fix.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -229,7 +229,3 @@ class Layout:
         merged = self.ssh.overridden_by(device.ssh)
         return merged if merged.host is not None else replace(merged, host=device.name)
 
-    def iter_checks(self) -> Iterator[tuple[Device, Check]]:
-        for device in self.devices.values():
-            for check in device.services:
-                yield device, check

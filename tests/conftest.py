@@ -11,9 +11,18 @@ from pathlib import Path
 import pytest
 
 from lautre_tui.lab.runner import Lab
+from lautre_tui.model.layout import Layout
+from lautre_tui.model.loader import load_layout
 
 REPO = Path(__file__).resolve().parent.parent
 LAUTRE_LAYOUT = REPO / "layouts" / "lautre.yaml"
+
+
+def lautre() -> Layout:
+    """L'Autre Net's shipped layout, loaded."""
+    layout = load_layout(LAUTRE_LAYOUT).layout
+    assert layout is not None
+    return layout
 
 
 @pytest.fixture

@@ -27,7 +27,6 @@ from lautre_tui.backends.serial_port import TelnetFilter, with_ign_set_control
 from lautre_tui.lab.runner import Lab
 from lautre_tui.lab.world import Fault, FaultKind
 from lautre_tui.model.layout import ConsoleProtocol
-from lautre_tui.model.loader import load_layout
 from lautre_tui.services.console import (
     BreakUnsupported,
     ConsoleLinkError,
@@ -43,7 +42,7 @@ from lautre_tui.ui.console_screen import ConsoleScreen
 from lautre_tui.ui.keys import key_bytes
 from lautre_tui.ui.terminal import ScrollbackScreen, TerminalView
 from tests.app_helpers import burst
-from tests.conftest import LAUTRE_LAYOUT, REPO
+from tests.conftest import REPO, lautre
 from tests.lab_helpers import WAIT, eventually, lab_layout
 
 # -- pure parts ------------------------------------------------------------------------
@@ -90,8 +89,7 @@ def test_telnet_filter_unescapes_and_refuses_options() -> None:
 
 
 def test_the_target_carries_break_halts_from_the_layout() -> None:
-    layout = load_layout(LAUTRE_LAYOUT).layout
-    assert layout is not None
+    layout = lautre()
     assert target_for(layout, "eyra").break_halts is True
     assert target_for(layout, "etna").break_halts is True
     assert target_for(layout, "eva").break_halts is False

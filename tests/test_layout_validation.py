@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from lautre_tui.model.layout import DeviceKind, Lifecycle
 from lautre_tui.model.loader import load_layout, parse_layout
-from tests.conftest import LAUTRE_LAYOUT
+from tests.conftest import LAUTRE_LAYOUT, lautre
 
 GOOD = """\
 site: test
@@ -344,8 +344,7 @@ def test_break_halts_on_a_console_link(tmp_path: Path) -> None:
     assert layout.devices["web"].console.break_halts is True
     error = one_error(tmp_path, GOOD.replace(link, link + ", break_halts: maybe"))
     assert error.endswith("device web console.break_halts must be true or false")
-    shipped = load_layout(LAUTRE_LAYOUT).layout
-    assert shipped is not None
+    shipped = lautre()
     halting = {name for name, d in shipped.devices.items() if d.console and d.console.break_halts}
     assert halting == {"eyra", "etna"}
     for line in LAUTRE_LAYOUT.read_text().splitlines():

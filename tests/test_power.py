@@ -17,20 +17,12 @@ from lautre_tui.backends.ssh import SshConnector
 from lautre_tui.lab.runner import Lab
 from lautre_tui.lab.world import Fault, FaultKind
 from lautre_tui.model.impact import PowerAction, power_impact
-from lautre_tui.model.layout import Layout
-from lautre_tui.model.loader import load_layout
 from lautre_tui.services.audit import AuditLog
 from lautre_tui.services.power import PowerRefused, PowerService, read_password_file
 from lautre_tui.ui.confirm_power import ConfirmPower
 from lautre_tui.ui.rack_view import RackView
-from tests.conftest import LAUTRE_LAYOUT
+from tests.conftest import LAUTRE_LAYOUT, lautre
 from tests.lab_helpers import answers_ssh, eventually, lab_layout, refuses_ssh
-
-
-def lautre() -> Layout:
-    layout = load_layout(LAUTRE_LAYOUT).layout
-    assert layout is not None
-    return layout
 
 
 def driver(lab: Lab) -> ApcNmc:

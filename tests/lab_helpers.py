@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import select
 import socket
+import subprocess
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import asyncssh
@@ -15,6 +19,34 @@ from lautre_tui.model.layout import Layout
 from lautre_tui.model.loader import load_layout
 
 WAIT = 20.0
+
+
+@contextmanager
+def lab_command(
+    cli: list[str], env: dict[str, str], directory: Path, *options: str
+) -> Iterator[subprocess.Popen[str]]:
+    """`lautre-tui lab --dir DIRECTORY OPTIONS…` as a separate process, once it has said
+    `lab ready: DIRECTORY/layout.yaml`; stopped (SIGTERM, then SIGKILL) afterwards if
+    the test has not stopped it."""
+    lab = subprocess.Popen(
+        [*cli, "lab", "--dir", str(directory), *options], stdout=subprocess.PIPE, env=env, text=True
+    )
+    try:
+        assert lab.stdout is not None
+        ready, _, _ = select.select([lab.stdout], [], [], 60)
+        assert ready, "the lab never said it was ready"
+        assert lab.stdout.readline() == f"lab ready: {directory / 'layout.yaml'}\n"
+        yield lab
+    finally:
+        if lab.poll() is None:
+            lab.terminate()
+            try:
+                lab.wait(30)
+            except subprocess.TimeoutExpired:
+                lab.kill()
+                lab.wait()
+        if lab.stdout is not None:
+            lab.stdout.close()
 
 
 def lab_layout(lab: Lab) -> Layout:

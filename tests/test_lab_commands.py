@@ -15,7 +15,8 @@ from pathlib import Path
 
 from lautre_tui.lab.control import send
 from lautre_tui.model.loader import load_layout
-from tests.lab_helpers import port_refuses
+from tests.conftest import lautre
+from tests.lab_helpers import lab_command, port_refuses
 
 WAIT = 60.0
 
@@ -37,25 +38,14 @@ def test_lab_command_writes_its_files_and_exits_cleanly(
     tmp_path: Path, cli: list[str], cli_env: dict[str, str]
 ) -> None:
     directory = tmp_path / "lab"
-    lab = subprocess.Popen(
-        [*cli, "lab", "--dir", str(directory), "--seed", "7"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=cli_env,
-        text=True,
-    )
-    try:
-        assert lab.stdout is not None
-        ready, _, _ = select.select([lab.stdout], [], [], WAIT)
-        assert ready
-        assert lab.stdout.readline() == f"lab ready: {directory / 'layout.yaml'}\n"
+    with lab_command(cli, cli_env, directory, "--seed", "7") as lab:
         for name in ("layout.yaml", "known_hosts", "id_ed25519", "id_ed25519.pub", "apc.secret"):
             assert (directory / name).is_file(), name
         assert oct((directory / "id_ed25519").stat().st_mode & 0o777) == "0o600"
         result = load_layout(directory / "layout.yaml")
         assert result.errors == [] and result.layout is not None
         layout = result.layout
-        assert set(layout.devices) == set(load_layout(Path("layouts/lautre.yaml")).layout.devices)  # type: ignore[union-attr]
+        assert set(layout.devices) == set(lautre().devices)
         ports = [
             layout.ssh_for(d).port for d in layout.devices.values() if d.kind.value == "server"
         ]
@@ -65,9 +55,6 @@ def test_lab_command_writes_its_files_and_exits_cleanly(
         assert send(directory, "outlet apc 8 off") == "ok outlet 8 of apc off"
         lab.send_signal(signal.SIGTERM)
         assert lab.wait(WAIT) == 0
-    finally:
-        if lab.poll() is None:
-            lab.kill()
     assert all(port_refuses(port) for port in ports if port)
     assert not (directory / "control.sock").exists()
 
@@ -76,30 +63,21 @@ def test_lab_holds_many_generated_hosts(
     tmp_path: Path, cli: list[str], cli_env: dict[str, str]
 ) -> None:
     directory = tmp_path / "lab"
-    lab = subprocess.Popen(
-        [*cli, "lab", "--dir", str(directory), "--hosts", "60"],
-        stdout=subprocess.PIPE,
-        env=cli_env,
-        text=True,
-    )
-    try:
-        assert lab.stdout is not None
-        assert lab.stdout.readline().startswith("lab ready:")
+    with lab_command(cli, cli_env, directory, "--hosts", "60") as lab:
         layout = load_layout(directory / "layout.yaml").layout
         assert layout is not None
         assert len(layout.devices) == 17 + 60
         assert [rack.name for rack in layout.racks] == ["baie-1", "baie-gen-1", "baie-gen-2"]
         lab.send_signal(signal.SIGINT)
         assert lab.wait(WAIT) == 0
-    finally:
-        if lab.poll() is None:
-            lab.kill()
 
 
-def read_screen(fd: int, until: bytes, timeout: float = WAIT) -> bytes:
+def read_screen(fd: int, *until: bytes, timeout: float = WAIT) -> bytes:
+    """What the program behind the pty `fd` drew, once all of `until` is in it (or when
+    `timeout` runs out)."""
     seen = b""
     deadline = time.monotonic() + timeout
-    while until not in seen and time.monotonic() < deadline:
+    while not all(text in seen for text in until) and time.monotonic() < deadline:
         ready, _, _ = select.select([fd], [], [], 0.2)
         if ready:
             try:
@@ -120,8 +98,9 @@ def test_demo_runs_the_app_on_the_lab_and_leaves_nothing_behind(
     )
     os.close(child)
     try:
-        screen = read_screen(main, b"Lab fault")
-        assert b"(lab)" in screen and b"apc" in screen, screen[-2000:]
+        # the lab's layout, its strip, and the fault key (the footer cuts it at 80 columns)
+        screen = read_screen(main, b"(lab)", b"apc", b"Lab faul")
+        assert b"(lab)" in screen and b"apc" in screen and b"Lab faul" in screen, screen[-2000:]
         assert processes_mentioning(str(tmp_path))  # the lab runs, in our temporary folder
         os.write(main, b"q")
         assert demo.wait(WAIT) == 0

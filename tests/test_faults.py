@@ -382,7 +382,7 @@ def test_a_signal_with_a_console_open_detaches_audits_and_restores_the_terminal(
 async def test_nothing_in_the_state_folder_is_world_readable(lab: Lab) -> None:
     from lautre_tui.services.console import ConsoleSession, target_for
 
-    os.umask(0o002)  # a usual umask: the modes come from the code, not from luck
+    previous = os.umask(0o002)  # a usual umask: the modes come from the code, not from luck
     session = ConsoleSession(target_for(lab_layout(lab), "emma"))
     await session.attach()
     try:
@@ -393,7 +393,7 @@ async def test_nothing_in_the_state_folder_is_world_readable(lab: Lab) -> None:
             assert not mode & 0o007, (path, oct(mode))
     finally:
         await session.detach()
-        os.umask(0o022)
+        os.umask(previous)  # the umask is the process's: the next test in it gets its own back
 
 
 async def test_two_consoles_started_at_once_one_gets_it(lab: Lab) -> None:

@@ -9,9 +9,13 @@ import select
 import signal
 import struct
 import subprocess
+import tempfile
 import termios
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from lautre_tui.lab.control import send
 from lautre_tui.model.loader import load_layout
@@ -87,9 +91,18 @@ def read_screen(fd: int, *until: bytes, timeout: float = WAIT) -> bytes:
     return seen
 
 
+@pytest.fixture
+def short_tmp() -> Iterator[Path]:
+    """A temporary folder with a short path: the demo's lab puts its control socket in
+    it, and an AF_UNIX path is at most 107 bytes (pytest-xdist's tmp_path is long)."""
+    with tempfile.TemporaryDirectory(prefix="lt-") as folder:
+        yield Path(folder)
+
+
 def test_demo_runs_the_app_on_the_lab_and_leaves_nothing_behind(
-    tmp_path: Path, cli: list[str], cli_env: dict[str, str]
+    short_tmp: Path, cli: list[str], cli_env: dict[str, str]
 ) -> None:
+    tmp_path = short_tmp
     env = dict(cli_env, TMPDIR=str(tmp_path), TERM="xterm-256color", COLUMNS="80", LINES="24")
     main, child = pty.openpty()
     fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))

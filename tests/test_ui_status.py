@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 from textual.widgets import Static
 
 from lautre_tui.cli.tui import build_app
 from lautre_tui.lab.runner import Lab
 from lautre_tui.lab.world import Fault, FaultKind
-from lautre_tui.ui.app import RackApp
 from lautre_tui.ui.status_bar import StatusBar
 from tests.lab_helpers import eventually, lab_layout, presents_another_key
 from tests.test_ui_rack import _plain, rack_lines
-
-
-async def settle(app: RackApp, condition: object, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "the app never showed it"
-        await asyncio.sleep(0.05)
 
 
 async def test_rack_pane_and_status_bar_follow_the_lab(lab: Lab) -> None:
@@ -28,7 +17,7 @@ async def test_rack_pane_and_status_bar_follow_the_lab(lab: Lab) -> None:
     await eventually(lambda: presents_another_key(lab, "ella"))
     app = build_app(lab_layout(lab), lab.layout_path, interval=60)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, lambda: app.poller is not None and app.poller.last_round is not None)
+        await eventually(lambda: app.poller is not None and app.poller.last_round is not None)
         await pilot.pause()
         lines = {line.split()[2]: line for line in rack_lines(app) if "▌" in line}
         assert "● eva" in lines["eva"]
@@ -48,8 +37,8 @@ async def test_rack_pane_and_status_bar_follow_the_lab(lab: Lab) -> None:
         for _ in range(3):  # soft, soft, hard: r polls the selected host now
             before = app.poller.last_round if app.poller else None
             await pilot.press("r")
-            await settle(
-                app, lambda b=before: app.poller is not None and app.poller.last_round is not b
+            await eventually(
+                lambda b=before: app.poller is not None and app.poller.last_round is not b  # type: ignore[misc]
             )
         await pilot.pause()
         pane = _plain(app.query_one("#device-info", Static))

@@ -7,7 +7,6 @@ import fcntl
 import os
 import pty
 import select
-import socket
 import struct
 import subprocess
 import sys
@@ -262,9 +261,9 @@ async def test_a_second_open_joins_and_a_held_port_is_busy(lab: Lab) -> None:
     first = await manager.open(target(lab, "ella"))
     assert await manager.open(target(lab, "ella")) is first
     host, port = lab.console_server.raw_url("fey").removeprefix("socket://").split(":")
-    other_admin = socket.create_connection((host, int(port)))  # someone else holds fey
+    reader, other_admin = await asyncio.open_connection(host, int(port))  # someone else
     try:
-        await asyncio.sleep(0.2)
+        await asyncio.wait_for(reader.readuntil(b"login: "), WAIT)  # holds fey now
         busy = ConsoleSession(target(lab, "fey", raw=True))
         status = Screen(busy)
         await busy.attach()
@@ -341,7 +340,7 @@ async def test_escape_menu_keys_with_pilot(lab: Lab) -> None:
         await pilot.pause()
         assert any(str(transcript_path("elsa")) in n.message for n in app._notifications)
         await pilot.press("ctrl+right_square_bracket", "full_stop")
-        await pilot.pause(0.5)
+        await eventually(lambda: app.return_code is not None)  # the detach ends the app
     assert b"[-- detached by " in transcript_path("elsa").read_bytes()
 
 
@@ -509,7 +508,7 @@ def hold_console_in_another_process(
 
 async def test_escape_keys_typed_at_speed_do_what_they_say(lab: Lab) -> None:
     app = ConsoleApp(target(lab, "ella"))
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 24)):
         await eventually(lambda: isinstance(app.screen, ConsoleScreen))
         screen = app.screen
         assert isinstance(screen, ConsoleScreen)
@@ -523,7 +522,7 @@ async def test_escape_keys_typed_at_speed_do_what_they_say(lab: Lab) -> None:
         await burst(app, "ctrl+right_square_bracket", "j", "k")  # j is no command: closes
         await eventually(lambda: transcript_path("ella").read_bytes().endswith(b"\r\nk"))
         await burst(app, "ctrl+right_square_bracket", "full_stop", "y")  # detach at once
-        await pilot.pause(0.5)
+        await eventually(lambda: app.return_code is not None)  # the detach ends the app
     log = transcript_path("ella").read_bytes()
     assert log.count(b"[-- BREAK sent by ") == 2 and b"[-- detached by " in log
     assert log.rstrip().endswith(b"--]")  # nothing typed after the detach reached the host

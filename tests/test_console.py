@@ -3,14 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import fcntl
-import os
-import pty
-import select
-import struct
 import subprocess
 import sys
-import termios
 import time
 from pathlib import Path
 
@@ -42,6 +36,7 @@ from lautre_tui.ui.keys import key_bytes
 from lautre_tui.ui.terminal import ScrollbackScreen, TerminalView
 from tests.app_helpers import burst
 from tests.conftest import REPO, lautre
+from tests.console_helpers import Screen, under_pty
 from tests.lab_helpers import WAIT, eventually, lab_layout
 
 # -- pure parts ------------------------------------------------------------------------
@@ -145,21 +140,6 @@ def target(lab: Lab, host: str, *, raw: bool = False) -> ConsoleTarget:
     if raw:
         return ConsoleTarget(host, lab.console_server.raw_url(host), 9600, ConsoleProtocol.RAW)
     return target_for(lab_layout(lab), host)
-
-
-class Screen:
-    """Collects what a session shows."""
-
-    def __init__(self, session: ConsoleSession) -> None:
-        self.data = b""
-        self.status: list[str] = []
-        session.subscribe(self._data, self.status.append)
-
-    def _data(self, data: bytes) -> None:
-        self.data += data
-
-    async def wait_for(self, text: bytes) -> None:
-        await eventually(lambda: text in self.data)
 
 
 async def test_login_typing_ctrl_c_break_sysrq_and_baud_over_rfc2217(lab: Lab) -> None:
@@ -376,47 +356,23 @@ def test_console_command_under_a_pty(
     lab_process: Path, cli: list[str], cli_env: dict[str, str]
 ) -> None:
     directory = lab_process
-    main = child = -1
-    try:
-        broken = directory / "broken.yaml"
-        broken.write_text(
-            (directory / "layout.yaml")
-            .read_text()
-            .replace("  emma:\n", "  emma:\n    colour: blue\n", 1)
-        )  # an error elsewhere does not matter
-        env = dict(cli_env, TERM="xterm-256color")
-        main, child = pty.openpty()
-        fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-        started = time.monotonic()
-        console = subprocess.Popen(
-            [*cli, "console", "eva", "--layout", str(broken)],
-            stdin=child,
-            stdout=child,
-            stderr=child,
-            env=env,
-            start_new_session=True,
-        )
-        os.close(child)
-        seen = b""
-
-        def read_until(text: bytes) -> None:
-            nonlocal seen
-            deadline = time.monotonic() + WAIT
-            while text not in seen and time.monotonic() < deadline:
-                if select.select([main], [], [], 0.1)[0]:
-                    seen += os.read(main, 65536)
-
-        read_until(b"attached")
-        os.write(main, b"\r")
-        read_until(b"eva login:")
+    broken = directory / "broken.yaml"
+    broken.write_text(
+        (directory / "layout.yaml")
+        .read_text()
+        .replace("  emma:\n", "  emma:\n    colour: blue\n", 1)
+    )  # an error elsewhere does not matter
+    env = dict(cli_env, TERM="xterm-256color")
+    started = time.monotonic()
+    with under_pty([*cli, "console", "eva", "--layout", str(broken)], env) as console:
+        console.expect(b"attached")
+        console.write(b"\r")
+        console.expect(b"eva login:")
         assert time.monotonic() - started < WAIT
-        os.write(main, b"\x1d")  # Ctrl-]
-        read_until(b"Console menu")
-        os.write(main, b".")
-        assert console.wait(WAIT) == 0
-    finally:
-        if main >= 0:
-            os.close(main)
+        console.write(b"\x1d")  # Ctrl-]
+        console.expect(b"Console menu")
+        console.write(b".")
+        assert console.process.wait(WAIT) == 0
 
 
 PIECES = [

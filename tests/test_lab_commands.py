@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
-import select
 import signal
-import struct
-import subprocess
 import tempfile
-import termios
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +14,7 @@ import pytest
 from lautre_tui.lab.control import send
 from lautre_tui.model.loader import load_layout
 from tests.conftest import lautre
+from tests.console_helpers import under_pty
 from tests.lab_helpers import lab_command, port_refuses
 
 WAIT = 60.0
@@ -76,21 +71,6 @@ def test_lab_holds_many_generated_hosts(
         assert lab.wait(WAIT) == 0
 
 
-def read_screen(fd: int, *until: bytes, timeout: float = WAIT) -> bytes:
-    """What the program behind the pty `fd` drew, once all of `until` is in it (or when
-    `timeout` runs out)."""
-    seen = b""
-    deadline = time.monotonic() + timeout
-    while not all(text in seen for text in until) and time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.2)
-        if ready:
-            try:
-                seen += os.read(fd, 65536)
-            except OSError:
-                break
-    return seen
-
-
 @pytest.fixture
 def short_tmp() -> Iterator[Path]:
     """A temporary folder with a short path: the demo's lab puts its control socket in
@@ -104,23 +84,12 @@ def test_demo_runs_the_app_on_the_lab_and_leaves_nothing_behind(
 ) -> None:
     tmp_path = short_tmp
     env = dict(cli_env, TMPDIR=str(tmp_path), TERM="xterm-256color", COLUMNS="80", LINES="24")
-    main, child = pty.openpty()
-    fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-    demo = subprocess.Popen(
-        [*cli, "demo"], stdin=child, stdout=child, stderr=child, env=env, start_new_session=True
-    )
-    os.close(child)
-    try:
+    with under_pty([*cli, "demo"], env) as demo:
         # the lab's layout, its strip, and the fault key (the footer cuts it at 80 columns)
-        screen = read_screen(main, b"(lab)", b"apc", b"Lab faul")
-        assert b"(lab)" in screen and b"apc" in screen and b"Lab faul" in screen, screen[-2000:]
+        demo.expect(b"(lab)", b"apc", b"Lab faul")
         assert processes_mentioning(str(tmp_path))  # the lab runs, in our temporary folder
-        os.write(main, b"q")
-        assert demo.wait(WAIT) == 0
-    finally:
-        if demo.poll() is None:
-            demo.kill()
-        os.close(main)
+        demo.write(b"q")
+        assert demo.process.wait(WAIT) == 0
     deadline = time.monotonic() + 15
     while processes_mentioning(str(tmp_path)) and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -168,30 +169,24 @@ def child(mode: str, layout_path: Path) -> dict[str, Any]:
 
 
 def measure(size: int) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.lab_helpers import lab_command  # the tests' own helper
+
     with tempfile.TemporaryDirectory() as folder:
         directory = Path(folder)
         started = time.perf_counter()
-        lab = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "lautre_tui",
-                "lab",
-                "--dir",
-                str(directory / "lab"),
-                "--hosts",
-                str(size - LAB_SERVERS),
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert lab.stdout is not None
-        ready = lab.stdout.readline()
-        lab_start = time.perf_counter() - started
-        assert ready.startswith("lab ready"), ready
-        layout_path = directory / "lab" / "layout.yaml"
-        lab_rss = int(Path(f"/proc/{lab.pid}/status").read_text().split("VmRSS:")[1].split()[0])
-        try:
+        with lab_command(
+            [sys.executable, "-m", "lautre_tui"],
+            dict(os.environ),
+            directory / "lab",
+            "--hosts",
+            str(size - LAB_SERVERS),
+            ready_within=600,
+        ) as lab:
+            lab_start = time.perf_counter() - started
+            layout_path = directory / "lab" / "layout.yaml"
+            status = Path(f"/proc/{lab.pid}/status").read_text()
+            lab_rss = int(status.split("VmRSS:")[1].split()[0])
             mine = child("ours", layout_path)
             bare = child("floor", layout_path)
             print(f"\n{size} hosts (lab: up in {lab_start:.1f} s, {lab_rss // 1024} MB)")
@@ -218,9 +213,6 @@ def measure(size: int) -> None:
                 print(f"  OpenSSH ControlMaster / ours steady: {muxed / mine['steady']:.1f}x")
             else:
                 print("  OpenSSH skipped at this size (a ControlMaster costs ~3.7 MB a host)")
-        finally:
-            lab.terminate()
-            lab.wait(60)
 
 
 def main() -> None:

@@ -23,17 +23,17 @@ WAIT = 20.0
 
 @contextmanager
 def lab_command(
-    cli: list[str], env: dict[str, str], directory: Path, *options: str
+    cli: list[str], env: dict[str, str], directory: Path, *options: str, ready_within: float = 60
 ) -> Iterator[subprocess.Popen[str]]:
-    """`lautre-tui lab --dir DIRECTORY OPTIONS…` as a separate process, once it has said
-    `lab ready: DIRECTORY/layout.yaml`; stopped (SIGTERM, then SIGKILL) afterwards if
-    the test has not stopped it."""
+    """`lautre-tui lab --dir DIRECTORY OPTIONS…` as a separate process (for tests and
+    benchmarks), once it has said `lab ready: DIRECTORY/layout.yaml`; stopped (SIGTERM,
+    then SIGKILL) afterwards if the caller has not stopped it."""
     lab = subprocess.Popen(
         [*cli, "lab", "--dir", str(directory), *options], stdout=subprocess.PIPE, env=env, text=True
     )
     try:
         assert lab.stdout is not None
-        ready, _, _ = select.select([lab.stdout], [], [], 60)
+        ready, _, _ = select.select([lab.stdout], [], [], ready_within)
         assert ready, "the lab never said it was ready"
         assert lab.stdout.readline() == f"lab ready: {directory / 'layout.yaml'}\n"
         yield lab

@@ -24,7 +24,6 @@ import pty
 import select
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -227,24 +226,18 @@ def main() -> None:
         "ser2net-rfc2217": int(args.rfc2217_megabytes * 1024 * 1024),
     }
     miniterm_size = int(args.miniterm_megabytes * 1024 * 1024)
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.lab_helpers import lab_command  # the tests' own helper
+
     with tempfile.TemporaryDirectory() as folder:
         os.environ["LAUTRE_TUI_STATE_DIR"] = str(Path(folder) / "state")
-        lab = subprocess.Popen(
-            [sys.executable, "-m", "lautre_tui", "lab", "--dir", str(Path(folder) / "lab")],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            assert lab.stdout is not None and lab.stdout.readline().startswith("lab ready")
+        cli = [sys.executable, "-m", "lautre_tui"]
+        with lab_command(cli, dict(os.environ), Path(folder) / "lab"):
             for name, url in urls(Path(folder) / "lab" / "layout.yaml").items():
                 measure(name, url, sizes[name], miniterm_size)
-        finally:
-            lab.terminate()
-            lab.wait(30)
         if shutil.which("ser2net") is None or shutil.which("socat") is None:
             print("\nser2net or socat not installed: no figures through ser2net")
             return
-        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
         from tests.ser2net_helpers import running_ser2net  # the tests' own fixture
 
         with running_ser2net(Path(folder) / "ser2net") as server:

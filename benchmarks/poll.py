@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -171,37 +172,26 @@ def child(mode: str, layout_path: Path) -> dict[str, Any]:
     return result
 
 
-def start_lab(directory: Path, hosts: int, reach_only: int = 0) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "lautre_tui",
-            "lab",
-            "--dir",
-            str(directory / "lab"),
+def mixed(size: int, all_ssh_steady: float) -> None:
+    """A fifth of `size` without a shell: reach checks instead of SSH probes."""
+    from tests.lab_helpers import lab_command  # the tests' own helper
+
+    reach_only = size // 5
+    hosts = size - LAB_SERVERS - reach_only
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        lab_command(
+            [sys.executable, "-m", "lautre_tui"],
+            dict(os.environ),
+            Path(folder) / "lab",
             "--hosts",
             str(hosts),
             "--reach-only",
             str(reach_only),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-
-
-def mixed(size: int, all_ssh_steady: float) -> None:
-    """A fifth of `size` without a shell: reach checks instead of SSH probes."""
-    reach_only = size // 5
-    with tempfile.TemporaryDirectory() as folder:
-        lab = start_lab(Path(folder), size - LAB_SERVERS - reach_only, reach_only)
-        assert lab.stdout is not None
-        assert lab.stdout.readline().startswith("lab ready")
-        try:
-            mine = child("ours", Path(folder) / "lab" / "layout.yaml")
-        finally:
-            lab.terminate()
-            lab.wait(60)
+            ready_within=600,
+        ),
+    ):
+        mine = child("ours", Path(folder) / "lab" / "layout.yaml")
     ratio = mine["steady"] / all_ssh_steady
     print(
         f"  mixed  ({reach_only} without a shell) first {mine['first']:6.2f} s  steady "
@@ -210,17 +200,24 @@ def mixed(size: int, all_ssh_steady: float) -> None:
 
 
 def measure(size: int) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.lab_helpers import lab_command  # the tests' own helper
+
     with tempfile.TemporaryDirectory() as folder:
         directory = Path(folder)
         started = time.perf_counter()
-        lab = start_lab(directory, size - LAB_SERVERS)
-        assert lab.stdout is not None
-        ready = lab.stdout.readline()
-        lab_start = time.perf_counter() - started
-        assert ready.startswith("lab ready"), ready
-        layout_path = directory / "lab" / "layout.yaml"
-        lab_rss = int(Path(f"/proc/{lab.pid}/status").read_text().split("VmRSS:")[1].split()[0])
-        try:
+        with lab_command(
+            [sys.executable, "-m", "lautre_tui"],
+            dict(os.environ),
+            directory / "lab",
+            "--hosts",
+            str(size - LAB_SERVERS),
+            ready_within=600,
+        ) as lab:
+            lab_start = time.perf_counter() - started
+            layout_path = directory / "lab" / "layout.yaml"
+            status = Path(f"/proc/{lab.pid}/status").read_text()
+            lab_rss = int(status.split("VmRSS:")[1].split()[0])
             mine = child("ours", layout_path)
             bare = child("floor", layout_path)
             print(f"\n{size} hosts (lab: up in {lab_start:.1f} s, {lab_rss // 1024} MB)")
@@ -247,9 +244,6 @@ def measure(size: int) -> None:
                 print(f"  OpenSSH ControlMaster / ours steady: {muxed / mine['steady']:.1f}x")
             else:
                 print("  OpenSSH skipped at this size (a ControlMaster costs ~3.7 MB a host)")
-        finally:
-            lab.terminate()
-            lab.wait(60)
     mixed(size, mine["steady"])
 
 

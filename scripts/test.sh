@@ -31,4 +31,5 @@ fi
 .venv/bin/ruff check lautre_tui tests benchmarks scripts
 .venv/bin/mypy
 .venv/bin/lint-imports
-.venv/bin/python -m pytest "$@"
+# independent tests on every core (-n auto), the slowest ten printed
+.venv/bin/python -m pytest -n auto --durations=10 "$@"

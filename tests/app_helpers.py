@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import unicodedata
 from typing import Any
 
@@ -12,7 +13,8 @@ from textual.keys import REPLACED_KEYS, _get_unicode_name_from_key
 
 async def burst(app: App[Any], *keys: str) -> None:
     """Keys as one read from the terminal brings them (a paste, tmux send-keys, SSH
-    batching): all queued before the app handles the first."""
+    batching): all queued before the app handles the first. Returns once the app has
+    taken them all (what they set off may still be running)."""
     for key in keys:
         try:  # the character as Textual's own driver would give it
             char: str | None = unicodedata.lookup(
@@ -24,3 +26,7 @@ async def burst(app: App[Any], *keys: str) -> None:
         event.set_sender(app)
         assert app._driver is not None
         app._driver.send_message(event)  # no wait between keys
+    taken = asyncio.Event()  # through the same queue, behind the keys
+    assert app._driver is not None
+    app._driver.send_message(events.Callback(callback=taken.set))
+    await asyncio.wait_for(taken.wait(), 20)  # the app has taken every key of the burst

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -11,9 +10,19 @@ from pathlib import Path
 import pytest
 
 from lautre_tui.lab.runner import Lab
+from lautre_tui.model.layout import Layout
+from lautre_tui.model.loader import load_layout
+from tests.lab_helpers import lab_command
 
 REPO = Path(__file__).resolve().parent.parent
 LAUTRE_LAYOUT = REPO / "layouts" / "lautre.yaml"
+
+
+def lautre() -> Layout:
+    """L'Autre Net's shipped layout, loaded."""
+    layout = load_layout(LAUTRE_LAYOUT).layout
+    assert layout is not None
+    return layout
 
 
 @pytest.fixture
@@ -57,12 +66,5 @@ def lab_process(tmp_path: Path, cli: list[str], cli_env: dict[str, str]) -> Iter
     """`lautre-tui lab --dir` as a separate process (for CLI tests); yields its folder,
     with `layout.yaml` ready, and stops it afterwards."""
     directory = tmp_path / "lab"
-    lab = subprocess.Popen(
-        [*cli, "lab", "--dir", str(directory)], stdout=subprocess.PIPE, env=cli_env, text=True
-    )
-    try:
-        assert lab.stdout is not None and lab.stdout.readline().startswith("lab ready")
+    with lab_command(cli, cli_env, directory):
         yield directory
-    finally:
-        lab.terminate()
-        lab.wait(30)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import select
 import socket
+import subprocess
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import asyncssh
@@ -15,6 +19,34 @@ from lautre_tui.model.layout import Layout
 from lautre_tui.model.loader import load_layout
 
 WAIT = 20.0
+
+
+@contextmanager
+def lab_command(
+    cli: list[str], env: dict[str, str], directory: Path, *options: str, ready_within: float = 60
+) -> Iterator[subprocess.Popen[str]]:
+    """`lautre-tui lab --dir DIRECTORY OPTIONS…` as a separate process (for tests and
+    benchmarks), once it has said `lab ready: DIRECTORY/layout.yaml`; stopped (SIGTERM,
+    then SIGKILL) afterwards if the caller has not stopped it."""
+    lab = subprocess.Popen(
+        [*cli, "lab", "--dir", str(directory), *options], stdout=subprocess.PIPE, env=env, text=True
+    )
+    try:
+        assert lab.stdout is not None
+        ready, _, _ = select.select([lab.stdout], [], [], ready_within)
+        assert ready, "the lab never said it was ready"
+        assert lab.stdout.readline() == f"lab ready: {directory / 'layout.yaml'}\n"
+        yield lab
+    finally:
+        if lab.poll() is None:
+            lab.terminate()
+            try:
+                lab.wait(30)
+            except subprocess.TimeoutExpired:
+                lab.kill()
+                lab.wait()
+        if lab.stdout is not None:
+            lab.stdout.close()
 
 
 def lab_layout(lab: Lab) -> Layout:
@@ -31,15 +63,21 @@ def ssh_port(lab: Lab, device: str) -> int:
 
 async def connect(lab: Lab, device: str, **options: Any) -> asyncssh.SSHClientConnection:
     """A connection to a lab host, its key checked against the lab's known_hosts."""
+    options.setdefault("connect_timeout", 10)
     return await asyncssh.connect(
         "127.0.0.1",
         ssh_port(lab, device),
         username="root",
         known_hosts=asyncssh.read_known_hosts(str(lab.known_hosts)),
         client_keys=[str(lab.client_key)],
-        connect_timeout=10,
         **options,
     )
+
+
+def serves(lab: Lab, device: str) -> str:
+    """What the lab's port for `device` serves now: "closed", "blackhole", "ssh" or
+    "other-key" (the lab's reconcile loop makes it follow the world)."""
+    return lab.ssh_hosts.hosts[device].listener.mode
 
 
 def connect_outcome(port: int) -> str:
@@ -74,9 +112,11 @@ async def eventually(
         await asyncio.sleep(0.05)
 
 
-async def run_on(lab: Lab, device: str, command: str) -> asyncssh.SSHCompletedProcess:
-    async with await connect(lab, device) as connection:
-        result = await connection.run(command, timeout=WAIT)
+async def run_on(
+    lab: Lab, device: str, command: str, timeout: float = WAIT
+) -> asyncssh.SSHCompletedProcess:
+    async with await connect(lab, device, connect_timeout=min(timeout, 10)) as connection:
+        result = await connection.run(command, timeout=timeout)
     return result
 
 
@@ -85,9 +125,11 @@ async def refuses_ssh(lab: Lab, device: str) -> bool:
 
 
 async def answers_ssh(lab: Lab, device: str) -> bool:
+    """One try, a short one: `eventually` asks again (a port still black-holed since
+    the last reconcile would otherwise hold the caller for the whole timeout)."""
     try:
-        return (await run_on(lab, device, "hostname")).stdout == f"{device}\n"
-    except (OSError, asyncssh.Error):
+        return (await run_on(lab, device, "hostname", timeout=2)).stdout == f"{device}\n"
+    except (OSError, asyncssh.Error, asyncio.TimeoutError):
         return False
 
 

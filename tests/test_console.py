@@ -3,15 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import fcntl
-import os
-import pty
-import select
-import socket
-import struct
 import subprocess
 import sys
-import termios
 import time
 from pathlib import Path
 
@@ -27,7 +20,6 @@ from lautre_tui.backends.serial_port import TelnetFilter, with_ign_set_control
 from lautre_tui.lab.runner import Lab
 from lautre_tui.lab.world import Fault, FaultKind
 from lautre_tui.model.layout import ConsoleProtocol
-from lautre_tui.model.loader import load_layout
 from lautre_tui.services.console import (
     BreakUnsupported,
     ConsoleLinkError,
@@ -43,7 +35,8 @@ from lautre_tui.ui.console_screen import ConsoleScreen
 from lautre_tui.ui.keys import key_bytes
 from lautre_tui.ui.terminal import ScrollbackScreen, TerminalView
 from tests.app_helpers import burst
-from tests.conftest import LAUTRE_LAYOUT, REPO
+from tests.conftest import REPO, lautre
+from tests.console_helpers import Screen, under_pty
 from tests.lab_helpers import WAIT, eventually, lab_layout
 
 # -- pure parts ------------------------------------------------------------------------
@@ -90,8 +83,7 @@ def test_telnet_filter_unescapes_and_refuses_options() -> None:
 
 
 def test_the_target_carries_break_halts_from_the_layout() -> None:
-    layout = load_layout(LAUTRE_LAYOUT).layout
-    assert layout is not None
+    layout = lautre()
     assert target_for(layout, "eyra").break_halts is True
     assert target_for(layout, "etna").break_halts is True
     assert target_for(layout, "eva").break_halts is False
@@ -148,21 +140,6 @@ def target(lab: Lab, host: str, *, raw: bool = False) -> ConsoleTarget:
     if raw:
         return ConsoleTarget(host, lab.console_server.raw_url(host), 9600, ConsoleProtocol.RAW)
     return target_for(lab_layout(lab), host)
-
-
-class Screen:
-    """Collects what a session shows."""
-
-    def __init__(self, session: ConsoleSession) -> None:
-        self.data = b""
-        self.status: list[str] = []
-        session.subscribe(self._data, self.status.append)
-
-    def _data(self, data: bytes) -> None:
-        self.data += data
-
-    async def wait_for(self, text: bytes) -> None:
-        await eventually(lambda: text in self.data)
 
 
 async def test_login_typing_ctrl_c_break_sysrq_and_baud_over_rfc2217(lab: Lab) -> None:
@@ -264,9 +241,9 @@ async def test_a_second_open_joins_and_a_held_port_is_busy(lab: Lab) -> None:
     first = await manager.open(target(lab, "ella"))
     assert await manager.open(target(lab, "ella")) is first
     host, port = lab.console_server.raw_url("fey").removeprefix("socket://").split(":")
-    other_admin = socket.create_connection((host, int(port)))  # someone else holds fey
+    reader, other_admin = await asyncio.open_connection(host, int(port))  # someone else
     try:
-        await asyncio.sleep(0.2)
+        await asyncio.wait_for(reader.readuntil(b"login: "), WAIT)  # holds fey now
         busy = ConsoleSession(target(lab, "fey", raw=True))
         status = Screen(busy)
         await busy.attach()
@@ -343,7 +320,7 @@ async def test_escape_menu_keys_with_pilot(lab: Lab) -> None:
         await pilot.pause()
         assert any(str(transcript_path("elsa")) in n.message for n in app._notifications)
         await pilot.press("ctrl+right_square_bracket", "full_stop")
-        await pilot.pause(0.5)
+        await eventually(lambda: app.return_code is not None)  # the detach ends the app
     assert b"[-- detached by " in transcript_path("elsa").read_bytes()
 
 
@@ -379,47 +356,23 @@ def test_console_command_under_a_pty(
     lab_process: Path, cli: list[str], cli_env: dict[str, str]
 ) -> None:
     directory = lab_process
-    main = child = -1
-    try:
-        broken = directory / "broken.yaml"
-        broken.write_text(
-            (directory / "layout.yaml")
-            .read_text()
-            .replace("  emma:\n", "  emma:\n    colour: blue\n", 1)
-        )  # an error elsewhere does not matter
-        env = dict(cli_env, TERM="xterm-256color")
-        main, child = pty.openpty()
-        fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-        started = time.monotonic()
-        console = subprocess.Popen(
-            [*cli, "console", "eva", "--layout", str(broken)],
-            stdin=child,
-            stdout=child,
-            stderr=child,
-            env=env,
-            start_new_session=True,
-        )
-        os.close(child)
-        seen = b""
-
-        def read_until(text: bytes) -> None:
-            nonlocal seen
-            deadline = time.monotonic() + WAIT
-            while text not in seen and time.monotonic() < deadline:
-                if select.select([main], [], [], 0.1)[0]:
-                    seen += os.read(main, 65536)
-
-        read_until(b"attached")
-        os.write(main, b"\r")
-        read_until(b"eva login:")
+    broken = directory / "broken.yaml"
+    broken.write_text(
+        (directory / "layout.yaml")
+        .read_text()
+        .replace("  emma:\n", "  emma:\n    colour: blue\n", 1)
+    )  # an error elsewhere does not matter
+    env = dict(cli_env, TERM="xterm-256color")
+    started = time.monotonic()
+    with under_pty([*cli, "console", "eva", "--layout", str(broken)], env) as console:
+        console.expect(b"attached")
+        console.write(b"\r")
+        console.expect(b"eva login:")
         assert time.monotonic() - started < WAIT
-        os.write(main, b"\x1d")  # Ctrl-]
-        read_until(b"Console menu")
-        os.write(main, b".")
-        assert console.wait(WAIT) == 0
-    finally:
-        if main >= 0:
-            os.close(main)
+        console.write(b"\x1d")  # Ctrl-]
+        console.expect(b"Console menu")
+        console.write(b".")
+        assert console.process.wait(WAIT) == 0
 
 
 PIECES = [
@@ -511,7 +464,7 @@ def hold_console_in_another_process(
 
 async def test_escape_keys_typed_at_speed_do_what_they_say(lab: Lab) -> None:
     app = ConsoleApp(target(lab, "ella"))
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 24)):
         await eventually(lambda: isinstance(app.screen, ConsoleScreen))
         screen = app.screen
         assert isinstance(screen, ConsoleScreen)
@@ -525,7 +478,7 @@ async def test_escape_keys_typed_at_speed_do_what_they_say(lab: Lab) -> None:
         await burst(app, "ctrl+right_square_bracket", "j", "k")  # j is no command: closes
         await eventually(lambda: transcript_path("ella").read_bytes().endswith(b"\r\nk"))
         await burst(app, "ctrl+right_square_bracket", "full_stop", "y")  # detach at once
-        await pilot.pause(0.5)
+        await eventually(lambda: app.return_code is not None)  # the detach ends the app
     log = transcript_path("ella").read_bytes()
     assert log.count(b"[-- BREAK sent by ") == 2 and b"[-- detached by " in log
     assert log.rstrip().endswith(b"--]")  # nothing typed after the detach reached the host

@@ -14,13 +14,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import pty
-import select
 import signal
 import stat
 import subprocess
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -39,6 +36,7 @@ from lautre_tui.services.poller import Poller
 from lautre_tui.ui.app import RackApp
 from lautre_tui.ui.console_screen import ConsoleScreen
 from lautre_tui.ui.terminal import FRAME_BYTES, TerminalView
+from tests.console_helpers import under_pty
 from tests.lab_helpers import WAIT, eventually, lab_layout, presents_another_key
 from tests.test_ui_rack import _plain
 
@@ -340,36 +338,15 @@ def test_password_files_say_what_is_wrong(
 def test_a_signal_with_a_console_open_detaches_audits_and_restores_the_terminal(
     lab_process: Path, cli: list[str], cli_env: dict[str, str], signum: int
 ) -> None:
-    main, child = pty.openpty()
-    console = subprocess.Popen(
+    state = Path(cli_env["XDG_STATE_HOME"]) / "lautre-tui"
+    with under_pty(
         [*cli, "console", "eva", "--layout", str(lab_process / "layout.yaml")],
-        stdin=child,
-        stdout=child,
-        stderr=child,
-        env=dict(cli_env, TERM="xterm-256color"),
-        start_new_session=True,
-    )
-    os.close(child)
-    seen = bytearray()
-
-    def read_until(done: Callable[[], bool]) -> None:
-        deadline = time.monotonic() + WAIT
-        while not done() and time.monotonic() < deadline:
-            if select.select([main], [], [], 0.1)[0]:
-                try:
-                    seen.extend(os.read(main, 65536))
-                except OSError:
-                    return
-
-    try:
-        read_until(lambda: b"attached" in seen)
-        state = Path(cli_env["XDG_STATE_HOME"]) / "lautre-tui"
-        console.send_signal(signum)
-        assert console.wait(WAIT) == 128 + signum
-        read_until(lambda: b"\x1b[?1049l" in seen)
-    finally:
-        os.close(main)
-    assert b"\x1b[?1049l" in seen  # the alternate screen was left
+        dict(cli_env, TERM="xterm-256color"),
+    ) as console:
+        console.expect(b"attached")
+        console.process.send_signal(signum)
+        assert console.process.wait(WAIT) == 128 + signum
+        console.expect(b"\x1b[?1049l")  # the alternate screen was left
     log = (state / "consoles" / "eva.log").read_bytes()
     assert b"[-- detached by " in log
     events = [json.loads(line) for line in (state / "audit.jsonl").read_text().splitlines()]
@@ -382,7 +359,7 @@ def test_a_signal_with_a_console_open_detaches_audits_and_restores_the_terminal(
 async def test_nothing_in_the_state_folder_is_world_readable(lab: Lab) -> None:
     from lautre_tui.services.console import ConsoleSession, target_for
 
-    os.umask(0o002)  # a usual umask: the modes come from the code, not from luck
+    previous = os.umask(0o002)  # a usual umask: the modes come from the code, not from luck
     session = ConsoleSession(target_for(lab_layout(lab), "emma"))
     await session.attach()
     try:
@@ -393,7 +370,7 @@ async def test_nothing_in_the_state_folder_is_world_readable(lab: Lab) -> None:
             assert not mode & 0o007, (path, oct(mode))
     finally:
         await session.detach()
-        os.umask(0o022)
+        os.umask(previous)  # the umask is the process's: the next test in it gets its own back
 
 
 async def test_two_consoles_started_at_once_one_gets_it(lab: Lab) -> None:

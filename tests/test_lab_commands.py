@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
-import select
 import signal
-import struct
-import subprocess
-import termios
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from lautre_tui.lab.control import send
 from lautre_tui.model.loader import load_layout
-from tests.lab_helpers import port_refuses
+from tests.conftest import lautre
+from tests.console_helpers import under_pty
+from tests.lab_helpers import lab_command, port_refuses
 
 WAIT = 60.0
 
@@ -37,25 +37,14 @@ def test_lab_command_writes_its_files_and_exits_cleanly(
     tmp_path: Path, cli: list[str], cli_env: dict[str, str]
 ) -> None:
     directory = tmp_path / "lab"
-    lab = subprocess.Popen(
-        [*cli, "lab", "--dir", str(directory), "--seed", "7"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=cli_env,
-        text=True,
-    )
-    try:
-        assert lab.stdout is not None
-        ready, _, _ = select.select([lab.stdout], [], [], WAIT)
-        assert ready
-        assert lab.stdout.readline() == f"lab ready: {directory / 'layout.yaml'}\n"
+    with lab_command(cli, cli_env, directory, "--seed", "7") as lab:
         for name in ("layout.yaml", "known_hosts", "id_ed25519", "id_ed25519.pub", "apc.secret"):
             assert (directory / name).is_file(), name
         assert oct((directory / "id_ed25519").stat().st_mode & 0o777) == "0o600"
         result = load_layout(directory / "layout.yaml")
         assert result.errors == [] and result.layout is not None
         layout = result.layout
-        assert set(layout.devices) == set(load_layout(Path("layouts/lautre.yaml")).layout.devices)  # type: ignore[union-attr]
+        assert set(layout.devices) == set(lautre().devices)
         ports = [
             layout.ssh_for(d).port for d in layout.devices.values() if d.kind.value == "server"
         ]
@@ -65,9 +54,6 @@ def test_lab_command_writes_its_files_and_exits_cleanly(
         assert send(directory, "outlet apc 8 off") == "ok outlet 8 of apc off"
         lab.send_signal(signal.SIGTERM)
         assert lab.wait(WAIT) == 0
-    finally:
-        if lab.poll() is None:
-            lab.kill()
     assert all(port_refuses(port) for port in ports if port)
     assert not (directory / "control.sock").exists()
 
@@ -76,59 +62,34 @@ def test_lab_holds_many_generated_hosts(
     tmp_path: Path, cli: list[str], cli_env: dict[str, str]
 ) -> None:
     directory = tmp_path / "lab"
-    lab = subprocess.Popen(
-        [*cli, "lab", "--dir", str(directory), "--hosts", "60"],
-        stdout=subprocess.PIPE,
-        env=cli_env,
-        text=True,
-    )
-    try:
-        assert lab.stdout is not None
-        assert lab.stdout.readline().startswith("lab ready:")
+    with lab_command(cli, cli_env, directory, "--hosts", "60") as lab:
         layout = load_layout(directory / "layout.yaml").layout
         assert layout is not None
         assert len(layout.devices) == 17 + 60
         assert [rack.name for rack in layout.racks] == ["baie-1", "baie-gen-1", "baie-gen-2"]
         lab.send_signal(signal.SIGINT)
         assert lab.wait(WAIT) == 0
-    finally:
-        if lab.poll() is None:
-            lab.kill()
 
 
-def read_screen(fd: int, until: bytes, timeout: float = WAIT) -> bytes:
-    seen = b""
-    deadline = time.monotonic() + timeout
-    while until not in seen and time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.2)
-        if ready:
-            try:
-                seen += os.read(fd, 65536)
-            except OSError:
-                break
-    return seen
+@pytest.fixture
+def short_tmp() -> Iterator[Path]:
+    """A temporary folder with a short path: the demo's lab puts its control socket in
+    it, and an AF_UNIX path is at most 107 bytes (pytest-xdist's tmp_path is long)."""
+    with tempfile.TemporaryDirectory(prefix="lt-") as folder:
+        yield Path(folder)
 
 
 def test_demo_runs_the_app_on_the_lab_and_leaves_nothing_behind(
-    tmp_path: Path, cli: list[str], cli_env: dict[str, str]
+    short_tmp: Path, cli: list[str], cli_env: dict[str, str]
 ) -> None:
+    tmp_path = short_tmp
     env = dict(cli_env, TMPDIR=str(tmp_path), TERM="xterm-256color", COLUMNS="80", LINES="24")
-    main, child = pty.openpty()
-    fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-    demo = subprocess.Popen(
-        [*cli, "demo"], stdin=child, stdout=child, stderr=child, env=env, start_new_session=True
-    )
-    os.close(child)
-    try:
-        screen = read_screen(main, b"Lab fault")
-        assert b"(lab)" in screen and b"apc" in screen, screen[-2000:]
+    with under_pty([*cli, "demo"], env) as demo:
+        # the lab's layout, its strip, and the fault key (the footer cuts it at 80 columns)
+        demo.expect(b"(lab)", b"apc", b"Lab faul")
         assert processes_mentioning(str(tmp_path))  # the lab runs, in our temporary folder
-        os.write(main, b"q")
-        assert demo.wait(WAIT) == 0
-    finally:
-        if demo.poll() is None:
-            demo.kill()
-        os.close(main)
+        demo.write(b"q")
+        assert demo.process.wait(WAIT) == 0
     deadline = time.monotonic() + 15
     while processes_mentioning(str(tmp_path)) and time.monotonic() < deadline:
         time.sleep(0.1)

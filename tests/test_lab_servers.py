@@ -14,6 +14,7 @@ import pytest
 import serial
 
 from lautre_tui.backends.probe import REMOTE_COMMAND, probe_script
+from lautre_tui.lab.listener import BLACKHOLE
 from lautre_tui.lab.runner import Lab
 from lautre_tui.lab.world import Fault, FaultKind
 from lautre_tui.model.probe_format import CheckState, parse_report
@@ -27,6 +28,7 @@ from tests.lab_helpers import (
     presents_another_key,
     refuses_ssh,
     run_on,
+    serves,
     ssh_port,
 )
 
@@ -273,8 +275,8 @@ async def test_each_ssh_fault_behaves_as_named(lab: Lab, kind: FaultKind) -> Non
     if kind is FaultKind.REFUSED:
         await eventually(lambda: refuses_ssh(lab, "elsa"))
     elif kind is FaultKind.BLACKHOLE:
-        await eventually(lambda: accepts_tcp(lab, "elsa"))
-        await asyncio.sleep(0.5)
+        await eventually(lambda: serves(lab, "elsa") == BLACKHOLE)  # the lab swapped it in
+        assert await accepts_tcp(lab, "elsa")
         with pytest.raises((asyncio.TimeoutError, asyncssh.Error, OSError)):
             await asyncio.wait_for(connect(lab, "elsa"), 2)
     elif kind is FaultKind.AUTH_FAILURE:
@@ -297,6 +299,7 @@ async def test_each_ssh_fault_behaves_as_named(lab: Lab, kind: FaultKind) -> Non
         assert (await run_on(lab, "elsa", "hostname")).stdout == "elsa\n"
         assert time.monotonic() - started >= 1.0
     lab.world.clear("elsa")
+    await eventually(lambda: serves(lab, "elsa") == "ssh")
     await eventually(lambda: answers_ssh(lab, "elsa"))
 
 

@@ -5,15 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from lautre_tui.lab.world import Fault, FaultKind, PowerEvent, PowerEventKind, World
-from lautre_tui.model.layout import Layout
-from lautre_tui.model.loader import load_layout
-from tests.conftest import LAUTRE_LAYOUT
-
-
-def lautre() -> Layout:
-    layout = load_layout(LAUTRE_LAYOUT).layout
-    assert layout is not None
-    return layout
+from tests.conftest import lautre
 
 
 class Clock:

@@ -7,13 +7,14 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lautre_tui.model.layout import DeviceKind, Lifecycle
 from lautre_tui.model.loader import load_layout, parse_layout
-from tests.conftest import LAUTRE_LAYOUT
+from tests.conftest import LAUTRE_LAYOUT, lautre
 
 GOOD = """\
 site: test
@@ -301,16 +302,22 @@ def test_validate_command_ok_and_errors(
     assert "Traceback" not in failed.stderr
 
 
-def test_every_command_has_help(cli: list[str], cli_env: dict[str, str]) -> None:
-    from lautre_tui.cli import COMMANDS
+def test_every_command_has_help(
+    cli: list[str], cli_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lautre_tui.cli import COMMANDS, main
 
-    names = [module.__name__.rsplit(".", 1)[1] for module in COMMANDS]
-    for args in ([], *([name] for name in names)):
-        done = subprocess.run(
-            [*cli, *args, "--help"], capture_output=True, text=True, env=cli_env, check=False
-        )
-        assert done.returncode == 0, (args, done.stderr)
-        assert "usage: lautre-tui" in done.stdout
+    done = subprocess.run(  # the command as the admin runs it
+        [*cli, "--help"], capture_output=True, text=True, env=cli_env, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "usage: lautre-tui" in done.stdout
+    for module in COMMANDS:  # each sub-command's help, through the same main(), in this process
+        name = module.__name__.rsplit(".", 1)[1]
+        with pytest.raises(SystemExit) as exited:
+            main([name, "--help"])
+        assert exited.value.code == 0, name
+        assert f"usage: lautre-tui {name}" in capsys.readouterr().out
 
 
 def test_console_url_options_are_checked(tmp_path: Path) -> None:
@@ -345,8 +352,7 @@ def test_break_halts_on_a_console_link(tmp_path: Path) -> None:
     assert layout.devices["web"].console.break_halts is True
     error = one_error(tmp_path, GOOD.replace(link, link + ", break_halts: maybe"))
     assert error.endswith("device web console.break_halts must be true or false")
-    shipped = load_layout(LAUTRE_LAYOUT).layout
-    assert shipped is not None
+    shipped = lautre()
     halting = {name for name, d in shipped.devices.items() if d.console and d.console.break_halts}
     assert halting == {"eyra", "etna"}
     for line in LAUTRE_LAYOUT.read_text().splitlines():

@@ -27,9 +27,8 @@ from lautre_tui.ui.maintenance_dialogs import (
 )
 from lautre_tui.ui.status_bar import StatusBar
 from tests.conftest import REPO
-from tests.lab_helpers import lab_layout
+from tests.lab_helpers import eventually, lab_layout
 from tests.test_ui_rack import _plain, rack_lines
-from tests.test_ui_status import settle
 
 
 @pytest.fixture
@@ -67,7 +66,7 @@ def open_windows(folder: Path) -> list[tuple[str, str]]:
 async def test_app_and_cli_see_each_others_windows(lab: Lab, shared: Path) -> None:
     app = build_app(lab_layout(lab), lab.layout_path, interval=60)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(app, lambda: app.poller is not None and app.poller.last_round is not None)
+        await eventually(lambda: app.poller is not None and app.poller.last_round is not None)
         code, out, err = await cli(
             lab,
             "maint",
@@ -82,7 +81,7 @@ async def test_app_and_cli_see_each_others_windows(lab: Lab, shared: Path) -> No
         assert code == 0, err
         assert {"fey", "emma", "ella", "elsa"} <= {line.split()[0] for line in out.splitlines()}
         # The app notices within 2 s, without being told.
-        await settle(app, lambda: "⚒emma" in "\n".join(rack_lines(app)), timeout=2.5)
+        await eventually(lambda: "⚒emma" in "\n".join(rack_lines(app)), timeout=2.5)
         rack = app.current_rack()
         assert rack is not None
         rack.select("fey")
@@ -93,7 +92,7 @@ async def test_app_and_cli_see_each_others_windows(lab: Lab, shared: Path) -> No
         await pilot.press("p")
         await pilot.pause()
         await pilot.press("x")
-        await settle(app, lambda: isinstance(app.screen, ConfirmPower))
+        await eventually(lambda: isinstance(app.screen, ConfirmPower))
         text = _plain(app.screen.query_one("#impact-text", Static))
         assert "admin2 has fey in maintenance until" in text
         await pilot.press("escape")
@@ -102,10 +101,10 @@ async def test_app_and_cli_see_each_others_windows(lab: Lab, shared: Path) -> No
         rack.select("eva")
         await pilot.pause()
         await pilot.press("m")
-        await settle(app, lambda: isinstance(app.screen, StartMaintenance))
+        await eventually(lambda: isinstance(app.screen, StartMaintenance))
         app.screen.query_one("#until", Input).value = "30m"
         await pilot.press(*"kernel update", "enter")
-        await settle(app, lambda: "⚒eva" in "\n".join(rack_lines(app)))
+        await eventually(lambda: "⚒eva" in "\n".join(rack_lines(app)))
         code, out, _ = await cli(lab, "maint", "list", "--json")
         listed = {entry["device"]: entry for entry in json.loads(out)}
         assert code == 0 and listed["eva"]["reason"] == "kernel update"
@@ -114,7 +113,7 @@ async def test_app_and_cli_see_each_others_windows(lab: Lab, shared: Path) -> No
         result = json.loads(out)
         assert code == 0 and result["all_back"], out
         assert result["summary"].startswith("all ") and result["ended"]
-        await settle(app, lambda: "⚒emma" not in "\n".join(rack_lines(app)), timeout=2.5)
+        await eventually(lambda: "⚒emma" not in "\n".join(rack_lines(app)), timeout=2.5)
 
 
 async def test_comparison_names_a_fault_that_persists(lab: Lab, shared: Path) -> None:
@@ -180,7 +179,7 @@ async def test_bad_databases_are_said_and_kept(lab: Lab, shared: Path) -> None:
     # The app keeps running, says so, and refuses maintenance actions.
     app = build_app(lab_layout(lab), lab.layout_path, interval=60)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(app, lambda: app.maintenance is not None and bool(app.maintenance.trouble))
+        await eventually(lambda: app.maintenance is not None and bool(app.maintenance.trouble))
         await pilot.press("m")
         await pilot.pause()
         assert not isinstance(app.screen, StartMaintenance)
@@ -216,21 +215,19 @@ async def test_acknowledged_in_the_app_counts_apart(lab: Lab, shared: Path) -> N
     lab.world.inject(Fault(FaultKind.SERVICE_DOWN, "emma", "web"))
     app = build_app(lab_layout(lab), lab.layout_path, interval=60)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(app, lambda: app.poller is not None and app.poller.last_round is not None)
+        await eventually(lambda: app.poller is not None and app.poller.last_round is not None)
         rack = app.current_rack()
         assert rack is not None
         rack.select("emma")
         for _ in range(3):  # soft, soft, hard
             before = app.poller.last_round if app.poller else None
             await pilot.press("r")
-            await settle(
-                app, lambda b=before: app.poller is not None and app.poller.last_round is not b
-            )
-        await settle(app, lambda: "✖1 " in str(app.query_one(StatusBar).render()))
+            await eventually(lambda: app.poller is not None and app.poller.last_round is not before)  # noqa: B023
+        await eventually(lambda: "✖1 " in str(app.query_one(StatusBar).render()))
         await pilot.press("a")
-        await settle(app, lambda: isinstance(app.screen, Acknowledge))
+        await eventually(lambda: isinstance(app.screen, Acknowledge))
         await pilot.press(*"swapping", "enter")
-        await settle(app, lambda: "✓emma" in "\n".join(rack_lines(app)))
+        await eventually(lambda: "✓emma" in "\n".join(rack_lines(app)))
         bar = str(app.query_one(StatusBar).render())
         assert "✖0 " in bar and "⚒1 " in bar, bar
         pane = _plain(app.query_one("#device-info", Static))
@@ -251,11 +248,11 @@ async def test_the_owner_is_warned_before_the_end_and_windows_expire(
     now = [time.time()]
     app.maintenance.service.clock = lambda: now[0]
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(app, lambda: app.poller is not None and app.poller.last_round is not None)
-        await settle(app, lambda: "⚒elea" in "\n".join(rack_lines(app)))
+        await eventually(lambda: app.poller is not None and app.poller.last_round is not None)
+        await eventually(lambda: "⚒elea" in "\n".join(rack_lines(app)))
         assert "ends" not in str(app.query_one(StatusBar).render())
         await pilot.press("M")
-        await settle(app, lambda: isinstance(app.screen, WindowList))
+        await eventually(lambda: isinstance(app.screen, WindowList))
         listed = _plain(app.screen.query_one("#windows", Static))
         assert "elea       maintenance by admin2" in listed
         await pilot.press("escape")
@@ -263,7 +260,7 @@ async def test_the_owner_is_warned_before_the_end_and_windows_expire(
         app.maintenance_changed()
         assert "⚒ elea ends" in str(app.query_one(StatusBar).render())
         now[0] += 5 * 60
-        await settle(app, lambda: "⚒elea" not in "\n".join(rack_lines(app)), timeout=2.5)
+        await eventually(lambda: "⚒elea" not in "\n".join(rack_lines(app)), timeout=2.5)
     code, out, _ = await cli(lab, "maint", "list", "--json", "--history")
     assert [(w["device"], w["end_note"]) for w in json.loads(out)] == [("elea", "expired")]
 
@@ -274,8 +271,8 @@ async def test_ending_in_the_app_shows_the_comparison(lab: Lab, shared: Path) ->
     lab.world.inject(Fault(FaultKind.SERVICE_DOWN, "emma", "web"))
     app = build_app(lab_layout(lab), lab.layout_path, interval=60)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(app, lambda: app.poller is not None and app.poller.last_round is not None)
-        await settle(app, lambda: "⚒emma" in "\n".join(rack_lines(app)))
+        await eventually(lambda: app.poller is not None and app.poller.last_round is not None)
+        await eventually(lambda: "⚒emma" in "\n".join(rack_lines(app)))
         rack = app.current_rack()
         assert rack is not None
         rack.select("emma")
@@ -283,11 +280,11 @@ async def test_ending_in_the_app_shows_the_comparison(lab: Lab, shared: Path) ->
         pane = _plain(app.query_one("#device-info", Static))
         assert "since maintenance began:" in pane and "emma check web: CRITICAL" in pane
         await pilot.press("m")
-        await settle(app, lambda: isinstance(app.screen, EndMaintenance))
+        await eventually(lambda: isinstance(app.screen, EndMaintenance))
         text = _plain(app.screen.query_one("#comparison", Static))
         assert "checks differ from before" in text and "emma check web" in text
         await pilot.click("#end")
-        await settle(app, lambda: "⚒emma" not in "\n".join(rack_lines(app)))
+        await eventually(lambda: "⚒emma" not in "\n".join(rack_lines(app)))
     assert open_windows(shared) == []
     events = [
         e for e in AuditLog(shared / "audit.jsonl").read() if e["action"] == "maintenance-end"
@@ -316,7 +313,7 @@ async def test_two_app_processes_see_each_others_windows(lab: Lab, shared: Path)
         async with app.run_test(size=(100, 30)) as pilot:
             line = await asyncio.wait_for(peer.stdout.readline(), 60)
             assert line == b"opened\n", line
-            await settle(app, lambda: "⚒elea" in "\n".join(rack_lines(app)), timeout=2.5)
+            await eventually(lambda: "⚒elea" in "\n".join(rack_lines(app)), timeout=2.5)
             rack = app.current_rack()
             assert rack is not None
             rack.select("elea")
@@ -325,7 +322,7 @@ async def test_two_app_processes_see_each_others_windows(lab: Lab, shared: Path)
             rack.select("eva")
             await pilot.pause()
             await pilot.press("m")
-            await settle(app, lambda: isinstance(app.screen, StartMaintenance))
+            await eventually(lambda: isinstance(app.screen, StartMaintenance))
             await pilot.press(*"kernel", "enter")
             line = await asyncio.wait_for(peer.stdout.readline(), 30)
             assert line.startswith(b"saw eva after"), line
@@ -344,18 +341,17 @@ async def test_an_unwritable_audit_log_refuses_the_window_and_the_app_runs_on(
     monkeypatch.setenv("LAUTRE_TUI_AUDIT_LOG", str(blocked))
     app = build_app(lab_layout(lab), lab.layout_path, interval=60)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(
-            app, lambda: app.maintenance is not None and app.maintenance.shared.windows == ()
+        await eventually(
+            lambda: app.maintenance is not None and app.maintenance.shared.windows == ()
         )
         rack = app.current_rack()
         assert rack is not None
         rack.select("eva")
         await pilot.pause()
         await pilot.press("m")
-        await settle(app, lambda: isinstance(app.screen, StartMaintenance))
+        await eventually(lambda: isinstance(app.screen, StartMaintenance))
         await pilot.press(*"kernel", "enter")
-        await settle(
-            app,
+        await eventually(
             lambda: any("nothing was changed" in str(n.message) for n in app._notifications),
         )
         assert app.is_running

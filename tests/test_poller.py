@@ -151,12 +151,9 @@ async def test_polling_runs_in_the_background_and_poll_now_wakes_it(lab: Lab) ->
     rounds: list[StatusUpdate] = []
     poller.subscribe(lambda update: rounds.append(update) if update.round else None)
     poller.start()
-    deadline = time.monotonic() + 20
-    while not rounds and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
+    await eventually(lambda: bool(rounds))
     poller.poll_now("emma")
-    while len(rounds) < 2 and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
+    await eventually(lambda: len(rounds) >= 2)
     await poller.stop()
     assert [r.round.hosts for r in rounds[:2] if r.round] == [15, 1]
 

@@ -49,7 +49,11 @@ def sleeper(tmp_path: Path) -> Iterator[str]:
     binary = tmp_path / "ltp-sleeper"
     shutil.copy(shutil.which("sleep") or "/bin/sleep", binary)
     process = subprocess.Popen([str(binary), "60"])
-    time.sleep(0.1)
+    comm = Path(f"/proc/{process.pid}/comm")
+    deadline = time.monotonic() + 10
+    while comm.read_text().strip() != binary.name:  # until the exec is done
+        assert time.monotonic() < deadline, comm.read_text()
+        time.sleep(0.005)
     yield binary.name
     process.kill()
     process.wait()

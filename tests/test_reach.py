@@ -139,13 +139,12 @@ async def test_the_strip_and_console_server_panes_in_the_app(lab: Lab) -> None:
 
     from lautre_tui.cli.tui import build_app
     from tests.test_ui_rack import _plain
-    from tests.test_ui_status import settle
 
     held = ConsoleSession(target_for(lab_layout(lab), "elea"))
     await held.attach()
     app = build_app(lab_layout(lab), lab.layout_path, interval=60)
     async with app.run_test(size=(160, 48)) as pilot:
-        await settle(app, lambda: app.poller is not None and app.poller.last_round is not None)
+        await eventually(lambda: app.poller is not None and app.poller.last_round is not None)
         rack = app.current_rack()
         assert rack is not None
         rack.select("apc")

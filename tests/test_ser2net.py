@@ -3,13 +3,6 @@ pseudo-terminals from socat, and a small host process behind each."""
 
 from __future__ import annotations
 
-import fcntl
-import os
-import pty
-import select
-import struct
-import subprocess
-import termios
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +19,7 @@ from lautre_tui.services.console import (
     target_for,
     transcript_path,
 )
+from tests.console_helpers import Screen, under_pty
 from tests.lab_helpers import WAIT, eventually
 from tests.ser2net_helpers import Ser2net, running_ser2net, tools_or_skip
 
@@ -43,63 +37,27 @@ def target(server: Ser2net, accepter: str) -> ConsoleTarget:
     return target_for(layout, server.host_name(accepter))
 
 
-class Seen:
-    def __init__(self, session: ConsoleSession) -> None:
-        self.data = b""
-        session.subscribe(self._data, lambda _status: None)
-
-    def _data(self, data: bytes) -> None:
-        self.data += data
-
-    async def wait_for(self, text: bytes) -> None:
-        await eventually(lambda: text in self.data)
-
-
 @pytest.mark.parametrize("accepter", ["rfc2217", "telnet", "raw"])
 def test_the_console_command_reaches_the_prompt_through_each_accepter(
     ser2net: Ser2net, accepter: str, cli: list[str], cli_env: dict[str, str]
 ) -> None:
     """`lautre-tui console` with the layout's plain URL template, under a pty."""
     host = ser2net.host_name(accepter)
-    main, child = pty.openpty()
-    fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
     started = time.monotonic()
-    console = subprocess.Popen(
+    with under_pty(
         [*cli, "console", host, "--layout", str(ser2net.layout())],
-        stdin=child,
-        stdout=child,
-        stderr=child,
-        env=dict(cli_env, TERM="xterm-256color"),
-        start_new_session=True,
-    )
-    os.close(child)
-    seen = b""
-
-    def read_until(text: bytes) -> None:
-        nonlocal seen
-        deadline = time.monotonic() + WAIT
-        while text not in seen:
-            assert console.poll() is None, seen.decode(errors="replace")
-            assert time.monotonic() < deadline, f"{text!r} never came: {seen!r}"
-            if select.select([main], [], [], 0.1)[0]:
-                seen += os.read(main, 65536)
-
-    try:
-        read_until(b"attached")
-        os.write(main, b"\r")
-        read_until(f"{host} login:".encode())
+        dict(cli_env, TERM="xterm-256color"),
+    ) as console:
+        console.expect(b"attached")
+        console.write(b"\r")
+        console.expect(f"{host} login:".encode())
         to_prompt = time.monotonic() - started
-        os.write(main, b"\x1db")  # one write, as tmux send-keys or a fast typist: a BREAK
-        read_until(b"cannot carry a BREAK" if accepter == "raw" else b"BREAK sent")
-        os.write(main, b"hello")
-        read_until(b"hello")
-        os.write(main, b"\x1d.")  # one write: detach
-        assert console.wait(WAIT) == 0
-    finally:
-        os.close(main)
-        if console.poll() is None:
-            console.kill()
-            console.wait()
+        console.write(b"\x1db")  # one write, as tmux send-keys or a fast typist: a BREAK
+        console.expect(b"cannot carry a BREAK" if accepter == "raw" else b"BREAK sent")
+        console.write(b"hello")
+        console.expect(b"hello")
+        console.write(b"\x1d.")  # one write: detach
+        assert console.process.wait(WAIT) == 0
     received = ser2net.received(accepter)
     assert received.endswith(b"hello")  # the host never saw the menu's b, nor its .
     assert b"b" not in received.replace(b"hello", b"") and b"." not in received
@@ -111,7 +69,7 @@ async def test_a_break_through_ser2net_leaves_the_session_working(
     ser2net: Ser2net, accepter: str
 ) -> None:
     session = ConsoleSession(target(ser2net, accepter))
-    seen = Seen(session)
+    seen = Screen(session)
     await session.attach()
     if accepter == "rfc2217":  # ser2net acknowledged the speed: the header shows it
         assert session.line_baud == 9600 and session.baud_text == "9600 baud"
@@ -137,7 +95,7 @@ async def test_a_break_through_ser2net_leaves_the_session_working(
 
 async def test_raw_tcp_through_ser2net_says_it_cannot_carry_a_break(ser2net: Ser2net) -> None:
     session = ConsoleSession(target(ser2net, "raw"))
-    seen = Seen(session)
+    seen = Screen(session)
     await session.attach()
     with pytest.raises(BreakUnsupported, match="cannot carry a BREAK"):
         await session.send_break()

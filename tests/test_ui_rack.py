@@ -15,15 +15,9 @@ from lautre_tui.ui.app import RackApp, short_path
 from lautre_tui.ui.device_pane import DevicePane
 from lautre_tui.ui.help_screen import HelpScreen
 from lautre_tui.ui.rack_view import RackView
-from tests.conftest import LAUTRE_LAYOUT
+from tests.conftest import LAUTRE_LAYOUT, lautre
 
 SIZES = [(80, 24), (160, 48)]
-
-
-def lautre() -> Layout:
-    layout = load_layout(LAUTRE_LAYOUT).layout
-    assert layout is not None
-    return layout
 
 
 def app_for(layout: Layout | None = None, **kwargs: object) -> RackApp:

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 from textual.widgets import Static
 
 from lautre_tui.cli.tui import build_app
 from lautre_tui.lab.runner import Lab
 from lautre_tui.lab.world import Fault, FaultKind
-from lautre_tui.ui.app import RackApp
 from lautre_tui.ui.status_bar import StatusBar
 from tests.lab_helpers import eventually, lab_layout, presents_another_key
 from tests.test_ui_rack import _plain, rack_lines
-
-
-async def settle(app: RackApp, condition: object, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "the app never showed it"
-        await asyncio.sleep(0.05)
 
 
 async def test_rack_pane_and_status_bar_follow_the_lab(lab: Lab) -> None:
@@ -28,7 +17,7 @@ async def test_rack_pane_and_status_bar_follow_the_lab(lab: Lab) -> None:
     await eventually(lambda: presents_another_key(lab, "ella"))
     app = build_app(lab_layout(lab), lab.layout_path, interval=60)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, lambda: app.poller is not None and app.poller.last_round is not None)
+        await eventually(lambda: app.poller is not None and app.poller.last_round is not None)
         await pilot.pause()
         lines = {line.split()[2]: line for line in rack_lines(app) if "▌" in line}
         assert "● eva" in lines["eva"]
@@ -52,8 +41,8 @@ async def test_rack_pane_and_status_bar_follow_the_lab(lab: Lab) -> None:
         for _ in range(3):  # soft, soft, hard: r polls the selected host now
             before = app.poller.last_round if app.poller else None
             await pilot.press("r")
-            await settle(
-                app, lambda b=before: app.poller is not None and app.poller.last_round is not b
+            await eventually(
+                lambda b=before: app.poller is not None and app.poller.last_round is not b  # type: ignore[misc]
             )
             await pilot.pause()
             pane = _plain(app.query_one("#device-info", Static))
@@ -73,37 +62,35 @@ async def test_the_problems_view_lists_what_is_wrong_worst_first(lab: Lab) -> No
     lab.world.inject(Fault(FaultKind.REFUSED, "elea"))
     app = build_app(lab_layout(lab), lab.layout_path, interval=60)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, lambda: app.poller is not None and app.poller.last_round is not None)
+        await eventually(lambda: app.poller is not None and app.poller.last_round is not None)
         assert app.poller is not None
         for _ in range(3):  # soft, soft, hard
             before = app.poller.last_round
             app.poller.poll_now()
-            await settle(
-                app, lambda b=before: app.poller is not None and app.poller.last_round is not b
-            )
+            await eventually(lambda: app.poller is not None and app.poller.last_round is not before)  # noqa: B023
         await pilot.press("exclamation_mark")
-        await settle(app, lambda: isinstance(app.screen, ProblemsScreen))
+        await eventually(lambda: isinstance(app.screen, ProblemsScreen))
         options = app.screen.query_one(OptionList)
         lines = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         assert lines[0].startswith("▼ elea") and "down" in lines[0]
         assert lines[1].startswith("✖ emma") and "web: CRITICAL" in lines[1]
         assert all(len(line) <= 76 for line in lines)
         await pilot.press("down", "enter")
-        await settle(app, lambda: not isinstance(app.screen, ProblemsScreen))
+        await eventually(lambda: not isinstance(app.screen, ProblemsScreen))
         assert app.selected_device is not None and app.selected_device.name == "emma"
 
 
 async def test_a_soft_failure_shows_in_the_rack_before_it_is_hard(lab: Lab) -> None:
     app = build_app(lab_layout(lab), lab.layout_path, interval=60)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, lambda: app.poller is not None and app.poller.last_round is not None)
+        await eventually(lambda: app.poller is not None and app.poller.last_round is not None)
         lab.world.inject(Fault(FaultKind.SERVICE_DOWN, "elsa", "mailman"))
         rack = app.current_rack()
         assert rack is not None
         rack.select("elsa")
         before = app.poller.last_round if app.poller else None
         await pilot.press("r")
-        await settle(app, lambda: app.poller is not None and app.poller.last_round is not before)
+        await eventually(lambda: app.poller is not None and app.poller.last_round is not before)
         await pilot.pause()
         line = next(line for line in rack_lines(app) if " elsa " in line)
         assert "✕ elsa" in line  # hollow: failing, not yet hard; never a green ●

@@ -8,7 +8,7 @@ the admin has to fix.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -252,8 +252,3 @@ class Layout:
     def strip_of(self, device: Device) -> Pdu | None:
         """The strip whose card this device is, if it is one."""
         return next((pdu for pdu in self.pdus.values() if pdu.device == device.name), None)
-
-    def iter_checks(self) -> Iterator[tuple[Device, Check]]:
-        for device in self.devices.values():
-            for check in device.services:
-                yield device, check

@@ -158,7 +158,6 @@ class RackApp(SafeApp[int]):
         self.layout_path = Path(layout_path)
         self.layout_errors = list(errors)
         self.read_only = read_only
-        self.sub_title = str(self.layout_path)
 
     # -- building --------------------------------------------------------------
 

@@ -85,8 +85,8 @@ def test_demo_runs_the_app_on_the_lab_and_leaves_nothing_behind(
     tmp_path = short_tmp
     env = dict(cli_env, TMPDIR=str(tmp_path), TERM="xterm-256color", COLUMNS="80", LINES="24")
     with under_pty([*cli, "demo"], env) as demo:
-        # the lab's layout, its strip, and the fault key (the footer cuts it at 80 columns)
-        demo.expect(b"(lab)", b"apc", b"Lab faul")
+        # the lab's layout, its strip, and the fault key, whole in the footer at 80 columns
+        demo.expect(b"(lab)", b"apc", b"Fault")
         assert processes_mentioning(str(tmp_path))  # the lab runs, in our temporary folder
         demo.write(b"q")
         assert demo.process.wait(WAIT) == 0

@@ -95,10 +95,11 @@ class RackApp(SafeApp[int]):
         Binding("escape", "to_rack", "Back to rack", show=False, id="app.back"),
         Binding("c", "console", "Console", id="app.console"),
         Binding("p", "power", "Power", id="app.power"),
-        Binding("r", "refresh", "Refresh", id="app.refresh"),
+        # The footer fits 80 columns: the keys of the 3 a.m. moments; `?` lists all.
+        Binding("r", "refresh", "Refresh", show=False, id="app.refresh"),
         Binding("exclamation_mark", "problems", "Problems", key_display="!", id="app.problems"),
-        Binding("m", "maintenance", "Maintenance", id="app.maintenance"),
-        Binding("a", "acknowledge", "Ack", id="app.acknowledge"),
+        Binding("m", "maintenance", "Maint", id="app.maintenance"),
+        Binding("a", "acknowledge", "Ack", show=False, id="app.acknowledge"),
         Binding(
             "M",
             "maintenance_list",
@@ -110,7 +111,7 @@ class RackApp(SafeApp[int]):
         Binding(
             "R", "refresh_all", "Refresh all", show=False, key_display="R", id="app.refresh_all"
         ),
-        Binding("f", "lab_fault", "Lab fault", id="app.lab_fault"),
+        Binding("f", "lab_fault", "Fault", tooltip="inject a lab fault", id="app.lab_fault"),
         Binding(
             "left_square_bracket",
             "rack(-1)",
@@ -181,7 +182,7 @@ class RackApp(SafeApp[int]):
         yield Input(
             placeholder="filter by name, role or software — Enter keeps, Esc clears", id="filter"
         )
-        yield LeanFooter()
+        yield LeanFooter(show_command_palette=False)  # Ctrl+P still opens it; ? says so
 
     def on_mount(self) -> None:
         keymap, problems = load_keymap(known=binding_ids(self))
@@ -517,6 +518,9 @@ class RackApp(SafeApp[int]):
         )
         sections.append(
             ("rack", Binding("enter", "activate", "Open the device's pane", key_display="Enter"))
+        )
+        sections.append(
+            ("app", Binding("ctrl+p", "command_palette", "Command palette", key_display="Ctrl+P"))
         )
         self.push_screen(HelpScreen(sections, legend=LEGEND))
 

@@ -34,8 +34,8 @@ async def test_rack_pane_and_status_bar_follow_the_lab(lab: Lab) -> None:
         rack.select("emma")
         await pilot.pause()
         pane = _plain(app.query_one("#device-info", Static))
-        web = next(line for line in pane.splitlines() if " web " in line)
-        assert web.startswith("● OK") and "Load" in pane and "Uptime" in pane
+        web = next(line for line in pane.splitlines() if line.startswith("● web "))
+        assert "process apache2" in web and "Load" in pane and "Uptime" in pane
         lab.world.inject(Fault(FaultKind.SERVICE_DOWN, "emma", "web"))
         seen: list[str] = []
         for _ in range(3):  # soft, soft, hard: r polls the selected host now
@@ -47,9 +47,9 @@ async def test_rack_pane_and_status_bar_follow_the_lab(lab: Lab) -> None:
             await pilot.pause()
             pane = _plain(app.query_one("#device-info", Static))
             seen.append(pane.splitlines()[1])  # failing checks come first, right after the state
-        assert seen[0].startswith("✕ CRITICAL (soft 1/3)") and " web " in seen[0]
-        assert seen[1].startswith("✕ CRITICAL (soft 2/3)")
-        assert seen[2].startswith("✖ CRITICAL") and " web " in seen[2]
+        assert seen[0].startswith("✕ web CRITICAL (soft 1/3): ")
+        assert seen[1].startswith("✕ web CRITICAL (soft 2/3): ")
+        assert seen[2].startswith("✖ web: ")
         assert "✖ emma" in "\n".join(rack_lines(app))
 
 

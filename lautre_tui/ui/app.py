@@ -4,17 +4,19 @@ opens a socket itself."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import RenderableType
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widgets import Input, Static, TabbedContent, TabPane
 
@@ -59,6 +61,14 @@ LEGEND = (
     "        ⚒ hosts whose problems are handled (maintenance ⚒, acknowledged ✓).\n"
     "Console: Ctrl-] opens its menu. Power panel: o on, x off, y cycle."
 )
+
+
+def rack_width(columns: int) -> int:
+    """The rack's width for a terminal of `columns`: 24 (legend, glyph, name, a few
+    letters of the role) up to 100 columns, then it grows with the terminal, to 60."""
+    if columns < 100:
+        return 24
+    return min(60, 40 + (columns - 100) // 3)
 
 
 def short_path(path: Path, width: int = 34) -> str:
@@ -183,6 +193,16 @@ class RackApp(SafeApp[int]):
             placeholder="filter by name, role or software — Enter keeps, Esc clears", id="filter"
         )
         yield LeanFooter(show_command_palette=False)  # Ctrl+P still opens it; ? says so
+
+    def on_resize(self, event: events.Resize) -> None:
+        """The rack's text column follows the terminal: names only at 80 columns, so
+        that a failing check's output reads on one line in the pane; roles as well
+        when there is room."""
+        width = rack_width(event.size.width)
+        for view in self.rack_views():
+            view.styles.width = width if len(self.rack_views()) == 1 else "1fr"
+        with contextlib.suppress(NoMatches):
+            self.query_one("#racks", TabbedContent).styles.width = width + 2
 
     def on_mount(self) -> None:
         keymap, problems = load_keymap(known=binding_ids(self))

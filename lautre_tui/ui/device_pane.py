@@ -71,26 +71,29 @@ def check_label(check: CheckHealth, soft_fails: int) -> tuple[str, str, CheckSta
 
 
 def checks_lines(health: HostHealth, soft_fails: int) -> Group:
-    """One line per check, failing first (CRITICAL, WARNING, UNKNOWN, then OK): state,
-    name, age, and the first line of its output cut with an ellipsis at the pane's
-    width, whatever the width (Enter on the pane shows it all)."""
-    now = time.time()
+    """One line per check, failing first (CRITICAL, WARNING, UNKNOWN, then OK): the
+    glyph says the state (readable without colour), then the name, then the first
+    line of its output, cut with an ellipsis at the pane's width (Enter shows it
+    all). A failing check reads as a sentence, so that its output fits at 80x24."""
     ordered = sorted(
         health.checks,
         key=lambda c: CHECK_ORDER.get(c.current if c.current is not CheckState.OK else c.state, 3),
     )
-    labels = [check_label(check, soft_fails) for check in ordered]
-    label_width = max(len(f"{glyph} {words}") for glyph, words, _state in labels)
-    name_width = max(len(check.name) for check in ordered)
+    width = max(len(check.name) for check in ordered)
     lines: list[Text] = []
-    for check, (glyph, words, state) in zip(ordered, labels, strict=True):
+    for check in ordered:
+        glyph, words, state = check_label(check, soft_fails)
         first = check.output.splitlines()[0] if check.output else ""
         line = Text(no_wrap=True, overflow="ellipsis")
-        line.append(f"{glyph} {words}".ljust(label_width), style=CHECK_STYLES[state])
-        line.append(" ")
-        line.append_text(plain(check.name.ljust(name_width)))
-        line.append(f" {format_duration(now - check.checked_at):>3} ", style="dim")
-        line.append_text(plain(first))
+        if state is CheckState.OK:
+            line.append(f"{glyph} ", style=CHECK_STYLES[state])
+            line.append_text(plain(check.name.ljust(width)))
+            line.append_text(plain(f" {first}", "dim"))
+        else:
+            soft = f" {words}" if "(soft" in words else ""  # "CRITICAL (soft 1/3)"
+            line.append(f"{glyph} ", style=CHECK_STYLES[state])
+            line.append_text(plain(f"{check.name}{soft}: ", "bold"))
+            line.append_text(plain(first))
         lines.append(line)
     return Group(*lines)
 

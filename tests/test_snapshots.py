@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 
 from lautre_tui.cli.tui import build_app
@@ -26,6 +27,13 @@ from tests.conftest import lautre
 
 SnapCompare = Callable[..., bool]
 SIZE = (80, 24)
+
+
+@pytest.fixture(autouse=True)
+def _same_terminal_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the environment says of colours would change the pictures, not the app."""
+    for name in ("NO_COLOR", "FORCE_COLOR", "COLORTERM", "TEXTUAL_THEME", "TEXTUAL_ANIMATIONS"):
+        monkeypatch.delenv(name, raising=False)
 
 
 def app() -> RackApp:

@@ -51,6 +51,13 @@ HEALTH_BADGES: dict[Verdict, Badge] = {
 }
 
 
+# A check's state: filled when hard, hollow while it is still soft (not yet confirmed).
+CHECK_GLYPHS = {
+    CheckState.OK: "●",
+    CheckState.WARNING: "▲",
+    CheckState.CRITICAL: "✖",
+    CheckState.UNKNOWN: "?",
+}
 SOFT_GLYPHS = {CheckState.WARNING: "△", CheckState.CRITICAL: "✕", CheckState.UNKNOWN: "?"}
 
 

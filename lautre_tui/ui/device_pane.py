@@ -19,7 +19,7 @@ from lautre_tui.model.health import CheckHealth, HostHealth
 from lautre_tui.model.layout import Check, Device, Layout
 from lautre_tui.model.probe_format import CheckState
 from lautre_tui.model.topology import dependents, transitive_dependents
-from lautre_tui.ui.badges import Badge
+from lautre_tui.ui.badges import CHECK_GLYPHS, SOFT_GLYPHS, Badge
 from lautre_tui.ui.plain import plain
 
 CHECK_STYLES = {
@@ -57,17 +57,15 @@ def describe_check(check: Check) -> str:
 
 
 CHECK_ORDER = {CheckState.CRITICAL: 0, CheckState.WARNING: 1, CheckState.UNKNOWN: 2}
-GLYPHS = {CheckState.OK: "●", CheckState.WARNING: "▲", CheckState.CRITICAL: "✖"}
-SOFT_GLYPHS = {CheckState.WARNING: "△", CheckState.CRITICAL: "✕"}  # hollow: not hard yet
 
 
 def check_label(check: CheckHealth, soft_fails: int) -> tuple[str, str, CheckState]:
     """(glyph, words, state to colour by): a check failing but not yet hard says so,
     `CRITICAL (soft 1/3)`, with a hollow glyph, instead of a green OK."""
     if check.current is not check.state and check.current is not CheckState.OK:
-        glyph = SOFT_GLYPHS.get(check.current, "?")
+        glyph = SOFT_GLYPHS[check.current]
         return glyph, f"{check.current.name} (soft {check.fails}/{soft_fails})", check.current
-    return GLYPHS.get(check.state, "?"), check.state.name, check.state
+    return CHECK_GLYPHS[check.state], check.state.name, check.state
 
 
 def checks_lines(health: HostHealth, soft_fails: int) -> Group:

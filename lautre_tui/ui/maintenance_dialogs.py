@@ -8,6 +8,7 @@ by `MaintenanceWatch`. Text from hosts and other admins is shown with `plain`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,6 +17,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Static
 
 from lautre_tui.ui.plain import plain
+
+Result = TypeVar("Result")
 
 DIALOG_CSS = """
 {name} {{ align: center middle; }}
@@ -40,7 +43,23 @@ class AckRequest:
     sticky: bool
 
 
-class StartMaintenance(ModalScreen[WindowRequest | None]):
+class Form(ModalScreen[Result | None]):
+    """A dialog with a "go" button that submits and anything else that cancels."""
+
+    def _submit(self) -> None:
+        raise NotImplementedError
+
+    def on_button_pressed(self, message: Button.Pressed) -> None:
+        if message.button.id == "go":
+            self._submit()
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class StartMaintenance(Form[WindowRequest]):
     """How long, why, and whether the devices that depend on it are included."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="StartMaintenance")
@@ -84,17 +103,9 @@ class StartMaintenance(ModalScreen[WindowRequest | None]):
         with_dependents = bool(boxes) and self.query_one("#dependents", Checkbox).value
         self.dismiss(WindowRequest(until, reason, with_dependents))
 
-    def on_button_pressed(self, message: Button.Pressed) -> None:
-        if message.button.id == "go":
-            self._submit()
-        else:
-            self.dismiss(None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
-class Acknowledge(ModalScreen[AckRequest | None]):
+class Acknowledge(Form[AckRequest]):
     """The problems acknowledged, and a comment."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="Acknowledge")
@@ -127,14 +138,6 @@ class Acknowledge(ModalScreen[AckRequest | None]):
         if comment:
             self.dismiss(AckRequest(comment, self.query_one("#sticky", Checkbox).value))
 
-    def on_button_pressed(self, message: Button.Pressed) -> None:
-        if message.button.id == "go":
-            self._submit()
-        else:
-            self.dismiss(None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class EndMaintenance(ModalScreen[str | None]):

@@ -496,9 +496,9 @@ def hold_console_in_another_process(
     would), until it is killed."""
     code = (
         "import sys, time\n"
-        "from lautre_tui.services.console import _lock_path\n"
+        "from lautre_tui.services.console import claim_path\n"
         "from lautre_tui.backends.claims import Claim\n"
-        f"assert Claim(_lock_path({host!r})).claim({user!r}, {source!r}, {since!r}) is None\n"
+        f"assert Claim(claim_path({host!r})).claim({user!r}, {source!r}, {since!r}) is None\n"
         "print('held', flush=True)\n"
         "time.sleep(600)\n"
     )

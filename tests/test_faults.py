@@ -111,7 +111,7 @@ async def test_a_console_flood_is_bounded_for_display_and_whole_in_the_transcrip
 
 
 def test_transcripts_rotate_while_a_session_runs(tmp_path: Path) -> None:
-    from lautre_tui.services.console import KEEP_ROTATED, Transcript
+    from lautre_tui.services.console.transcript import KEEP_ROTATED, Transcript
 
     transcript = Transcript("eva", rotate_bytes=1000)
     for _ in range(50):

@@ -14,16 +14,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import os
 import random
-import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-from lautre_tui import locations
 from lautre_tui.backends.claims import Claim, Holder, holder_of
 from lautre_tui.backends.serial_port import (
     BreakUnsupported,
@@ -31,13 +27,16 @@ from lautre_tui.backends.serial_port import (
     SerialLink,
     open_in_background,
 )
-from lautre_tui.model.layout import ConsoleProtocol, Layout
-from lautre_tui.model.loader import protocol_of_url, url_options_problem
+from lautre_tui.model.layout import ConsoleProtocol
 from lautre_tui.services.audit import Actor, AuditLog, AuditUnwritable, utc_now
+from lautre_tui.services.console.target import ConsoleTarget
+from lautre_tui.services.console.transcript import (
+    Transcript,
+    backlog,
+    consoles_dir,
+    transcript_path,
+)
 
-ROTATE_BYTES = 20 * 1024 * 1024
-TRANSCRIPT_MODE = 0o640
-KEEP_ROTATED = 3
 BUSY_WORDS = (b"busy", b"in use", b"already")
 MAX_BACKOFF = 30.0
 
@@ -48,78 +47,19 @@ __all__ = [
     "BreakUnsupported",
     "ConsoleHeld",
     "ConsoleLinkError",
-    "ConsoleManager",
     "ConsoleSession",
-    "ConsoleTarget",
     "Holder",
     "open_in_background",
-    "transcript_path",
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class ConsoleTarget:
-    host: str
-    url: str
-    baud: int
-    protocol: ConsoleProtocol
-    break_halts: bool = False  # a BREAK stops the machine (SPARC: OpenBoot's `ok`)
-
-
-def target_for(
-    layout: Layout, host: str, *, url: str | None = None, baud: int | None = None
-) -> ConsoleTarget:
-    """The console of `host` from the layout (or `url` alone, no layout needed)."""
-    if url is not None:
-        problem = url_options_problem(url)
-        if problem is not None:
-            raise ConsoleLinkError(f"{url}: {problem}")
-        return ConsoleTarget(host, url, baud or 9600, protocol_of_url(url))
-    device = layout.devices.get(host)
-    if device is None:
-        raise ConsoleLinkError(f"no device {host!r} in {layout.source}")
-    if device.console is None:
-        raise ConsoleLinkError(f"{host} has no console link in {layout.source}")
-    server = layout.consoles.get(device.console.server)
-    if server is None:
-        raise ConsoleLinkError(
-            f"console server {device.console.server!r} of {host} is not in {layout.source}"
-        )
-    return ConsoleTarget(
-        host,
-        server.url_for(device.console.port),
-        baud or device.console.baud,
-        server.protocol,
-        break_halts=device.console.break_halts,
-    )
-
-
-def backlog(host: str, size: int = 64 * 1024) -> bytes:
-    """The end of a console's transcript, to repaint a console screen reopened."""
-    try:
-        with transcript_path(host).open("rb") as file:
-            file.seek(0, os.SEEK_END)
-            file.seek(max(0, file.tell() - size))
-            return file.read()
-    except OSError:
-        return b""
-
-
-def consoles_dir() -> Path:
-    return locations.state_dir() / "consoles"
-
-
-def transcript_path(host: str) -> Path:
-    return consoles_dir() / f"{host}.log"
-
-
-def _lock_path(host: str) -> Path:
+def claim_path(host: str) -> Path:
     return consoles_dir() / f"{host}.lock"
 
 
 def holder(host: str) -> Holder | None:
     """Who else on this bastion has the console of `host` open, if anyone."""
-    return holder_of(_lock_path(host))
+    return holder_of(claim_path(host))
 
 
 class ConsoleHeld(ConsoleLinkError):
@@ -127,55 +67,6 @@ class ConsoleHeld(ConsoleLinkError):
 
 
 FOLLOW_POLL = 0.2
-
-
-class Transcript:
-    """The append-only record of a console, rotated by size as it grows (a flood
-    of hours stays within KEEP_ROTATED + 1 files of ROTATE_BYTES). Written by the
-    port's reader thread and by the loop's event lines, hence the lock. Readable
-    by the bastion's admin group only: root's console output is no one else's."""
-
-    def __init__(self, host: str, rotate_bytes: int = ROTATE_BYTES) -> None:
-        self.path = transcript_path(host)
-        locations.private_dir(self.path.parent)
-        self.rotate_bytes = rotate_bytes
-        self._lock = threading.Lock()
-        self._file = self._open()
-
-    def _open(self) -> BinaryIO:
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, TRANSCRIPT_MODE)
-        file = os.fdopen(fd, "ab", buffering=0)
-        self._size = os.fstat(fd).st_size
-        if self._size >= self.rotate_bytes:
-            file.close()
-            self._rotate()
-            return self._open()
-        return file
-
-    def _rotate(self) -> None:
-        for index in range(KEEP_ROTATED - 1, 0, -1):
-            older = self.path.with_name(f"{self.path.name}.{index}")
-            if older.exists():
-                older.replace(self.path.with_name(f"{self.path.name}.{index + 1}"))
-        self.path.replace(self.path.with_name(f"{self.path.name}.1"))
-
-    def write(self, data: bytes) -> None:
-        with self._lock:
-            self._file.write(data)
-            self._size += len(data)
-            if self._size >= self.rotate_bytes:
-                self._file.close()
-                self._rotate()
-                self._file = self._open()
-
-    def event(self, text: str) -> bytes:
-        line = f"\r\n[-- {text} --]\r\n".encode()
-        self.write(line)
-        return line
-
-    def close(self) -> None:
-        with self._lock:
-            self._file.close()
 
 
 class ConsoleSession:
@@ -202,7 +93,7 @@ class ConsoleSession:
         self._opened_at = 0.0
         self._first_bytes = b""
         self._follow_task: asyncio.Task[None] | None = None
-        self._lock = Claim(_lock_path(target.host))
+        self._lock = Claim(claim_path(target.host))
         self.viewers = 0
 
     @property
@@ -260,7 +151,7 @@ class ConsoleSession:
                 other = self._lock.claim(self.actor.user, self.actor.source, utc_now())
             except OSError as error:
                 raise ConsoleLinkError(
-                    f"cannot take the console's lock {_lock_path(self.host)}: "
+                    f"cannot take the console's lock {claim_path(self.host)}: "
                     f"{error.strerror or error}"
                 ) from error
         if other is not None:
@@ -430,46 +321,3 @@ class ConsoleSession:
             self.transcript = None
         self._lock.release()
         self._say("closed", "detached")
-
-
-class ConsoleManager:
-    """The sessions of this process, one per host; a second open joins the first."""
-
-    def __init__(self, *, read_only: bool = False, audit: AuditLog | None = None) -> None:
-        self.read_only = read_only
-        self.audit = audit
-        self.sessions: dict[str, ConsoleSession] = {}
-
-    async def open(
-        self,
-        target: ConsoleTarget,
-        *,
-        read_only: bool = False,
-        opening: Future[Any] | None = None,
-        break_lock: bool = False,
-    ) -> ConsoleSession:
-        """The host's session, opened now or joined if this process already has it."""
-        session = self.sessions.get(target.host)
-        if session is None:
-            session = ConsoleSession(
-                target, read_only=self.read_only or read_only, audit=self.audit
-            )
-            await session.attach(opening, break_lock=break_lock)
-            self.sessions[target.host] = session
-        session.viewers += 1
-        return session
-
-    async def close(self, host: str) -> None:
-        session = self.sessions.pop(host, None)
-        if session is not None:
-            await session.detach()
-
-    def event(self, host: str, text: str) -> None:
-        """An event line for `host`'s console, if it is open (e.g. a power cycle)."""
-        session = self.sessions.get(host)
-        if session is not None:
-            session.event(text)
-
-    async def close_all(self) -> None:
-        for host in list(self.sessions):
-            await self.close(host)

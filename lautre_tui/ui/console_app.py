@@ -23,12 +23,12 @@ class ConsoleApp(SafeApp[None]):
         *,
         read_only: bool = False,
         opening: Future[Any] | None = None,
-        break_lock: bool = False,
+        force: bool = False,
     ) -> None:
         super().__init__()
         self.target = target
         self._opening = opening
-        self._break_lock = break_lock
+        self._force = force
         self.manager = ConsoleManager(read_only=read_only)
         self.error: str | None = None
 
@@ -38,9 +38,7 @@ class ConsoleApp(SafeApp[None]):
     @work(exclusive=True)
     async def attach(self) -> None:
         try:
-            session = await self.manager.open(
-                self.target, opening=self._opening, break_lock=self._break_lock
-            )
+            session = await self.manager.open(self.target, opening=self._opening, force=self._force)
         except ConsoleLinkError as error:
             self.error = str(error)
             self.exit()

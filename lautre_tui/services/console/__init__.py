@@ -1,23 +1,24 @@
-"""Console sessions: the emergency path to a host, independent of SSH and the poller.
+"""Serial consoles shared by the admins of a bastion: one writer, any number of spies.
 
-One session per port per process (a second open joins it). Everything the port
-sends is appended to `$XDG_STATE_HOME/lautre-tui/consoles/HOST.log` with event
-lines in the flow (attach, break, baud, detach, reconnect, power actions);
-what the admin types is not (passwords). A lost connection says so in the flow
-and reconnects with back-off. A lock file beside the transcript tells other
-admins of this bastion who holds the port and since when; a port another admin
-holds elsewhere answers "busy", and the transcript can be followed read-only.
+See `session` (attach, spy, take over), `share` (the holder's socket), `claim`
+(who holds a console), `transcript` (the record of every byte) and `target`.
 """
 
+from lautre_tui.services.console.claim import (
+    ConsoleHeld,
+    attendees,
+    claim_path,
+    describe,
+    holder,
+    share_path,
+    who_lines,
+)
 from lautre_tui.services.console.manager import ConsoleManager
 from lautre_tui.services.console.session import (
     BreakUnsupported,
-    ConsoleHeld,
     ConsoleLinkError,
     ConsoleSession,
     Holder,
-    claim_path,
-    holder,
     open_in_background,
 )
 from lautre_tui.services.console.target import ConsoleTarget, target_for
@@ -37,11 +38,15 @@ __all__ = [
     "ConsoleTarget",
     "Holder",
     "Transcript",
+    "attendees",
     "backlog",
     "claim_path",
     "consoles_dir",
+    "describe",
     "holder",
     "open_in_background",
+    "share_path",
     "target_for",
     "transcript_path",
+    "who_lines",
 ]

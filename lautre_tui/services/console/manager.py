@@ -24,7 +24,7 @@ class ConsoleManager:
         *,
         read_only: bool = False,
         opening: Future[Any] | None = None,
-        break_lock: bool = False,
+        force: bool = False,
     ) -> ConsoleSession:
         """The host's session, opened now or joined if this process already has it."""
         session = self.sessions.get(target.host)
@@ -32,7 +32,7 @@ class ConsoleManager:
             session = ConsoleSession(
                 target, read_only=self.read_only or read_only, audit=self.audit
             )
-            await session.attach(opening, break_lock=break_lock)
+            await session.attach(opening, force=force)
             self.sessions[target.host] = session
         session.viewers += 1
         return session

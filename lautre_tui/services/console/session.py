@@ -1,47 +1,52 @@
 """Console sessions: the emergency path to a host, independent of SSH and the poller.
 
-One session per port per process (a second open joins it). Everything the port
-sends is appended to `$XDG_STATE_HOME/lautre-tui/consoles/HOST.log` with event
-lines in the flow (attach, break, baud, detach, reconnect, power actions);
-what the admin types is not (passwords). A lost connection says so in the flow
-and reconnects with back-off. A lock file beside the transcript tells other
-admins of this bastion who holds the port and since when; a port another admin
-holds elsewhere answers "busy", and the transcript can be followed read-only.
+One session per port per process (a second open joins it). One process of the
+bastion holds a console's port (its claim, `consoles/HOST.lock`) and records
+everything the port sends in `consoles/HOST.log` with event lines in the flow
+(attach, break, baud, detach, reconnect, take-over, power actions); what the
+admin types is not (passwords). Any number of spies watch it live through the
+holder's socket (`share`). A spy first on a console nobody holds holds it itself,
+only watching, until a writer comes (it then hands the port over and watches the
+writer's stream). A writer facing another writer is told who; `force` asks the
+holder to give the port up (it becomes a spy), or breaks a hung holder's claim.
+A lost connection says so in the flow and reconnects with back-off.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
-import random
-from collections.abc import Callable
+import time
 from concurrent.futures import Future
-from pathlib import Path
 from typing import Any
 
-from lautre_tui.backends.claims import Claim, Holder, holder_of
+from lautre_tui.backends.claims import Holder
 from lautre_tui.backends.serial_port import (
     BreakUnsupported,
     ConsoleLinkError,
-    SerialLink,
     open_in_background,
 )
-from lautre_tui.model.layout import ConsoleProtocol
-from lautre_tui.services.audit import Actor, AuditLog, AuditUnwritable, utc_now
-from lautre_tui.services.console.target import ConsoleTarget
-from lautre_tui.services.console.transcript import (
-    Transcript,
-    backlog,
-    consoles_dir,
-    transcript_path,
+from lautre_tui.services.audit import utc_now
+from lautre_tui.services.console.claim import (
+    WATCHING,
+    ConsoleHeld,
+    attendees,
+    claim_path,
+    describe,
+    holder,
+    share_path,
 )
+from lautre_tui.services.console.port import MAX_BACKOFF, PortSession
+from lautre_tui.services.console.share import (
+    ShareClient,
+    ShareServer,
+    decode,
+    read_frame,
+)
+from lautre_tui.services.console.transcript import Transcript
 
-BUSY_WORDS = (b"busy", b"in use", b"already")
-MAX_BACKOFF = 30.0
-
-DataListener = Callable[[bytes], None]
-StatusListener = Callable[[str], None]
+JOIN_WAIT = 5.0  # for the holder's socket to answer (it listens before opening the port)
+TAKEOVER_WAIT = 5.0  # for a holder asked to give up; then its claim is broken
 
 __all__ = [
     "BreakUnsupported",
@@ -53,271 +58,243 @@ __all__ = [
 ]
 
 
-def claim_path(host: str) -> Path:
-    return consoles_dir() / f"{host}.lock"
+class ConsoleSession(PortSession):
+    """A console of this process: the port held here (writer, or a spy first there),
+    or a spy of the process that holds it. Every viewer subscribes to it."""
 
+    @property
+    def holding(self) -> bool:
+        """This process holds the port (and feeds the spies)."""
+        return self._claim.held
 
-def holder(host: str) -> Holder | None:
-    """Who else on this bastion has the console of `host` open, if anyone."""
-    return holder_of(claim_path(host))
+    # -- who holds it ---------------------------------------------------------------------
 
-
-class ConsoleHeld(ConsoleLinkError):
-    """Another admin of this bastion holds the console: follow it read-only instead."""
-
-
-FOLLOW_POLL = 0.2
-
-
-class ConsoleSession:
-    """A console port held by this process; every viewer subscribes to it."""
-
-    def __init__(
-        self,
-        target: ConsoleTarget,
-        *,
-        read_only: bool = False,
-        audit: AuditLog | None = None,
-        actor: Actor | None = None,
+    async def attach(
+        self, opening: Future[Any] | None = None, *, force: bool = False, break_lock: bool = False
     ) -> None:
-        self.target = target
-        self.read_only = read_only
-        self.actor = actor or Actor.current()
-        self.audit = audit or AuditLog(actor=self.actor)
-        self.state = "closed"
-        self.transcript: Transcript | None = None
-        self._link: SerialLink | None = None
-        self._data: list[DataListener] = []
-        self._status: list[StatusListener] = []
-        self._reconnect: asyncio.Task[None] | None = None
-        self._opened_at = 0.0
-        self._first_bytes = b""
-        self._follow_task: asyncio.Task[None] | None = None
-        self._lock = Claim(claim_path(target.host))
-        self.viewers = 0
-
-    @property
-    def host(self) -> str:
-        return self.target.host
-
-    @property
-    def line_baud(self) -> int | None:
-        """The speed the line really runs at, when the server said (see SerialLink)."""
-        return self._link.line_baud if self._link is not None else None
-
-    @property
-    def baud_text(self) -> str:
-        """For the header: `9600 baud`, or `baud set by the server` when unknown."""
-        if self._link is None:
-            return f"{self.target.baud} baud"
-        return self._link.baud_text
-
-    def subscribe(self, on_data: DataListener, on_status: StatusListener) -> None:
-        self._data.append(on_data)
-        self._status.append(on_status)
-
-    def unsubscribe(self, on_data: DataListener, on_status: StatusListener) -> None:
-        with contextlib.suppress(ValueError):
-            self._data.remove(on_data)
-            self._status.remove(on_status)
-
-    def _say(self, state: str, text: str) -> None:
-        self.state = state
-        for listener in list(self._status):
-            listener(text)
-
-    def _emit(self, data: bytes) -> None:
-        for listener in list(self._data):
-            listener(data)
-
-    def event(self, text: str) -> None:
-        """An event line in the transcript and on screen (power actions use it too)."""
-        if self.transcript is not None:
-            self._emit(self.transcript.event(text))
-
-    # -- lifecycle ---------------------------------------------------------------------
-
-    async def attach(self, opening: Future[Any] | None = None, *, break_lock: bool = False) -> None:
-        """Claim the console, then open the port (or take `opening`, an open already
-        under way); raise ConsoleLinkError if it cannot be opened now. `break_lock`
-        takes the console from a holder that is alive but hung (audited)."""
-        other = holder(self.host)
-        if other is not None and not self.read_only and break_lock:
-            self._lock.break_lock()
-            self._audit("console-break-lock", "ok", held_by=other.user, pid=other.pid)
-            other = None
-        if other is None and not self.read_only:
-            try:
-                other = self._lock.claim(self.actor.user, self.actor.source, utc_now())
-            except OSError as error:
-                raise ConsoleLinkError(
-                    f"cannot take the console's lock {claim_path(self.host)}: "
-                    f"{error.strerror or error}"
-                ) from error
-        if other is not None:
-            if not self.read_only:
-                raise ConsoleHeld(
-                    f"the console of {self.host} is held by {other.user} from {other.source} "
-                    f"since {other.since} (pid {other.pid}); open it read-only to follow its "
-                    f"transcript ({transcript_path(self.host)}), or --break-lock if that "
-                    "session is hung"
-                )
-            self._follow_task = asyncio.get_running_loop().create_task(self._follow(other))
-            self._audit("console-follow", "ok", held_by=other.user)
+        """A writer claims the console, then opens the port (or takes `opening`, an
+        open already under way); `force` takes it from another writer (audited).
+        A spy joins the holder's stream, or holds the port itself, only watching,
+        when nobody does. Raises ConsoleHeld, or ConsoleLinkError if the port cannot
+        be opened now."""
+        self._closing = False
+        self._me.since = utc_now()
+        if self.read_only:
+            await self._join(may_hold=True)
             return
+        other = self._try_claim()
+        if other is not None:
+            if other.doing != WATCHING and not (force or break_lock):
+                raise ConsoleHeld(describe(self.host, other, await attendees(self.host)), other)
+            await self._take_from(other)
         try:
+            await self._hold(opening)
+        except BaseException:
+            self._claim.release()
+            raise
+        self.event(f"attached by {self.actor.user} from {self.actor.source} at {utc_now()}")
+        self._audit("console-attach", "ok", url=self.target.url, read_only=False)
+
+    def _try_claim(self, doing: str = "") -> Holder | None:
+        try:
+            return self._claim.claim(self.actor.user, self.actor.source, self._me.since, doing)
+        except OSError as error:
+            raise ConsoleLinkError(
+                f"cannot take the console's claim {claim_path(self.host)}: "
+                f"{error.strerror or error}"
+            ) from error
+
+    async def _take_from(self, other: Holder) -> None:
+        """Ask the holder to give the port up (it becomes a spy of ours); a holder
+        that does not answer is hung: its claim is broken (it keeps a nameless one)."""
+        answer: dict[str, Any] | None = None
+        with contextlib.suppress(OSError):
+            client = await ShareClient.connect(share_path(self.host))
             try:
-                self.transcript = self.transcript or Transcript(self.host)
-            except OSError as error:
-                raise ConsoleLinkError(
-                    f"cannot write the transcript {transcript_path(self.host)}: "
-                    f"{error.strerror or error}"
-                ) from error
+                answer = await client.ask(
+                    TAKEOVER_WAIT, type="takeover", user=self.actor.user, source=self.actor.source
+                )
+            finally:
+                client.close()
+        if answer is None or answer.get("type") != "released":
+            self._claim.break_lock()
+            self._audit("console-break-lock", "ok", held_by=other.user, pid=other.pid)
+        deadline = time.monotonic() + TAKEOVER_WAIT
+        while (now := self._try_claim()) is not None:
+            if time.monotonic() > deadline:
+                raise ConsoleHeld(f"{describe(self.host, now)}: it did not let go", now)
+            await asyncio.sleep(0.02)
+        if other.doing != WATCHING:
+            self._audit("console-take-over", "ok", held_by=other.user, pid=other.pid)
+
+    async def _hold(self, opening: Future[Any] | None) -> None:
+        """With the claim: listen for spies, then open the port and record it."""
+        self._server = ShareServer(share_path(self.host), self._me, self._request)
+        try:
+            await self._server.start()
+            self.transcript = Transcript(self.host, tap=self._server.tap)
+        except OSError as error:
+            await self._stop_holding()
+            raise ConsoleLinkError(
+                f"cannot share the console in {share_path(self.host).parent}: "
+                f"{error.strerror or error}"
+            ) from error
+        try:
             await self._open(opening)
         except BaseException:
-            self._lock.release()
+            await self._stop_holding()
             raise
-        mode = " (read-only)" if self.read_only else ""
-        self.event(f"attached{mode} by {self.actor.user} from {self.actor.source} at {utc_now()}")
-        self._audit("console-attach", "ok", url=self.target.url, read_only=self.read_only)
 
-    def _audit(self, action: str, result: str, **details: Any) -> None:
-        """The console is the way back into a dead host: an audit log that cannot
-        be written never closes it; the transcript and the status line say so."""
-        try:
-            self.audit.record(action, self.host, result, **details)
-        except AuditUnwritable as error:
-            self.event(f"{action} NOT in the audit log: {error}")
-            self._say(self.state, str(error))
-
-    async def _follow(self, other: Holder) -> None:
-        """Show what the holder's session writes to the transcript, as it grows."""
-        self._say(
-            "following",
-            f"following the transcript: the console is held by "
-            f"{other.user} since {other.since} (read-only)",
-        )
-        path = transcript_path(self.host)
-        self._emit(backlog(self.host))
-        offset = path.stat().st_size if path.exists() else 0
-        while True:
-            await asyncio.sleep(FOLLOW_POLL)
-            try:
-                with path.open("rb") as file:
-                    file.seek(offset)
-                    data = file.read()
-            except OSError:
-                continue
-            if data:
-                offset += len(data)
-                self._emit(data)
-
-    async def _open(self, opening: Future[Any] | None = None) -> None:
-        link = SerialLink(
-            self.target.url,
-            self.target.baud,
-            self.target.protocol,
-            on_data=self._received,
-            on_lost=self._lost,
-            record=self.transcript.write if self.transcript is not None else None,
-        )
-        self._say("connecting", f"connecting to {self.target.url}…")
-        await link.open(opening)
-        self._link = link
-        self._opened_at = asyncio.get_running_loop().time()
-        self._first_bytes = b""
-        self._say("attached", "attached")  # the header already says the URL and the baud
-        if link.tolerated:
-            self.event(f"the console server left unanswered: {'; '.join(link.tolerated)}")
-
-    def _received(self, data: bytes) -> None:
-        if asyncio.get_running_loop().time() - self._opened_at < 2:
-            self._first_bytes = (self._first_bytes + data)[-400:]
-        self._emit(data)
-
-    def _lost(self, reason: str) -> None:
-        recent = asyncio.get_running_loop().time() - self._opened_at < 2
-        if recent and any(word in self._first_bytes.lower() for word in BUSY_WORDS):
-            other = holder(self.host)
-            who = f": held by {other.user} since {other.since}" if other else ""
-            self._say(
-                "busy",
-                f"console port of {self.host} busy{who}; transcript: {transcript_path(self.host)}",
-            )
-            self.event(f"port busy at {utc_now()}")
-            return
-        self.event(f"connection to {self.target.url} lost ({reason}), reconnecting… at {utc_now()}")
-        self._say("lost", f"connection to {self.target.url} lost, reconnecting…")
-        self._reconnect = asyncio.get_running_loop().create_task(self._reconnect_loop())
-
-    async def _reconnect_loop(self, delay: float = 0.5) -> None:
-        while True:
-            await asyncio.sleep(delay)
-            try:
-                await self._close_link()
-                await self._open()
-                self.event(f"reconnected at {utc_now()}")
-                return
-            except ConsoleLinkError as error:
-                self._say("lost", f"{error}; retrying in {delay:.0f} s")
-                delay = min(MAX_BACKOFF, delay * 2) * random.uniform(0.8, 1.2)
-
-    async def reconnect(self) -> None:
-        """Reconnect now (escape menu `r`)."""
-        if self._reconnect is not None:
-            self._reconnect.cancel()
-        await self._close_link()
-        self.event(f"reconnect asked by {self.actor.user} at {utc_now()}")
-        self._reconnect = asyncio.get_running_loop().create_task(self._reconnect_loop(0))
-
-    # -- from the admin -------------------------------------------------------------------
-
-    def send(self, data: bytes) -> bool:
-        """Send keystrokes; False when read-only or not attached (nothing sent)."""
-        if self.read_only or self._link is None or self.state != "attached":
-            return False
-        self._link.write(data)
-        return True
-
-    async def send_break(self) -> None:
-        if self.read_only or self._link is None:
-            raise ConsoleLinkError("read-only: no BREAK sent")
-        await self._link.send_break()
-        self.event(f"BREAK sent by {self.actor.user} at {utc_now()}")
-        self._audit("console-break", "ok", url=self.target.url)
-
-    async def set_baud(self, baud: int) -> None:
-        if self._link is None:
-            raise ConsoleLinkError("not attached")
-        await self._link.set_baud(baud)
-        self.target = dataclasses.replace(self.target, baud=baud)
-        said = self._link.line_baud
-        unconfirmed = (
-            f" (the server says {self._link.baud_text})"
-            if self.target.protocol is ConsoleProtocol.RFC2217 and said != baud
-            else ""
-        )
-        self.event(f"baud rate set to {baud}{unconfirmed} by {self.actor.user} at {utc_now()}")
-
-    async def _close_link(self) -> None:
-        link, self._link = self._link, None
-        if link is not None:
-            await link.close()
-
-    async def detach(self) -> None:
-        if self._follow_task is not None:
-            self._follow_task.cancel()
-            self._say("closed", "stopped following")
-            return
+    async def _stop_holding(self, **farewell: Any) -> None:
+        """Close the port, tell the spies `farewell`, and let the claim go (last:
+        the next holder binds the socket only once it has the claim)."""
         if self._reconnect is not None:
             self._reconnect.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reconnect
+            self._reconnect = None
         await self._close_link()
-        self.event(f"detached by {self.actor.user} at {utc_now()}")
-        self._audit("console-detach", "ok", url=self.target.url)
         if self.transcript is not None:
             self.transcript.close()
             self.transcript = None
-        self._lock.release()
+        if self._server is not None:
+            await self._server.close(**(farewell or {"type": "bye", "why": "the holder left"}))
+            self._server = None
+        self._claim.release()
+
+    async def _request(self, request: dict[str, Any]) -> dict[str, Any] | None:
+        """What someone on the holder's socket asks."""
+        kind = request.get("type")
+        if kind == "who" and self._server is not None:
+            return {"type": "who", "attendees": self._server.attendees()}
+        if kind == "message":
+            self._broadcast(str(request.get("user", "?")), str(request.get("text", "")))
+        elif kind == "takeover":
+            await self._give_up(str(request.get("user", "?")), str(request.get("source", "?")))
+            return {"type": "released"}
+        return None
+
+    async def _give_up(self, user: str, source: str) -> None:
+        """Another admin takes the console: close the port and watch theirs."""
+        self.event(f"console taken over by {user} from {source} at {utc_now()}")
+        self._audit("console-taken-over", "ok", by=user, source=source)
+        await self._stop_holding(type="taken", by=user)
+        self.read_only, self._me.mode = True, "spy"
+        self._notice(f"{user} took the console")
+        self._say("joining", f"{user} took the console; watching it (read-only)…")
+        self._listening = asyncio.get_running_loop().create_task(self._rejoin(taken=True))
+
+    async def _join(self, *, may_hold: bool) -> None:
+        """Watch the holder's stream; hold the port, only watching, if nobody does."""
+        deadline = time.monotonic() + JOIN_WAIT
+        while True:
+            other = holder(self.host)
+            if other is None and may_hold and self._try_claim(WATCHING) is None:
+                try:
+                    await self._hold(None)
+                except BaseException:
+                    self._claim.release()
+                    raise
+                self.event(
+                    f"attached (watching) by {self.actor.user} from {self.actor.source} "
+                    f"at {utc_now()}"
+                )
+                self._audit("console-attach", "ok", url=self.target.url, read_only=True)
+                return
+            client: ShareClient | None = None
+            with contextlib.suppress(OSError):
+                client = await ShareClient.connect(share_path(self.host))
+            if client is not None and other is not None:
+                client.send(type="hello", **self._me.public())
+                self._client = client
+                self._say("spy", f"watching (read-only): {describe(self.host, other)}")
+                self._audit("console-spy", "ok", held_by=other.user)
+                self._listening = asyncio.get_running_loop().create_task(self._listen(client))
+                return
+            if client is not None:
+                client.close()
+            if time.monotonic() > deadline:
+                who = describe(self.host, other) if other else "nobody holds it"
+                raise ConsoleLinkError(
+                    f"the console of {self.host} cannot be watched: {who}, and its process "
+                    f"does not answer on {share_path(self.host)}"
+                )
+            await asyncio.sleep(0.05)
+
+    async def _listen(self, client: ShareClient) -> None:
+        """A spy: the holder's stream, until it ends; then join again."""
+        why, taken = "the console's holder ended", False
+        while (got := await read_frame(client.reader)) is not None:
+            kind, payload = got
+            if kind == b"D":
+                self._emit(payload)
+                continue
+            said = decode(payload)
+            if said.get("type") == "message":
+                self._notice(f"{said.get('user', '?')}: {said.get('text', '')}")
+            elif said.get("type") == "taken":
+                why, taken = f"{said.get('by', '?')} took the console", True
+            elif said.get("type") == "bye":
+                why = str(said.get("why", why))
+        client.close()
+        self._client = None
+        if not self._closing:
+            self._notice(why)
+            self._say("joining", f"{why}; joining again…")
+            await self._rejoin(taken=taken)
+
+    async def _rejoin(self, *, taken: bool) -> None:
+        """After a take-over only the new writer's stream is joined (no claim is
+        taken in its way); after a holder left, a spy may hold the port itself."""
+        delay = 0.2
+        while not self._closing:
+            try:
+                await self._join(may_hold=not taken)
+                return
+            except ConsoleLinkError as error:
+                self._say("joining", f"{error}; retrying in {delay:.0f} s")
+            await asyncio.sleep(delay)
+            delay, taken = min(MAX_BACKOFF, delay * 2), False
+
+    # -- everyone on the console ------------------------------------------------------------
+
+    async def who(self) -> list[dict[str, Any]]:
+        """Everyone attached: user, source, since, mode, pid, idle seconds."""
+        if self._server is not None:
+            return self._server.attendees()
+        return await attendees(self.host) or []
+
+    def tell_everyone(self, text: str) -> None:
+        """A one-line message to everyone on this console (shown in their footer)."""
+        text = " ".join(text.split())[:300]
+        if self._server is not None:
+            self._broadcast(self.actor.user, text)
+        elif self._client is not None:
+            self._client.send(type="message", user=self.actor.user, text=text)
+
+    def _broadcast(self, user: str, text: str) -> None:
+        if self._server is not None:
+            self._server.broadcast(type="message", user=user, text=text)
+        self._notice(f"{user}: {text}")
+
+    async def detach(self) -> None:
+        self._closing = True
+        if self._listening is not None and self._listening is not asyncio.current_task():
+            self._listening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listening
+        self._listening = None
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self.holding:
+            if self._reconnect is not None:
+                self._reconnect.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._reconnect
+                self._reconnect = None
+            await self._close_link()
+            self.event(f"detached by {self.actor.user} at {utc_now()}")
+            self._audit("console-detach", "ok", url=self.target.url)
+            await self._stop_holding(type="bye", why=f"{self.actor.user} detached")
         self._say("closed", "detached")

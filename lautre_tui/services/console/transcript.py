@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -39,8 +40,14 @@ class Transcript:
     port's reader thread and by the loop's event lines, hence the lock. Readable
     by the bastion's admin group only: root's console output is no one else's."""
 
-    def __init__(self, host: str, rotate_bytes: int = ROTATE_BYTES) -> None:
+    def __init__(
+        self,
+        host: str,
+        rotate_bytes: int = ROTATE_BYTES,
+        tap: Callable[[bytes], None] | None = None,
+    ) -> None:
         self.path = transcript_path(host)
+        self._tap = tap  # the spies' stream: every byte, in the transcript's order
         locations.private_dir(self.path.parent)
         self.rotate_bytes = rotate_bytes
         self._lock = threading.Lock()
@@ -67,6 +74,8 @@ class Transcript:
         with self._lock:
             self._file.write(data)
             self._size += len(data)
+            if self._tap is not None:
+                self._tap(data)
             if self._size >= self.rotate_bytes:
                 self._file.close()
                 self._rotate()

@@ -4,7 +4,8 @@ HOST URL USER MODE` (MODE writer, spy or force), driven by lines on stdin.
 It attaches a real ConsoleSession (same state folder as the test, from the
 environment) and answers each command with one line: `send TEXT` (sends TEXT
 and a CR; `sent` or `refused`), `wait TEXT` (`seen` once TEXT arrived), `flood N`
-(`sha256 HEX` of the N flood bytes received), `notices` (what it was told, as
+(`sha256 HEX` of the N flood bytes received), `say TEXT` (to everyone on
+the console), `notices` (what it was told, as
 JSON), `state`, `quit`.
 """
 
@@ -57,6 +58,9 @@ async def main(host: str, url: str, user: str, mode: str) -> None:
                 await asyncio.sleep(0.01)
             data = bytes(received[start : start + count])
             print(f"sha256 {hashlib.sha256(data).hexdigest()}", flush=True)
+        elif verb == "say":
+            session.tell_everyone(rest)
+            print("said", flush=True)
         elif verb == "notices":
             print(json.dumps(notices), flush=True)
         elif verb == "state":

@@ -8,12 +8,14 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
 import sys
 
 import pytest
+from textual.widgets import Input, Static
 
 from lautre_tui.lab.runner import Lab
 from lautre_tui.lab.serial_device import flood
@@ -24,6 +26,9 @@ from lautre_tui.services.console import (
     holder,
     share_path,
 )
+from lautre_tui.ui.console_app import ConsoleApp
+from lautre_tui.ui.console_dialogs import HeldScreen, MessageScreen
+from lautre_tui.ui.console_screen import ConsoleScreen
 from tests.conftest import REPO
 from tests.lab_helpers import WAIT, eventually
 from tests.test_console import Screen, target
@@ -191,3 +196,84 @@ async def test_a_killed_holder_clears_and_a_spy_keeps_watching(lab: Lab) -> None
         await writer.quit()
         await spy.detach()
     assert holder("ella") is None
+
+
+def shown(screen: ConsoleScreen, selector: str) -> str:
+    return str(screen.query_one(selector, Static).content)
+
+
+async def test_the_app_says_who_holds_it_takes_over_lists_who_and_passes_messages(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("USER", "admin2")
+    monkeypatch.setenv("SSH_CONNECTION", "10.0.0.5 50000 10.0.0.1 22")
+    first = await Peer.start(lab, "emma", "admin1", "writer")
+    app = ConsoleApp(target(lab, "emma"))
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await eventually(lambda: isinstance(app.screen, HeldScreen))
+            held = app.screen
+            assert isinstance(held, HeldScreen)
+            assert re.search(
+                r"admin1 holds emma since \d\d:\d\d from 10\.0\.0\.\d+, idle", held.who
+            )
+            await pilot.press("f")  # take over
+            await eventually(lambda: isinstance(app.screen, ConsoleScreen))
+            screen = app.screen
+            assert isinstance(screen, ConsoleScreen)
+            await eventually(lambda: bool(screen.query("#console-footer")))
+            assert shown(screen, "#console-footer").startswith("writer · ")
+            for _ in range(100):
+                if (await first.ask("state")).startswith("spy spy"):
+                    break
+                await asyncio.sleep(0.05)
+            assert "admin2 took the console" in await first.ask("notices")
+            await pilot.press("ctrl+right_square_bracket", "u")
+            await eventually(lambda: "admin1 (spy)" in shown(screen, "#console-menu"))
+            menu = shown(screen, "#console-menu")
+            assert "admin2 (writer) from 10.0.0.5" in menu and "idle" in menu
+            await pilot.press("escape")
+            await pilot.press("ctrl+right_square_bracket", "m")
+            await eventually(lambda: isinstance(app.screen, MessageScreen))
+            app.screen.query_one(Input).value = "I have emma, rebooting it"
+            await pilot.press("enter")
+            await eventually(lambda: "I have emma" in shown(screen, "#console-footer"))
+            for _ in range(100):
+                if "admin2: I have emma, rebooting it" in await first.ask("notices"):
+                    break
+                await asyncio.sleep(0.05)
+            assert "admin2: I have emma, rebooting it" in await first.ask("notices")
+            assert await first.ask("say ok, I watch") == "said"
+            await eventually(lambda: "admin1: ok, I watch" in shown(screen, "#console-footer"))
+            await pilot.press("ctrl+right_square_bracket", "full_stop")
+            await pilot.pause(0.3)
+    finally:
+        await first.quit()
+
+
+async def test_consoles_lists_every_console_and_who_is_on_it(
+    lab: Lab, cli: list[str], cli_env: dict[str, str]
+) -> None:
+    writer = await Peer.start(lab, "eva", "admin1", "writer")
+    spy = await Peer.start(lab, "eva", "admin2", "spy")
+    try:
+        listing = await asyncio.create_subprocess_exec(
+            *cli,
+            "consoles",
+            "--layout",
+            str(lab.layout_path),
+            env=cli_env,
+            stdout=subprocess.PIPE,
+        )
+        out = (await asyncio.wait_for(listing.communicate(), WAIT))[0].decode()
+    finally:
+        await spy.quit()
+        await writer.quit()
+    assert listing.returncode == 0, out
+    lines = out.splitlines()
+    eva = next(i for i, line in enumerate(lines) if line.startswith("eva "))
+    assert re.search(
+        r"admin1 \(writer\) from 10\.0\.0\.\d+ since \d\d:\d\d, idle \d+ s", lines[eva]
+    )
+    assert "admin2 (spy)" in lines[eva + 1]
+    assert any(line.startswith("elsa ") and line.endswith("free") for line in lines)

@@ -253,6 +253,7 @@ class RackApp(SafeApp[int]):
             backlog,
             target_for,
         )
+        from lautre_tui.ui.console_dialogs import HeldScreen
         from lautre_tui.ui.console_screen import ConsoleScreen
 
         manager = self.console_manager()
@@ -264,9 +265,13 @@ class RackApp(SafeApp[int]):
             self.notify(f"opening the console of {host}…", timeout=2)
             try:
                 session = await manager.open(target, read_only=read_only)
-            except ConsoleHeld as held:  # another admin has it: follow it instead
-                self.notify(str(held), title=f"console {host}", severity="warning", timeout=15)
-                session = await manager.open(target, read_only=True)
+            except ConsoleHeld as held:  # say who; watch it, take it over or cancel
+                choice = await self.push_screen_wait(HeldScreen(str(held)))
+                if choice == "cancel":
+                    return
+                session = await manager.open(
+                    target, read_only=choice == "watch", force=choice == "force"
+                )
         except ConsoleLinkError as error:
             self.notify(str(error), title=f"console {host}", severity="error", timeout=15)
             return

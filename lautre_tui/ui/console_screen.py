@@ -29,7 +29,10 @@ from lautre_tui.services.console import (
     ConsoleLinkError,
     ConsoleSession,
     transcript_path,
+    who_lines,
 )
+from lautre_tui.ui.console_dialogs import MessageScreen
+from lautre_tui.ui.plain import plain
 from lautre_tui.ui.terminal import TerminalView
 
 LeaveCallback = Callable[[str, bool], None]
@@ -43,6 +46,8 @@ MENU = (
     ("l", "transcript", "show the transcript's path"),
     ("r", "reconnect", "reconnect now"),
     ("z", "stty", "send `stty rows R cols C` for this window's size"),
+    ("u", "who", "who is on this console (mode, since, idle)"),
+    ("m", "message", "a one-line message to everyone on this console"),
     ("w", "background", "back to the rack, keep this console open (c reopens it)"),
     ("?", "help", "this help"),
 )
@@ -108,19 +113,26 @@ class ConsoleScreen(Screen[None]):
         self._backlog = backlog
         self._commands = asyncio.Lock()  # menu commands, and keys typed after them, in order
         self._in_flight = 0  # counted when typed, not when their worker starts
+        self._told = ""  # the last message to everyone on this console, or take-over
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self._status_text(self.session.state), id="console-status", markup=False)
             halts = frozenset({"break", "sysrq"}) if self.session.target.break_halts else None
             yield TerminalView(menu=MENU_KEYS, confirm_first=halts or frozenset(), id="terminal")
-            mode = "read-only · " if self.session.read_only else ""
-            yield Static(
-                f"{mode}Ctrl-] menu · Ctrl-] . detach · Ctrl-] w back to the rack",
-                id="console-footer",
-                markup=False,
-            )
+            yield Static(plain(self._footer_text()), id="console-footer", markup=False)
         yield Static(MENU_TEXT, id="console-menu", markup=False)
+
+    def _footer_text(self) -> str:
+        session = self.session
+        if not session.read_only:
+            mode = "writer"
+        elif session.holding:
+            mode = "spy (read-only; nobody writes: this session holds the port)"
+        else:
+            mode = "spy (read-only)"
+        told = f" · {self._told}" if self._told else ""
+        return f"{mode} · Ctrl-] menu · Ctrl-] . detach · Ctrl-] w back to the rack{told}"
 
     def _status_text(self, text: str) -> str:
         target = self.session.target
@@ -133,11 +145,18 @@ class ConsoleScreen(Screen[None]):
     def on_mount(self) -> None:
         if self._backlog:
             self.terminal.feed(self._backlog)  # what the console showed while away
-        self.session.subscribe(self._data, self._status)
+        self.session.subscribe(self._data, self._status, self._notice)
         self.terminal.focus()
 
     def on_unmount(self) -> None:
-        self.session.unsubscribe(self._data, self._status)
+        self.session.unsubscribe(self._data, self._status, self._notice)
+
+    def _notice(self, text: str) -> None:
+        """A message to everyone on the console, or who took it: in the footer."""
+        self._told = text
+        with contextlib.suppress(NoMatches):
+            self.query_one("#console-footer", Static).update(plain(self._footer_text()))
+        self.notify(text, title=self.session.host, timeout=8)
 
     def _data(self, data: bytes) -> None:
         with contextlib.suppress(NoMatches):  # a detach at exit speaks after the widgets went
@@ -146,6 +165,7 @@ class ConsoleScreen(Screen[None]):
     def _status(self, text: str) -> None:
         with contextlib.suppress(NoMatches):
             self.query_one("#console-status", Static).update(self._status_text(text))
+            self.query_one("#console-footer", Static).update(plain(self._footer_text()))
         if self.session.state in ("lost", "busy"):
             self.notify(text, title=self.session.host, severity="warning", timeout=8)
 
@@ -167,7 +187,7 @@ class ConsoleScreen(Screen[None]):
     def _menu_shown(self, text: str | None) -> None:
         menu = self.query_one("#console-menu", Static)
         if text is not None:
-            menu.update(text)
+            menu.update(plain(text))
         menu.display = text is not None
 
     def on_terminal_view_menu_opened(self, message: TerminalView.MenuOpened) -> None:
@@ -235,11 +255,22 @@ class ConsoleScreen(Screen[None]):
                 self.notify(str(transcript_path(session.host)), title="transcript", timeout=15)
             elif action == "reconnect":
                 await session.reconnect()
+            elif action == "who":
+                people = await session.who()
+                lines = who_lines(people) or ["nobody answers on this console's socket"]
+                self.terminal.mode = "menu"  # still waiting for a key: w, ., Esc…
+                self._menu_shown(f"On {session.host}:\n" + "\n".join(f"  {line}" for line in lines))
+            elif action == "message":
+                self.app.push_screen(MessageScreen(), self._message_written)
             elif action == "stty":
                 rows, cols = self.terminal.size.height, self.terminal.size.width
                 session.send(f"stty rows {rows} cols {cols}\r".encode())
         except ConsoleLinkError as error:
             self.notify(str(error), severity="error", timeout=10)
+
+    def _message_written(self, text: str | None) -> None:
+        if text:
+            self.session.tell_everyone(text)
 
     def _baud_choice(self, baud: int | None) -> None:
         if baud is not None:

@@ -10,6 +10,7 @@ from lautre_tui.services.console.claim import (
     claim_path,
     describe,
     holder,
+    local_time,
     share_path,
     who_lines,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "consoles_dir",
     "describe",
     "holder",
+    "local_time",
     "open_in_background",
     "share_path",
     "target_for",

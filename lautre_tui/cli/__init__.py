@@ -13,9 +13,29 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from lautre_tui import __version__
-from lautre_tui.cli import console, consoles, demo, lab, power, status, tui, validate
+from lautre_tui.cli import (
+    console,
+    consoles,
+    demo,
+    lab,
+    power,
+    status,
+    transcript,
+    tui,
+    validate,
+)
 
-COMMANDS: tuple[ModuleType, ...] = (tui, validate, status, console, consoles, power, demo, lab)
+COMMANDS: tuple[ModuleType, ...] = (
+    tui,
+    validate,
+    status,
+    console,
+    consoles,
+    transcript,
+    power,
+    demo,
+    lab,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -145,6 +145,8 @@ class ConsoleScreen(Screen[None]):
     def on_mount(self) -> None:
         if self._backlog:
             self.terminal.feed(self._backlog)  # what the console showed while away
+        elif self.session.history:
+            self.terminal.feed(self.session.history)  # the last screenful, as history
         self.session.subscribe(self._data, self._status, self._notice)
         self.terminal.focus()
 

@@ -59,6 +59,7 @@ class PortSession:
         self._listening: asyncio.Task[None] | None = None
         self._closing = False
         self.viewers = 0
+        self.history = b""  # the transcript's last screenful when attached, marked as such
 
     @property
     def mode(self) -> str:

@@ -36,6 +36,7 @@ from lautre_tui.services.console.claim import (
     holder,
     share_path,
 )
+from lautre_tui.services.console.history import replay
 from lautre_tui.services.console.port import MAX_BACKOFF, PortSession
 from lautre_tui.services.console.share import (
     ShareClient,
@@ -79,6 +80,7 @@ class ConsoleSession(PortSession):
         be opened now."""
         self._closing = False
         self._me.since = utc_now()
+        self.history = replay(self.host)
         if self.read_only:
             await self._join(may_hold=True)
             return

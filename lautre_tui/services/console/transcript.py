@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import struct
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -34,20 +37,33 @@ def transcript_path(host: str) -> Path:
     return consoles_dir() / f"{host}.log"
 
 
+INDEX = struct.Struct("<Qd")  # where a chunk begins in its file, when it arrived (epoch)
+
+
+def index_path(path: Path) -> Path:
+    """`HOST.log.idx` beside `HOST.log` (`HOST.log.1.idx` beside `HOST.log.1`)."""
+    return path.with_name(f"{path.name}.idx")
+
+
 class Transcript:
     """The append-only record of a console, rotated by size as it grows (a flood
     of hours stays within KEEP_ROTATED + 1 files of ROTATE_BYTES). Written by the
     port's reader thread and by the loop's event lines, hence the lock. Readable
-    by the bastion's admin group only: root's console output is no one else's."""
+    by the bastion's admin group only: root's console output is no one else's.
+
+    Beside it, its index says when each chunk arrived (its offset and the time):
+    a line arrived with the chunk its first byte came in (see `history`)."""
 
     def __init__(
         self,
         host: str,
         rotate_bytes: int = ROTATE_BYTES,
         tap: Callable[[bytes], None] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.path = transcript_path(host)
         self._tap = tap  # the spies' stream: every byte, in the transcript's order
+        self._clock = clock  # for the index
         locations.private_dir(self.path.parent)
         self.rotate_bytes = rotate_bytes
         self._lock = threading.Lock()
@@ -61,23 +77,33 @@ class Transcript:
             file.close()
             self._rotate()
             return self._open()
+        self._index = os.open(
+            index_path(self.path), os.O_WRONLY | os.O_APPEND | os.O_CREAT, TRANSCRIPT_MODE
+        )
         return file
 
     def _rotate(self) -> None:
         for index in range(KEEP_ROTATED - 1, 0, -1):
             older = self.path.with_name(f"{self.path.name}.{index}")
+            newer = self.path.with_name(f"{self.path.name}.{index + 1}")
             if older.exists():
-                older.replace(self.path.with_name(f"{self.path.name}.{index + 1}"))
-        self.path.replace(self.path.with_name(f"{self.path.name}.1"))
+                older.replace(newer)
+            with contextlib.suppress(FileNotFoundError):
+                index_path(older).replace(index_path(newer))
+        first = self.path.with_name(f"{self.path.name}.1")
+        self.path.replace(first)
+        with contextlib.suppress(FileNotFoundError):
+            index_path(self.path).replace(index_path(first))
 
     def write(self, data: bytes) -> None:
         with self._lock:
+            os.write(self._index, INDEX.pack(self._size, self._clock()))
             self._file.write(data)
             self._size += len(data)
             if self._tap is not None:
                 self._tap(data)
             if self._size >= self.rotate_bytes:
-                self._file.close()
+                self._close_files()
                 self._rotate()
                 self._file = self._open()
 
@@ -86,6 +112,10 @@ class Transcript:
         self.write(line)
         return line
 
+    def _close_files(self) -> None:
+        self._file.close()
+        os.close(self._index)
+
     def close(self) -> None:
         with self._lock:
-            self._file.close()
+            self._close_files()

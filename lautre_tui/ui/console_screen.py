@@ -33,7 +33,7 @@ from lautre_tui.services.console import (
 )
 from lautre_tui.ui.console_dialogs import MessageScreen
 from lautre_tui.ui.plain import plain
-from lautre_tui.ui.terminal import TerminalView
+from lautre_tui.ui.terminal import CONFIRM_SECONDS, TerminalView
 
 LeaveCallback = Callable[[str, bool], None]
 BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
@@ -51,6 +51,14 @@ MENU = (
     ("w", "background", "back to the rack, keep this console open (c reopens it)"),
     ("?", "help", "this help"),
 )
+# The SysRq commands that lose data or the host: their key is pressed twice.
+SYSRQ_CONFIRM = {
+    "b": "reboot at once, without syncing or unmounting the disks",
+    "o": "power off at once",
+    "c": "crash the kernel (a crash dump if configured; the host is down)",
+    "e": "send SIGTERM to every process but init",
+    "i": "send SIGKILL to every process but init",
+}
 MENU_KEYS = {key: action for key, action, _text in MENU}
 MENU_TEXT = "\n".join(
     [
@@ -119,7 +127,12 @@ class ConsoleScreen(Screen[None]):
         with Vertical():
             yield Static(self._status_text(self.session.state), id="console-status", markup=False)
             halts = frozenset({"break", "sysrq"}) if self.session.target.break_halts else None
-            yield TerminalView(menu=MENU_KEYS, confirm_first=halts or frozenset(), id="terminal")
+            yield TerminalView(
+                menu=MENU_KEYS,
+                confirm_first=halts or frozenset(),
+                confirm_sysrq=frozenset(SYSRQ_CONFIRM),
+                id="terminal",
+            )
             yield Static(plain(self._footer_text()), id="console-footer", markup=False)
         yield Static(MENU_TEXT, id="console-menu", markup=False)
 
@@ -132,7 +145,8 @@ class ConsoleScreen(Screen[None]):
         else:
             mode = "spy (read-only)"
         told = f" · {self._told}" if self._told else ""
-        return f"{mode} · Ctrl-] menu · Ctrl-] . detach · Ctrl-] w back to the rack{told}"
+        keys = self.session.target.keys_text
+        return f"{mode} · {keys} · Ctrl-] menu · Ctrl-] . detach · Ctrl-] w rack{told}"
 
     def _status_text(self, text: str) -> str:
         target = self.session.target
@@ -175,14 +189,17 @@ class ConsoleScreen(Screen[None]):
         if self._in_flight:  # typed after a command still running: sent after it
             self._in_flight += 1
             self._send_after_commands(message.data)
-        elif not self.session.send(message.data) and self.session.read_only:
+        elif (
+            not self.session.send(self.session.target.typed(message.data))
+            and self.session.read_only
+        ):
             self.notify("read-only console: nothing is sent", timeout=2)
 
     @work(group="console-keys")
     async def _send_after_commands(self, data: bytes) -> None:
         try:
             async with self._commands:
-                self.session.send(data)
+                self.session.send(self.session.target.typed(data))
         finally:
             self._in_flight -= 1
 
@@ -201,22 +218,40 @@ class ConsoleScreen(Screen[None]):
 
     def on_terminal_view_menu_command(self, message: TerminalView.MenuCommand) -> None:
         if message.action == "sysrq-armed":
-            self._menu_shown("SysRq: type the command key (h help, s sync, u remount, b reboot)")
+            self._menu_shown(
+                "SysRq: type the command key (h help, s sync, u remount read-only; "
+                "b reboot, o off, c crash, e/i kill all ask for their key twice)"
+            )
             return
         if message.action == "help":
             self.terminal.mode = "menu"  # the help is the menu, still waiting for its key
             self._menu_shown(MENU_TEXT)
             return
         if message.action == "confirm":
-            self._menu_shown(
-                f"A BREAK on {self.session.host} halts it: a SPARC server drops to OpenBoot's "
-                "ok prompt (break_halts in the layout).\nPress the same key again to send it; "
-                "any other key cancels."
-            )
+            self._menu_shown(self._confirm_text(message.key))
             return
         self._menu_shown(None)
         self._in_flight += 1
         self._run(message.action, message.key)
+
+    def _confirm_text(self, what: str) -> str:
+        host = self.session.host
+        halts = (
+            f"A BREAK on {host} halts it: a SPARC server drops to OpenBoot's ok prompt "
+            "(break_halts in the layout)."
+        )
+        if what == "break":
+            return f"{halts}\nPress the same key again to send it; any other key cancels."
+        key = what.removeprefix("sysrq ")
+        does = SYSRQ_CONFIRM.get(key, f"SysRq {key}")
+        lines = [f"SysRq {key} on {host}: {does}."]
+        if self.session.target.break_halts:
+            lines.append(halts)
+        lines.append(
+            f"Press {key} again within {CONFIRM_SECONDS:g} s to send the BREAK and {key}; "
+            "any other key cancels."
+        )
+        return "\n".join(lines)
 
     def on_terminal_view_failed(self, message: TerminalView.Failed) -> None:
         self.notify(
@@ -266,7 +301,7 @@ class ConsoleScreen(Screen[None]):
                 self.app.push_screen(MessageScreen(), self._message_written)
             elif action == "stty":
                 rows, cols = self.terminal.size.height, self.terminal.size.width
-                session.send(f"stty rows {rows} cols {cols}\r".encode())
+                session.send(session.target.typed(f"stty rows {rows} cols {cols}\r".encode()))
         except ConsoleLinkError as error:
             self.notify(str(error), severity="error", timeout=10)
 

@@ -14,6 +14,7 @@ the host. A bracketed paste is data, a pasted Ctrl-] included.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from typing import Any
 
@@ -31,6 +32,7 @@ from lautre_tui.ui.charsets import LineDrawing
 from lautre_tui.ui.keys import DEFAULT_ESCAPE_KEY, key_bytes
 
 HISTORY_LINES = 5000
+CONFIRM_SECONDS = 3.0  # a command to confirm waits this long for its key again
 FRAME = 1 / 30
 # pyte parses about 1 MB/s here: a frame parses at most this much (≈30 ms), so a
 # flood never starves the keys; what is older than that is skipped for display
@@ -175,6 +177,7 @@ class TerminalView(Widget, can_focus=True):
         *,
         menu: dict[str, str] | None = None,
         confirm_first: frozenset[str] = frozenset(),
+        confirm_sysrq: frozenset[str] = frozenset(),
         escape_key: str = DEFAULT_ESCAPE_KEY,
         id: str | None = None,
     ) -> None:
@@ -182,6 +185,8 @@ class TerminalView(Widget, can_focus=True):
         self.escape_key = escape_key
         self.menu = menu or {}  # key character -> action
         self.confirm_first = confirm_first  # actions whose key must be pressed twice
+        self.confirm_sysrq = confirm_sysrq  # SysRq command keys to press twice
+        self._confirm_until = 0.0  # the second press counts until then (monotonic)
         self.mode = "data"  # "data", "menu", "sysrq" (the next key is its command), "confirm"
         self._confirming: tuple[str, str, str] = ("", "", "")  # action, its key, the key to press
         self.screen_buffer = ScrollbackScreen(80, 24)
@@ -278,14 +283,22 @@ class TerminalView(Widget, can_focus=True):
         mode, self.mode = self.mode, "data"
         if mode == "confirm":
             confirming, key, again = self._confirming
-            if event.character == again:
+            what = f"SysRq {key}" if confirming == "sysrq" else confirming
+            if event.character == again and time.monotonic() <= self._confirm_until:
                 self.post_message(self.MenuCommand(confirming, key))
+            elif event.character == again:
+                self.post_message(
+                    self.MenuClosed(f"{what} not sent: confirm within {CONFIRM_SECONDS:g} s")
+                )
             else:
-                self.post_message(self.MenuClosed(f"{confirming} not sent"))
+                self.post_message(self.MenuClosed(f"{what} not sent"))
             return
         if mode == "sysrq":
             if event.character and event.character.isprintable():
-                self._command("sysrq", event.character, event.character)
+                if event.character in self.confirm_sysrq:
+                    self._confirm("sysrq", event.character, event.character)
+                else:
+                    self._command("sysrq", event.character, event.character)
             else:
                 self.post_message(self.MenuClosed("no SysRq command: nothing sent"))
             return
@@ -310,11 +323,18 @@ class TerminalView(Widget, can_focus=True):
         """A command, or for those that must be confirmed, the question: decided
         here, key by key, so that a key typed after it cannot slip past."""
         if action in self.confirm_first:
-            self.mode = "confirm"
-            self._confirming = (action, key, pressed)
-            self.post_message(self.MenuCommand("confirm", action))
+            self._confirm(action, key, pressed)
         else:
             self.post_message(self.MenuCommand(action, key))
+
+    def _confirm(self, action: str, key: str, pressed: str) -> None:
+        """Ask for `pressed` again within CONFIRM_SECONDS before `action` goes."""
+        self.mode = "confirm"
+        self._confirming = (action, key, pressed)
+        self._confirm_until = time.monotonic() + CONFIRM_SECONDS
+        self.post_message(
+            self.MenuCommand("confirm", action if action != "sysrq" else f"sysrq {key}")
+        )
 
     def on_paste(self, event: events.Paste) -> None:
         event.stop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lautre_tui.backends.serial_port import ConsoleLinkError
-from lautre_tui.model.layout import ConsoleProtocol, Layout
+from lautre_tui.model.layout import Backspace, ConsoleProtocol, Layout, Newline
 from lautre_tui.model.loader import protocol_of_url, url_options_problem
 
 
@@ -16,6 +16,22 @@ class ConsoleTarget:
     baud: int
     protocol: ConsoleProtocol
     break_halts: bool = False  # a BREAK stops the machine (SPARC: OpenBoot's `ok`)
+    newline: Newline = Newline.CR  # what Enter sends
+    backspace: Backspace = Backspace.DEL  # what Backspace sends
+
+    def typed(self, data: bytes) -> bytes:
+        """What the admin typed, as this console wants it: Enter (CR) and
+        Backspace (DEL) mapped per the layout."""
+        if self.newline is not Newline.CR and b"\r" in data:
+            data = data.replace(b"\r", self.newline.data)
+        if self.backspace is not Backspace.DEL and b"\x7f" in data:
+            data = data.replace(b"\x7f", self.backspace.data)
+        return data
+
+    @property
+    def keys_text(self) -> str:
+        """For the footer: `Enter CR · Backspace DEL`."""
+        return f"Enter {self.newline.name} · Backspace {self.backspace.name}"
 
 
 def target_for(
@@ -43,4 +59,6 @@ def target_for(
         baud or device.console.baud,
         server.protocol,
         break_halts=device.console.break_halts,
+        newline=device.console.newline,
+        backspace=device.console.backspace,
     )

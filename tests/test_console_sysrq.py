@@ -12,6 +12,7 @@ from textual.widgets import Static
 from lautre_tui.lab.runner import Lab
 from lautre_tui.model.layout import Backspace, Newline
 from lautre_tui.model.loader import load_layout
+from lautre_tui.services.console import transcript_path
 from lautre_tui.ui import terminal
 from lautre_tui.ui.console_app import ConsoleApp
 from lautre_tui.ui.console_screen import ConsoleScreen
@@ -62,6 +63,10 @@ async def test_sysrq_b_asks_for_b_again_before_any_break_and_s_goes_at_once(
         assert len(device.breaks) == 2
         await pilot.press("ctrl+right_square_bracket", "full_stop")
         await pilot.pause(0.3)
+    log = transcript_path("elsa").read_bytes()
+    assert log.count(b", then SysRq s --]") == 1 and log.count(b", then SysRq b --]") == 1
+    audit = (transcript_path("elsa").parent.parent / "audit.jsonl").read_text()
+    assert audit.count('"console-sysrq"') == 2
     typed = b"".join(device.received)
     assert typed.count(b"x") == 0 and typed.count(b"b") == 1  # the b after the BREAK only
 

@@ -283,8 +283,7 @@ class ConsoleScreen(Screen[None]):
                 await session.send_break()
                 self.notify("BREAK sent", timeout=3)
             elif action == "sysrq":  # Linux takes the key within 5 s of the BREAK
-                await session.send_break()
-                session.send(key.encode())
+                await session.send_sysrq(key)
                 self.notify(f"BREAK and SysRq {key} sent", timeout=3)
             elif action == "baud":
                 self.app.push_screen(BaudMenu(session.target.baud), self._baud_choice)

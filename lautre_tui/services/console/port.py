@@ -212,6 +212,16 @@ class PortSession:
         self.event(f"BREAK sent by {self.actor.user} at {utc_now()}")
         self._audit("console-break", "ok", url=self.target.url)
 
+    async def send_sysrq(self, key: str) -> None:
+        """A BREAK and at once the Magic SysRq command `key` (Linux takes it within
+        5 s of the BREAK); the transcript and the audit say which."""
+        if self.read_only or self._link is None:
+            raise ConsoleLinkError("read-only: no SysRq sent")
+        await self._link.send_break()
+        self._link.write(key.encode())
+        self.event(f"BREAK sent by {self.actor.user} at {utc_now()}, then SysRq {key}")
+        self._audit("console-sysrq", "ok", url=self.target.url, key=key)
+
     async def set_baud(self, baud: int) -> None:
         if self._link is None:
             raise ConsoleLinkError("not attached")

@@ -277,3 +277,25 @@ async def test_consoles_lists_every_console_and_who_is_on_it(
     )
     assert "admin2 (spy)" in lines[eva + 1]
     assert any(line.startswith("elsa ") and line.endswith("free") for line in lines)
+
+
+async def test_the_racks_device_pane_says_who_is_on_its_console(lab: Lab) -> None:
+    from lautre_tui.cli.tui import build_app
+    from tests.lab_helpers import lab_layout
+    from tests.test_ui_rack import _plain as pane_text
+
+    writer = await Peer.start(lab, "eva", "admin1", "writer")
+    try:
+        app = build_app(lab_layout(lab), lab.layout_path, poll=False)
+        async with app.run_test(size=(160, 48)) as pilot:
+            rack = app.current_rack()
+            assert rack is not None
+            rack.select("eva")
+            await pilot.pause()
+            pane = pane_text(app.query_one("#device-info", Static))
+            assert re.search(r"Console: admin1 holds eva since \d\d:\d\d from 10\.0\.0\.", pane)
+            rack.select("emma")
+            await pilot.pause()
+            assert "Console: nobody on it" in pane_text(app.query_one("#device-info", Static))
+    finally:
+        await writer.quit()

@@ -26,7 +26,7 @@ from lautre_tui.ui.footer import LeanFooter
 from lautre_tui.ui.help_screen import HelpScreen
 from lautre_tui.ui.keymap import load_keymap
 from lautre_tui.ui.lab_faults import Injector, LabFaultScreen
-from lautre_tui.ui.plain import SafeApp
+from lautre_tui.ui.plain import SafeApp, plain
 from lautre_tui.ui.rack_view import RackView
 from lautre_tui.ui.status_bar import StatusBar
 
@@ -370,10 +370,17 @@ class RackApp(SafeApp[int]):
         )
 
     def _links_of(self, device: Device) -> list[RenderableType]:
-        """A strip's outlets as last read, a console server's ports as held here."""
+        """Who is on its console, a strip's outlets as last read, a console server's
+        ports as held here."""
         from lautre_tui.ui.device_links import console_server_section, strip_section
 
         extra: list[RenderableType] = []  # (the services are imported only when needed)
+        if device.console is not None:
+            from lautre_tui.services.console import describe, holder
+
+            other = holder(device.name)
+            on_it = describe(device.name, other) if other is not None else "nobody on it"
+            extra.append(plain(f"\nConsole: {on_it}", style="" if other else "dim"))
         for pdu in self.site_layout.pdus.values():
             if pdu.device == device.name:
                 power = self.power_service()

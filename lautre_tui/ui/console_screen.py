@@ -125,7 +125,9 @@ class ConsoleScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self._status_text(self.session.state), id="console-status", markup=False)
+            yield Static(
+                plain(self._status_text(self.session.said)), id="console-status", markup=False
+            )
             halts = frozenset({"break", "sysrq"}) if self.session.target.break_halts else None
             yield TerminalView(
                 menu=MENU_KEYS,
@@ -144,9 +146,10 @@ class ConsoleScreen(Screen[None]):
             mode = "spy (read-only; nobody writes: this session holds the port)"
         else:
             mode = "spy (read-only)"
-        told = f" · {self._told}" if self._told else ""
         keys = self.session.target.keys_text
-        return f"{mode} · {keys} · Ctrl-] menu · Ctrl-] . detach · Ctrl-] w rack{told}"
+        if self._told:  # the last message first: the footer is one line
+            return f"{mode} · {self._told} · {keys} · Ctrl-] menu"
+        return f"{mode} · {keys} · Ctrl-] menu · Ctrl-] . detach · Ctrl-] w back to the rack"
 
     def _status_text(self, text: str) -> str:
         target = self.session.target
@@ -180,7 +183,7 @@ class ConsoleScreen(Screen[None]):
 
     def _status(self, text: str) -> None:
         with contextlib.suppress(NoMatches):
-            self.query_one("#console-status", Static).update(self._status_text(text))
+            self.query_one("#console-status", Static).update(plain(self._status_text(text)))
             self.query_one("#console-footer", Static).update(plain(self._footer_text()))
         if self.session.state in ("lost", "busy"):
             self.notify(text, title=self.session.host, severity="warning", timeout=8)

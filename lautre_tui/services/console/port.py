@@ -44,6 +44,7 @@ class PortSession:
         self.actor = actor or Actor.current()
         self.audit = audit or AuditLog(actor=self.actor)
         self.state = "closed"
+        self.said = "closed"  # the last status text, for a screen opened later
         self.transcript: Transcript | None = None
         self._link: SerialLink | None = None
         self._data: list[DataListener] = []
@@ -107,6 +108,7 @@ class PortSession:
 
     def _say(self, state: str, text: str) -> None:
         self.state = state
+        self.said = text
         for listener in list(self._status):
             listener(text)
 

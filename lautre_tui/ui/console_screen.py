@@ -28,6 +28,7 @@ from textual.widgets.option_list import Option
 from lautre_tui.services.console import (
     ConsoleLinkError,
     ConsoleSession,
+    save_selection,
     transcript_path,
     who_lines,
 )
@@ -43,6 +44,7 @@ MENU = (
     ("b", "break", "send a BREAK"),
     ("s", "sysrq", "then a key: BREAK and that Magic SysRq command (h for help)"),
     ("B", "baud", "change the baud rate"),
+    ("[", "scroll", "scroll mode: / ? search, v select, y copy (OSC 52), Y save, Esc live"),
     ("l", "transcript", "show the transcript's path"),
     ("r", "reconnect", "reconnect now"),
     ("z", "stty", "send `stty rows R cols C` for this window's size"),
@@ -256,6 +258,21 @@ class ConsoleScreen(Screen[None]):
         )
         return "\n".join(lines)
 
+    def on_terminal_view_copied(self, message: TerminalView.Copied) -> None:
+        """Scroll mode's y: to the terminal's clipboard (OSC 52, through SSH and tmux
+        with set-clipboard); Y: to a file of the state folder."""
+        lines = message.text.count("\n") + 1
+        if not message.save:
+            self.app.copy_to_clipboard(message.text)
+            self.notify(f"{lines} line(s) copied to the clipboard (OSC 52)", timeout=4)
+            return
+        try:
+            path = save_selection(self.session.host, message.text)
+        except OSError as error:
+            self.notify(f"not saved: {error}", severity="error", timeout=10)
+            return
+        self.notify(f"{lines} line(s) saved in {path}", timeout=15)
+
     def on_terminal_view_failed(self, message: TerminalView.Failed) -> None:
         self.notify(
             f"the console of {self.session.host} was closed: its output could not be shown "
@@ -290,6 +307,8 @@ class ConsoleScreen(Screen[None]):
                 self.notify(f"BREAK and SysRq {key} sent", timeout=3)
             elif action == "baud":
                 self.app.push_screen(BaudMenu(session.target.baud), self._baud_choice)
+            elif action == "scroll":
+                self.terminal.enter_scroll()
             elif action == "transcript":
                 self.notify(str(transcript_path(session.host)), title="transcript", timeout=15)
             elif action == "reconnect":

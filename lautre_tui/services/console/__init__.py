@@ -27,6 +27,7 @@ from lautre_tui.services.console.transcript import (
     Transcript,
     backlog,
     consoles_dir,
+    save_selection,
     transcript_path,
 )
 
@@ -47,6 +48,7 @@ __all__ = [
     "holder",
     "local_time",
     "open_in_background",
+    "save_selection",
     "share_path",
     "target_for",
     "transcript_path",

@@ -119,3 +119,20 @@ class Transcript:
     def close(self) -> None:
         with self._lock:
             self._close_files()
+
+
+def save_selection(host: str, text: str) -> Path:
+    """Lines copied from a console's scrollback, in a file of the state folder
+    (readable by the admin group only, as the transcript)."""
+    folder = consoles_dir() / "selections"
+    locations.private_dir(folder)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = folder / f"{host}-{stamp}.txt"
+    number = 1
+    while path.exists():
+        number += 1
+        path = folder / f"{host}-{stamp}-{number}.txt"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, TRANSCRIPT_MODE)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(text + "\n")
+    return path

@@ -124,6 +124,16 @@ async def console_spy(app: RackApp, pilot: Pilot[int]) -> None:
     await pilot.pause(1.0)
 
 
+async def console_search(app: RackApp, pilot: Pilot[int]) -> None:
+    """Scroll mode after `?` searched the scrollback for a regex."""
+    await console(app, pilot)
+    await pilot.press(*"dmesg", "enter", *"uptime", "enter")
+    await pilot.pause(0.5)
+    await pilot.press("ctrl+right_square_bracket", "left_square_bracket")
+    await pilot.press("question_mark", *"log(in|out)", "enter")
+    await pilot.pause(0.3)
+
+
 SPIES: list[object] = []  # sessions of the other admins in a scene, detached after it
 
 
@@ -140,6 +150,7 @@ SHOTS: list[tuple[str, tuple[int, int], Scene]] = [
     ("help-80x24", (80, 24), help_keys),
     ("console-who-100x30", (100, 30), console_who),
     ("console-spy-100x30", (100, 30), console_spy),
+    ("console-search-100x30", (100, 30), console_search),
 ]
 
 

@@ -5,20 +5,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
+import pty
 import re
+import select
 import signal
 import stat
+import struct
 import subprocess
 import sys
+import termios
+import time
+from pathlib import Path
 
 import pytest
 from textual.widgets import Input, Static
 
 from lautre_tui.lab.runner import Lab
 from lautre_tui.lab.serial_device import flood
+from lautre_tui.model.loader import load_layout
 from lautre_tui.services.audit import Actor
 from lautre_tui.services.console import (
     ConsoleHeld,
@@ -299,3 +307,68 @@ async def test_the_racks_device_pane_says_who_is_on_its_console(lab: Lab) -> Non
             assert "Console: nobody on it" in pane_text(app.query_one("#device-info", Static))
     finally:
         await writer.quit()
+
+
+def test_console_spy_command_under_a_pty(
+    lab_process: Path, cli: list[str], cli_env: dict[str, str]
+) -> None:
+    """`lautre-tui console eva --spy` watches a writer's session live; its keys
+    go nowhere; Ctrl-] . leaves."""
+    from lautre_tui.services.console import target_for
+
+    layout = load_layout(lab_process / "layout.yaml").layout
+    assert layout is not None
+    url = target_for(layout, "eva").url
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "tests.console_peer", "eva", url, "admin1", "writer"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env=cli_env,
+    )
+    main, child = pty.openpty()
+    spy: subprocess.Popen[bytes] | None = None
+    try:
+        assert writer.stdin is not None and writer.stdout is not None
+        assert writer.stdout.readline().strip() == "attached writer"
+        fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+        spy = subprocess.Popen(
+            [*cli, "console", "eva", "--spy", "--layout", str(lab_process / "layout.yaml")],
+            stdin=child,
+            stdout=child,
+            stderr=child,
+            env=dict(cli_env, TERM="xterm-256color"),
+            start_new_session=True,
+        )
+        seen = bytearray()
+
+        def read_until(text: bytes) -> None:
+            deadline = time.monotonic() + WAIT
+            while text not in seen and time.monotonic() < deadline:
+                if select.select([main], [], [], 0.1)[0]:
+                    seen.extend(os.read(main, 65536))
+            assert text in seen, bytes(seen[-500:])
+
+        read_until(b"spy (read-only)")
+        os.write(main, b"spy-typed\r")  # goes nowhere
+        writer.stdin.write("send \n")
+        writer.stdin.flush()
+        assert writer.stdout.readline().strip() == "sent"
+        read_until(b"eva login:")
+        os.write(main, b"\x1d")
+        read_until(b"Console menu")
+        os.write(main, b".")
+        assert spy.wait(WAIT) == 0
+        writer.stdin.write("wait eva login: \n")
+        writer.stdin.flush()
+        assert writer.stdout.readline().strip() == "seen"
+    finally:
+        os.close(main)
+        os.close(child)
+        if spy is not None and spy.poll() is None:
+            spy.kill()
+        writer.kill()
+        writer.wait()
+    log = (Path(cli_env["XDG_STATE_HOME"]) / "lautre-tui" / "consoles" / "eva.log").read_bytes()
+    assert b"spy-typed" not in log and b"eva login:" in log

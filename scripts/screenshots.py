@@ -2,7 +2,8 @@
 
 The lab runs in-process (as `lautre-tui demo` runs it), the app is built by the
 CLI's own factory, and Pilot drives it as an admin would. Run from the
-repository: `.venv/bin/python scripts/screenshots.py`.
+repository: `.venv/bin/python scripts/screenshots.py [NAME...]` (all shots, or
+those named, e.g. `console-who-100x30`).
 """
 
 from __future__ import annotations
@@ -82,6 +83,60 @@ async def console(app: RackApp, pilot: Pilot[int]) -> None:
     await pilot.pause(1.0)
 
 
+async def console_who(app: RackApp, pilot: Pilot[int]) -> None:
+    """eva's console with two spies on it: the escape menu's `u`."""
+    from lautre_tui.services.audit import Actor
+    from lautre_tui.services.console import ConsoleSession, target_for
+    from lautre_tui.ui.console_screen import ConsoleScreen
+
+    await console(app, pilot)
+    for user, address in (("nadia", "192.0.2.14"), ("bruno", "192.0.2.27")):
+        spy = ConsoleSession(
+            target_for(app.site_layout, "eva"), read_only=True, actor=Actor(user, address)
+        )
+        await spy.attach()
+        SPIES.append(spy)
+    await pilot.press("ctrl+right_square_bracket", "u")
+    screen = app.screen
+    assert isinstance(screen, ConsoleScreen)
+    await settle(lambda: "bruno (spy)" in str(screen.query_one("#console-menu").render()))
+    await pilot.pause(0.3)
+
+
+async def console_spy(app: RackApp, pilot: Pilot[int]) -> None:
+    """nadia holds eva's console; this admin watches it and reads her message."""
+    from lautre_tui.services.audit import Actor
+    from lautre_tui.services.console import ConsoleSession, target_for
+    from lautre_tui.ui.console_dialogs import HeldScreen
+    from lautre_tui.ui.console_screen import ConsoleScreen
+
+    writer = ConsoleSession(target_for(app.site_layout, "eva"), actor=Actor("nadia", "192.0.2.14"))
+    await writer.attach()
+    SPIES.append(writer)
+    writer.send(b"\rroot\rpw\ruptime\r")
+    await select(app, pilot, "eva")
+    await pilot.press("c")
+    await settle(lambda: isinstance(app.screen, HeldScreen))
+    await pilot.press("w")
+    await settle(lambda: isinstance(app.screen, ConsoleScreen))
+    writer.send(b"dmesg | tail -3\r")
+    writer.tell_everyone("upgrading eva's kernel, please only watch")
+    await pilot.pause(1.0)
+
+
+async def console_search(app: RackApp, pilot: Pilot[int]) -> None:
+    """Scroll mode after `?` searched the scrollback for a regex."""
+    await console(app, pilot)
+    await pilot.press(*"dmesg", "enter", *"uptime", "enter")
+    await pilot.pause(0.5)
+    await pilot.press("ctrl+right_square_bracket", "left_square_bracket")
+    await pilot.press("question_mark", *"log(in|out)", "enter")
+    await pilot.pause(0.3)
+
+
+SPIES: list[object] = []  # sessions of the other admins in a scene, detached after it
+
+
 async def help_keys(app: RackApp, pilot: Pilot[int]) -> None:
     await pilot.press("question_mark")
     await pilot.pause()
@@ -126,10 +181,16 @@ SHOTS: list[tuple[str, tuple[int, int], Scene]] = [
     ("help-80x24", (80, 24), help_keys),
     ("maintenance-80x24", (80, 24), maintenance),
     ("maintenance-end-100x30", (100, 30), maintenance_end),
+    ("console-who-100x30", (100, 30), console_who),
+    ("console-spy-100x30", (100, 30), console_spy),
+    ("console-search-100x30", (100, 30), console_search),
 ]
 
 
-async def main() -> None:
+async def main(names: list[str]) -> None:
+    """Every shot, or those named on the command line."""
+    from lautre_tui.services.console import ConsoleSession
+
     OUT.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as folder:
         os.environ["LAUTRE_TUI_STATE_DIR"] = str(Path(folder) / "state")
@@ -137,9 +198,8 @@ async def main() -> None:
             lab.world.inject(Fault(FaultKind.SERVICE_DOWN, "ella", "pop-before-smtp"))
             layout = load_layout(lab.layout_path).layout
             assert layout is not None
-            wanted = set(sys.argv[1:])  # names to shoot again (default: all)
             for name, size, scene in SHOTS:
-                if wanted and name not in wanted:
+                if names and name not in names:  # names to shoot again (default: all)
                     continue
                 if name == "maintenance-end-100x30":  # a service left stopped after the work
                     lab.world.inject(Fault(FaultKind.SERVICE_DOWN, "emma", "web"))
@@ -149,8 +209,12 @@ async def main() -> None:
                     await pilot.pause()
                     await scene(app, pilot)
                     app.save_screenshot(filename=f"{name}.svg", path=str(OUT))
+                    for other in SPIES:
+                        assert isinstance(other, ConsoleSession)
+                        await other.detach()
+                    SPIES.clear()
                 print(OUT / f"{name}.svg")
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1:]))

@@ -420,25 +420,25 @@ def test_the_fast_draw_renders_exactly_as_pyte(pieces: list[bytes]) -> None:
             assert ours.buffer[y][x] == plain.buffer[y][x], (x, y)
 
 
-async def test_a_console_held_on_this_bastion_is_followed_read_only(lab: Lab) -> None:
+async def test_a_hung_holder_is_named_and_force_breaks_its_claim(lab: Lab) -> None:
     from lautre_tui.services.console import ConsoleHeld
 
     alice = hold_console_in_another_process("elga", "alice", "192.0.2.7", "03:12")
-    transcript_path("elga").write_bytes(b"elga login: ")
-    with pytest.raises(ConsoleHeld, match=r"held by alice from 192\.0\.2\.7 since 03:12"):
-        await ConsoleSession(target(lab, "elga")).attach()
-    follower = ConsoleSession(target(lab, "elga"), read_only=True)
-    seen = Screen(follower)
-    await follower.attach()
-    await seen.wait_for(b"elga login: ")
-    assert follower.state == "following" and "alice" in seen.status[-1]
-    with transcript_path("elga").open("ab") as log:
-        log.write(b"root\r\nPassword: ")  # what alice's session receives
-    await seen.wait_for(b"Password: ")
-    assert follower.send(b"x") is False
-    await follower.detach()
-    alice.kill()  # a holder that dies, however it dies, leaves no claim behind
-    alice.wait()
+    try:
+        with pytest.raises(ConsoleHeld, match=r"alice holds elga since 03:12 from 192\.0\.2\.7"):
+            await ConsoleSession(target(lab, "elga")).attach()
+        taker = ConsoleSession(target(lab, "elga"))
+        seen = Screen(taker)
+        await taker.attach(force=True)  # alice's process answers nothing: its claim is broken
+        assert taker.holding and holder("elga") is not None
+        assert taker.send(b"\r")
+        await seen.wait_for(b"elga login: ")
+        await taker.detach()
+        audit = (transcript_path("elga").parent.parent / "audit.jsonl").read_text()
+        assert '"console-break-lock"' in audit and '"held_by": "alice"' in audit
+    finally:
+        alice.kill()  # a holder that dies, however it dies, leaves no claim behind
+        alice.wait()
     assert holder("elga") is None
 
 
@@ -449,9 +449,9 @@ def hold_console_in_another_process(
     would), until it is killed."""
     code = (
         "import sys, time\n"
-        "from lautre_tui.services.console import _lock_path\n"
+        "from lautre_tui.services.console import claim_path\n"
         "from lautre_tui.backends.claims import Claim\n"
-        f"assert Claim(_lock_path({host!r})).claim({user!r}, {source!r}, {since!r}) is None\n"
+        f"assert Claim(claim_path({host!r})).claim({user!r}, {source!r}, {since!r}) is None\n"
         "print('held', flush=True)\n"
         "time.sleep(600)\n"
     )

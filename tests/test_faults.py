@@ -109,14 +109,15 @@ async def test_a_console_flood_is_bounded_for_display_and_whole_in_the_transcrip
 
 
 def test_transcripts_rotate_while_a_session_runs(tmp_path: Path) -> None:
-    from lautre_tui.services.console import KEEP_ROTATED, Transcript
+    from lautre_tui.services.console.transcript import KEEP_ROTATED, Transcript, index_path
 
     transcript = Transcript("eva", rotate_bytes=1000)
     for _ in range(50):
         transcript.write(b"x" * 100)
     transcript.close()
-    files = sorted(transcript.path.parent.glob("eva.log*"))
+    files = sorted(p for p in transcript.path.parent.glob("eva.log*") if p.suffix != ".idx")
     assert len(files) == KEEP_ROTATED + 1
+    assert all(index_path(path).exists() for path in files)  # each with its index
     assert all(path.stat().st_size <= 1000 for path in files)
 
 

@@ -14,13 +14,28 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from lautre_tui import __version__
-from lautre_tui.cli import ack, console, demo, doctor, lab, maint, power, status, tui, validate
+from lautre_tui.cli import (
+    ack,
+    console,
+    consoles,
+    demo,
+    doctor,
+    lab,
+    maint,
+    power,
+    status,
+    transcript,
+    tui,
+    validate,
+)
 
 COMMANDS: tuple[ModuleType, ...] = (
     tui,
     validate,
     status,
     console,
+    consoles,
+    transcript,
     power,
     maint,
     ack,

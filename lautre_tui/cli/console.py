@@ -32,13 +32,22 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--baud", type=int, help="baud rate (default: the layout's, or 9600)")
     parser.add_argument(
-        "--read-only", action="store_true", help="follow the console without sending a byte"
+        "--spy",
+        "--read-only",
+        dest="spy",
+        action="store_true",
+        help="watch the console live without sending a byte (the holder's stream; "
+        "if nobody holds it, this session holds the port, only watching, until a "
+        "writer comes)",
     )
     parser.add_argument(
+        "--force",
         "--break-lock",
+        dest="force",
         action="store_true",
-        help="take the console from another session of this bastion that is hung "
-        "(audited; a session that ended needs no breaking: its lock went with it)",
+        help="take the console from the admin who holds it: their session closes the "
+        "port and watches yours, and is told who took it (audited); a hung session's "
+        "claim is broken",
     )
     parser.set_defaults(handler=run)
 
@@ -60,12 +69,14 @@ def run(args: argparse.Namespace) -> int:
     except ConsoleLinkError as error:
         print(f"lautre-tui console: {error}", file=sys.stderr)
         return 1
-    from lautre_tui.services.console import open_in_background
+    from lautre_tui.services.console import holder, open_in_background
 
-    opening = open_in_background(target.url, target.baud)  # negotiates while Textual loads
+    opening = None
+    if not args.spy and holder(target.host) is None:  # a spy, or a held port, waits
+        opening = open_in_background(target.url, target.baud)  # negotiates while Textual loads
     from lautre_tui.ui.console_app import ConsoleApp
 
-    app = ConsoleApp(target, read_only=args.read_only, opening=opening, break_lock=args.break_lock)
+    app = ConsoleApp(target, read_only=args.spy, opening=opening, force=args.force)
     app.run()
     if app.error:
         print(f"lautre-tui console: {app.error}", file=sys.stderr)

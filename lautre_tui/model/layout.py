@@ -36,6 +36,30 @@ class Lifecycle(str, enum.Enum):
     STAGING = "staging"  # not in production yet: never alerts
 
 
+class Newline(str, enum.Enum):
+    """What the Enter key sends to a console (most want CR; some ILOMs and old
+    switches want LF or CR LF)."""
+
+    CR = "cr"
+    LF = "lf"
+    CRLF = "crlf"
+
+    @property
+    def data(self) -> bytes:
+        return {"cr": b"\r", "lf": b"\n", "crlf": b"\r\n"}[self.value]
+
+
+class Backspace(str, enum.Enum):
+    """What the Backspace key sends: DEL (0x7f, most) or BS (Ctrl-H, 0x08)."""
+
+    DEL = "del"
+    BS = "bs"
+
+    @property
+    def data(self) -> bytes:
+        return b"\x7f" if self is Backspace.DEL else b"\x08"
+
+
 class ConsoleProtocol(str, enum.Enum):
     """How bytes travel to the console server's port."""
 
@@ -137,6 +161,8 @@ class ConsoleLink:
     baud: int = 9600
     position: Position = NOWHERE
     break_halts: bool = False  # a BREAK stops the machine (SPARC: drops to OpenBoot)
+    newline: Newline = Newline.CR  # what Enter sends
+    backspace: Backspace = Backspace.DEL  # what Backspace sends
 
 
 @dataclass(frozen=True, slots=True)

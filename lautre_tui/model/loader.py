@@ -21,6 +21,7 @@ import yaml
 from lautre_tui.model.durations import parse_duration
 from lautre_tui.model.errors import LayoutError, Position, did_you_mean
 from lautre_tui.model.layout import (
+    Backspace,
     Check,
     ConsoleLink,
     ConsoleProtocol,
@@ -30,6 +31,7 @@ from lautre_tui.model.layout import (
     IpvsExpectation,
     Layout,
     Lifecycle,
+    Newline,
     Pdu,
     PollSettings,
     PowerLink,
@@ -67,7 +69,7 @@ PDU_KEYS = (
 )
 REACH_KEYS = ("host", "tcp", "ping")
 CONSOLE_SERVER_KEYS = ("device", "url", "protocol", "port_offset")
-CONSOLE_LINK_KEYS = ("server", "port", "baud", "break_halts")
+CONSOLE_LINK_KEYS = ("server", "port", "baud", "break_halts", "newline", "backspace")
 # pyserial's URL options, by scheme (`rfc2217://host:port?ign_set_control&timeout=5`)
 LOGGING_LEVELS = ("debug", "info", "warning", "error")
 URL_OPTIONS: dict[str, tuple[str, ...]] = {
@@ -538,6 +540,8 @@ def _console_link(reader: _Reader, node: yaml.Node, what: str) -> ConsoleLink | 
             "port": lambda n: r.integer(n, f"{what}.port", 0, 65535),
             "baud": lambda n: _baud(r, n, what),
             "break_halts": lambda n: r.boolean(n, f"{what}.break_halts"),
+            "newline": lambda n: r.choice(n, f"{what}.newline", Newline),
+            "backspace": lambda n: r.choice(n, f"{what}.backspace", Backspace),
         },
     )
     if not _require(r, node, entries, what, "server", "port"):
@@ -550,6 +554,8 @@ def _console_link(reader: _Reader, node: yaml.Node, what: str) -> ConsoleLink | 
         values.get("baud", 9600),
         r.position(node),
         break_halts=values.get("break_halts", False),
+        newline=values.get("newline", Newline.CR),
+        backspace=values.get("backspace", Backspace.DEL),
     )
 
 

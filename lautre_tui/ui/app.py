@@ -30,7 +30,7 @@ from lautre_tui.ui.help_screen import HelpScreen
 from lautre_tui.ui.keymap import binding_ids, load_keymap
 from lautre_tui.ui.lab_faults import Injector, LabFaultScreen
 from lautre_tui.ui.maintenance_watch import MaintenanceFactory, MaintenanceWatch
-from lautre_tui.ui.plain import SafeApp
+from lautre_tui.ui.plain import SafeApp, plain
 from lautre_tui.ui.rack_view import RackView
 from lautre_tui.ui.status_bar import StatusBar
 
@@ -289,6 +289,7 @@ class RackApp(SafeApp[int]):
             backlog,
             target_for,
         )
+        from lautre_tui.ui.console_dialogs import HeldScreen
         from lautre_tui.ui.console_screen import ConsoleScreen
 
         manager = self.console_manager()
@@ -300,9 +301,13 @@ class RackApp(SafeApp[int]):
             self.notify(f"opening the console of {host}…", timeout=2)
             try:
                 session = await manager.open(target, read_only=read_only)
-            except ConsoleHeld as held:  # another admin has it: follow it instead
-                self.notify(str(held), title=f"console {host}", severity="warning", timeout=15)
-                session = await manager.open(target, read_only=True)
+            except ConsoleHeld as held:  # say who; watch it, take it over or cancel
+                choice = await self.push_screen_wait(HeldScreen(str(held)))
+                if choice == "cancel":
+                    return
+                session = await manager.open(
+                    target, read_only=choice == "watch", force=choice == "force"
+                )
         except ConsoleLinkError as error:
             self.notify(str(error), title=f"console {host}", severity="error", timeout=15)
             return
@@ -436,10 +441,17 @@ class RackApp(SafeApp[int]):
         )
 
     def _links_of(self, device: Device) -> list[RenderableType]:
-        """A strip's outlets as last read, a console server's ports as held here."""
+        """Who is on its console, a strip's outlets as last read, a console server's
+        ports as held here."""
         from lautre_tui.ui.device_links import console_server_section, strip_section
 
         extra: list[RenderableType] = []  # (the services are imported only when needed)
+        if device.console is not None:
+            from lautre_tui.services.console import describe, holder
+
+            other = holder(device.name)
+            on_it = describe(device.name, other) if other is not None else "nobody on it"
+            extra.append(plain(f"\nConsole: {on_it}", style="" if other else "dim"))
         for pdu in self.site_layout.pdus.values():
             if pdu.device == device.name:
                 power = self.power_service()

@@ -7,7 +7,13 @@ from typing import Any
 
 from textual import work
 
-from lautre_tui.services.console import ConsoleLinkError, ConsoleManager, ConsoleTarget
+from lautre_tui.services.console import (
+    ConsoleHeld,
+    ConsoleLinkError,
+    ConsoleManager,
+    ConsoleTarget,
+)
+from lautre_tui.ui.console_dialogs import HeldScreen
 from lautre_tui.ui.console_screen import ConsoleScreen
 from lautre_tui.ui.plain import SafeApp
 
@@ -23,12 +29,12 @@ class ConsoleApp(SafeApp[None]):
         *,
         read_only: bool = False,
         opening: Future[Any] | None = None,
-        break_lock: bool = False,
+        force: bool = False,
     ) -> None:
         super().__init__()
         self.target = target
         self._opening = opening
-        self._break_lock = break_lock
+        self._force = force
         self.manager = ConsoleManager(read_only=read_only)
         self.error: str | None = None
 
@@ -38,9 +44,19 @@ class ConsoleApp(SafeApp[None]):
     @work(exclusive=True)
     async def attach(self) -> None:
         try:
-            session = await self.manager.open(
-                self.target, opening=self._opening, break_lock=self._break_lock
-            )
+            try:
+                session = await self.manager.open(
+                    self.target, opening=self._opening, force=self._force
+                )
+            except ConsoleHeld as held:  # say who, and offer watch, take over or cancel
+                choice = await self.push_screen_wait(HeldScreen(str(held)))
+                if choice == "cancel":
+                    self.error = f"{held}; cancelled"
+                    self.exit()
+                    return
+                session = await self.manager.open(
+                    self.target, read_only=choice == "watch", force=choice == "force"
+                )
         except ConsoleLinkError as error:
             self.error = str(error)
             self.exit()

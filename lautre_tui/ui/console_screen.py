@@ -28,9 +28,13 @@ from textual.widgets.option_list import Option
 from lautre_tui.services.console import (
     ConsoleLinkError,
     ConsoleSession,
+    save_selection,
     transcript_path,
+    who_lines,
 )
-from lautre_tui.ui.terminal import TerminalView
+from lautre_tui.ui.console_dialogs import MessageScreen
+from lautre_tui.ui.plain import plain
+from lautre_tui.ui.terminal import CONFIRM_SECONDS, TerminalView
 
 LeaveCallback = Callable[[str, bool], None]
 BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
@@ -40,12 +44,23 @@ MENU = (
     ("b", "break", "send a BREAK"),
     ("s", "sysrq", "then a key: BREAK and that Magic SysRq command (h for help)"),
     ("B", "baud", "change the baud rate"),
+    ("[", "scroll", "scroll mode: / ? search, v select, y copy (OSC 52), Y save, Esc live"),
     ("l", "transcript", "show the transcript's path"),
     ("r", "reconnect", "reconnect now"),
     ("z", "stty", "send `stty rows R cols C` for this window's size"),
+    ("u", "who", "who is on this console (mode, since, idle)"),
+    ("m", "message", "a one-line message to everyone on this console"),
     ("w", "background", "back to the rack, keep this console open (c reopens it)"),
     ("?", "help", "this help"),
 )
+# The SysRq commands that lose data or the host: their key is pressed twice.
+SYSRQ_CONFIRM = {
+    "b": "reboot at once, without syncing or unmounting the disks",
+    "o": "power off at once",
+    "c": "crash the kernel (a crash dump if configured; the host is down)",
+    "e": "send SIGTERM to every process but init",
+    "i": "send SIGKILL to every process but init",
+}
 MENU_KEYS = {key: action for key, action, _text in MENU}
 MENU_TEXT = "\n".join(
     [
@@ -108,19 +123,35 @@ class ConsoleScreen(Screen[None]):
         self._backlog = backlog
         self._commands = asyncio.Lock()  # menu commands, and keys typed after them, in order
         self._in_flight = 0  # counted when typed, not when their worker starts
+        self._told = ""  # the last message to everyone on this console, or take-over
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self._status_text(self.session.state), id="console-status", markup=False)
-            halts = frozenset({"break", "sysrq"}) if self.session.target.break_halts else None
-            yield TerminalView(menu=MENU_KEYS, confirm_first=halts or frozenset(), id="terminal")
-            mode = "read-only · " if self.session.read_only else ""
             yield Static(
-                f"{mode}Ctrl-] menu · Ctrl-] . detach · Ctrl-] w back to the rack",
-                id="console-footer",
-                markup=False,
+                plain(self._status_text(self.session.said)), id="console-status", markup=False
             )
+            halts = frozenset({"break", "sysrq"}) if self.session.target.break_halts else None
+            yield TerminalView(
+                menu=MENU_KEYS,
+                confirm_first=halts or frozenset(),
+                confirm_sysrq=frozenset(SYSRQ_CONFIRM),
+                id="terminal",
+            )
+            yield Static(plain(self._footer_text()), id="console-footer", markup=False)
         yield Static(MENU_TEXT, id="console-menu", markup=False)
+
+    def _footer_text(self) -> str:
+        session = self.session
+        if not session.read_only:
+            mode = "writer"
+        elif session.holding:
+            mode = "spy (read-only; nobody writes: this session holds the port)"
+        else:
+            mode = "spy (read-only)"
+        keys = self.session.target.keys_text
+        if self._told:  # the last message first: the footer is one line
+            return f"{mode} · {self._told} · {keys} · Ctrl-] menu"
+        return f"{mode} · {keys} · Ctrl-] menu · Ctrl-] . detach · Ctrl-] w back to the rack"
 
     def _status_text(self, text: str) -> str:
         target = self.session.target
@@ -133,11 +164,20 @@ class ConsoleScreen(Screen[None]):
     def on_mount(self) -> None:
         if self._backlog:
             self.terminal.feed(self._backlog)  # what the console showed while away
-        self.session.subscribe(self._data, self._status)
+        elif self.session.history:
+            self.terminal.feed(self.session.history)  # the last screenful, as history
+        self.session.subscribe(self._data, self._status, self._notice)
         self.terminal.focus()
 
     def on_unmount(self) -> None:
-        self.session.unsubscribe(self._data, self._status)
+        self.session.unsubscribe(self._data, self._status, self._notice)
+
+    def _notice(self, text: str) -> None:
+        """A message to everyone on the console, or who took it: in the footer."""
+        self._told = text
+        with contextlib.suppress(NoMatches):
+            self.query_one("#console-footer", Static).update(plain(self._footer_text()))
+        self.notify(text, title=self.session.host, timeout=8)
 
     def _data(self, data: bytes) -> None:
         with contextlib.suppress(NoMatches):  # a detach at exit speaks after the widgets went
@@ -145,7 +185,8 @@ class ConsoleScreen(Screen[None]):
 
     def _status(self, text: str) -> None:
         with contextlib.suppress(NoMatches):
-            self.query_one("#console-status", Static).update(self._status_text(text))
+            self.query_one("#console-status", Static).update(plain(self._status_text(text)))
+            self.query_one("#console-footer", Static).update(plain(self._footer_text()))
         if self.session.state in ("lost", "busy"):
             self.notify(text, title=self.session.host, severity="warning", timeout=8)
 
@@ -153,21 +194,24 @@ class ConsoleScreen(Screen[None]):
         if self._in_flight:  # typed after a command still running: sent after it
             self._in_flight += 1
             self._send_after_commands(message.data)
-        elif not self.session.send(message.data) and self.session.read_only:
+        elif (
+            not self.session.send(self.session.target.typed(message.data))
+            and self.session.read_only
+        ):
             self.notify("read-only console: nothing is sent", timeout=2)
 
     @work(group="console-keys")
     async def _send_after_commands(self, data: bytes) -> None:
         try:
             async with self._commands:
-                self.session.send(data)
+                self.session.send(self.session.target.typed(data))
         finally:
             self._in_flight -= 1
 
     def _menu_shown(self, text: str | None) -> None:
         menu = self.query_one("#console-menu", Static)
         if text is not None:
-            menu.update(text)
+            menu.update(plain(text))
         menu.display = text is not None
 
     def on_terminal_view_menu_opened(self, message: TerminalView.MenuOpened) -> None:
@@ -179,22 +223,55 @@ class ConsoleScreen(Screen[None]):
 
     def on_terminal_view_menu_command(self, message: TerminalView.MenuCommand) -> None:
         if message.action == "sysrq-armed":
-            self._menu_shown("SysRq: type the command key (h help, s sync, u remount, b reboot)")
+            self._menu_shown(
+                "SysRq: type the command key (h help, s sync, u remount read-only; "
+                "b reboot, o off, c crash, e/i kill all ask for their key twice)"
+            )
             return
         if message.action == "help":
             self.terminal.mode = "menu"  # the help is the menu, still waiting for its key
             self._menu_shown(MENU_TEXT)
             return
         if message.action == "confirm":
-            self._menu_shown(
-                f"A BREAK on {self.session.host} halts it: a SPARC server drops to OpenBoot's "
-                "ok prompt (break_halts in the layout).\nPress the same key again to send it; "
-                "any other key cancels."
-            )
+            self._menu_shown(self._confirm_text(message.key))
             return
         self._menu_shown(None)
         self._in_flight += 1
         self._run(message.action, message.key)
+
+    def _confirm_text(self, what: str) -> str:
+        host = self.session.host
+        halts = (
+            f"A BREAK on {host} halts it: a SPARC server drops to OpenBoot's ok prompt "
+            "(break_halts in the layout)."
+        )
+        if what == "break":
+            return f"{halts}\nPress the same key again to send it; any other key cancels."
+        key = what.removeprefix("sysrq ")
+        does = SYSRQ_CONFIRM.get(key, f"SysRq {key}")
+        lines = [f"SysRq {key} on {host}: {does}."]
+        if self.session.target.break_halts:
+            lines.append(halts)
+        lines.append(
+            f"Press {key} again within {CONFIRM_SECONDS:g} s to send the BREAK and {key}; "
+            "any other key cancels."
+        )
+        return "\n".join(lines)
+
+    def on_terminal_view_copied(self, message: TerminalView.Copied) -> None:
+        """Scroll mode's y: to the terminal's clipboard (OSC 52, through SSH and tmux
+        with set-clipboard); Y: to a file of the state folder."""
+        lines = message.text.count("\n") + 1
+        if not message.save:
+            self.app.copy_to_clipboard(message.text)
+            self.notify(f"{lines} line(s) copied to the clipboard (OSC 52)", timeout=4)
+            return
+        try:
+            path = save_selection(self.session.host, message.text)
+        except OSError as error:
+            self.notify(f"not saved: {error}", severity="error", timeout=10)
+            return
+        self.notify(f"{lines} line(s) saved in {path}", timeout=15)
 
     def on_terminal_view_failed(self, message: TerminalView.Failed) -> None:
         self.notify(
@@ -226,20 +303,32 @@ class ConsoleScreen(Screen[None]):
                 await session.send_break()
                 self.notify("BREAK sent", timeout=3)
             elif action == "sysrq":  # Linux takes the key within 5 s of the BREAK
-                await session.send_break()
-                session.send(key.encode())
+                await session.send_sysrq(key)
                 self.notify(f"BREAK and SysRq {key} sent", timeout=3)
             elif action == "baud":
                 self.app.push_screen(BaudMenu(session.target.baud), self._baud_choice)
+            elif action == "scroll":
+                self.terminal.enter_scroll()
             elif action == "transcript":
                 self.notify(str(transcript_path(session.host)), title="transcript", timeout=15)
             elif action == "reconnect":
                 await session.reconnect()
+            elif action == "who":
+                people = await session.who()
+                lines = who_lines(people) or ["nobody answers on this console's socket"]
+                self.terminal.mode = "menu"  # still waiting for a key: w, ., Esc…
+                self._menu_shown(f"On {session.host}:\n" + "\n".join(f"  {line}" for line in lines))
+            elif action == "message":
+                self.app.push_screen(MessageScreen(), self._message_written)
             elif action == "stty":
                 rows, cols = self.terminal.size.height, self.terminal.size.width
-                session.send(f"stty rows {rows} cols {cols}\r".encode())
+                session.send(session.target.typed(f"stty rows {rows} cols {cols}\r".encode()))
         except ConsoleLinkError as error:
             self.notify(str(error), severity="error", timeout=10)
+
+    def _message_written(self, text: str | None) -> None:
+        if text:
+            self.session.tell_everyone(text)
 
     def _baud_choice(self, baud: int | None) -> None:
         if baud is not None:

@@ -14,10 +14,9 @@ the host. A bracketed paste is data, a pasted Ctrl-] included.
 
 from __future__ import annotations
 
-from collections import deque
+import time
 from typing import Any
 
-import pyte
 from rich.color import Color, ColorParseError
 from rich.segment import Segment
 from rich.style import Style
@@ -29,8 +28,12 @@ from textual.widget import Widget
 
 from lautre_tui.ui.charsets import LineDrawing
 from lautre_tui.ui.keys import DEFAULT_ESCAPE_KEY, key_bytes
+from lautre_tui.ui.scroll_mode import Copy, ScrollMode
+from lautre_tui.ui.term_screen import GuardedByteStream as GuardedByteStream
+from lautre_tui.ui.term_screen import ScrollbackScreen as ScrollbackScreen
+from lautre_tui.ui.term_screen import safe_feed as safe_feed
 
-HISTORY_LINES = 5000
+CONFIRM_SECONDS = 3.0  # a command to confirm waits this long for its key again
 FRAME = 1 / 30
 # pyte parses about 1 MB/s here: a frame parses at most this much (≈30 ms), so a
 # flood never starves the keys; what is older than that is skipped for display
@@ -38,88 +41,6 @@ FRAME = 1 / 30
 FRAME_BYTES = 32 * 1024
 
 Line = dict[int, Any]
-
-
-class GuardedByteStream(pyte.ByteStream):
-    """pyte's parser, where a malformed sequence is dropped instead of raising.
-
-    pyte raises on what line noise and a wrong baud rate produce (a CSI with more
-    parameters than its handler takes, a parameter of thousands of digits); it
-    resets its parser before re-raising, so dropping the sequence and going on
-    with the next byte is exactly what a hardware terminal does."""
-
-    dropped = 0
-
-    def _send_to_parser(self, data: str) -> bool | None:
-        try:
-            return super()._send_to_parser(data)
-        except Exception:
-            self.dropped += 1
-            return self._taking_plain_text
-
-
-def safe_feed(stream: GuardedByteStream, data: bytes) -> None:
-    """Feed bytes from a host; never raises, whatever the bytes.
-
-    The parser drops malformed sequences itself; this also survives a failure in
-    pyte's drawing of plain text (the chunk's rest is lost for the display only:
-    the transcript keeps every byte) and keeps the cursor within the screen."""
-    screen = stream.listener
-    try:
-        stream.feed(data)
-    except Exception:
-        stream.dropped += 1
-        stream._initialize_parser()
-    if screen is not None:
-        cursor = screen.cursor
-        cursor.y = min(max(cursor.y, 0), screen.lines - 1)
-        cursor.x = min(max(cursor.x, 0), screen.columns)
-
-
-class ScrollbackScreen(pyte.Screen):
-    """A pyte Screen that keeps the lines scrolling off its top, and draws runs of
-    printable ASCII (a console flood, a boot log) without pyte's per-character
-    `namedtuple._replace`, which is where pyte spends most of its time."""
-
-    def __init__(self, columns: int, lines: int, history: int = HISTORY_LINES) -> None:
-        super().__init__(columns, lines)
-        self.history: deque[Line] = deque(maxlen=history)
-        self._chars: dict[str, Any] = {}
-        self._chars_attrs: Any = None
-
-    def draw(self, data: str) -> None:
-        if not (data.isascii() and data.isprintable()) or pyte.modes.IRM in self.mode:
-            super().draw(data)
-            return
-        data = data.translate(self.g1_charset if self.charset else self.g0_charset)
-        cursor = self.cursor
-        attrs = cursor.attrs
-        if attrs is not self._chars_attrs:
-            self._chars, self._chars_attrs = {}, attrs
-        chars = self._chars
-        columns = self.columns
-        line = self.buffer[cursor.y]
-        for char in data:
-            if cursor.x == columns:
-                if pyte.modes.DECAWM in self.mode:
-                    self.dirty.add(cursor.y)
-                    self.carriage_return()
-                    self.linefeed()
-                    line = self.buffer[cursor.y]
-                else:
-                    cursor.x -= 1
-            made = chars.get(char)
-            if made is None:
-                made = chars[char] = attrs._replace(data=char)
-            line[cursor.x] = made
-            cursor.x += 1
-        self.dirty.add(cursor.y)
-
-    def index(self) -> None:
-        top, bottom = self.margins or pyte.screens.Margins(0, self.lines - 1)
-        if self.cursor.y == bottom and top == 0:
-            self.history.append(self.buffer[top])
-        super().index()
 
 
 def _color(name: str) -> Color | None:
@@ -163,6 +84,14 @@ class TerminalView(Widget, can_focus=True):
             self.why = why
             super().__init__()
 
+    class Copied(Message):
+        """Lines selected in scroll mode: for the clipboard, or (`save`) a file."""
+
+        def __init__(self, text: str, save: bool) -> None:
+            self.text = text
+            self.save = save
+            super().__init__()
+
     class Failed(Message):
         """The terminal could not show what came (a bug of ours): end this console."""
 
@@ -175,6 +104,7 @@ class TerminalView(Widget, can_focus=True):
         *,
         menu: dict[str, str] | None = None,
         confirm_first: frozenset[str] = frozenset(),
+        confirm_sysrq: frozenset[str] = frozenset(),
         escape_key: str = DEFAULT_ESCAPE_KEY,
         id: str | None = None,
     ) -> None:
@@ -182,7 +112,10 @@ class TerminalView(Widget, can_focus=True):
         self.escape_key = escape_key
         self.menu = menu or {}  # key character -> action
         self.confirm_first = confirm_first  # actions whose key must be pressed twice
-        self.mode = "data"  # "data", "menu", "sysrq" (the next key is its command), "confirm"
+        self.confirm_sysrq = confirm_sysrq  # SysRq command keys to press twice
+        self._confirm_until = 0.0  # the second press counts until then (monotonic)
+        self.mode = "data"  # "data", "menu", "sysrq" (its command key next), "confirm", "scroll"
+        self.scroll = ScrollMode(self)
         self._confirming: tuple[str, str, str] = ("", "", "")  # action, its key, the key to press
         self.screen_buffer = ScrollbackScreen(80, 24)
         self._stream = GuardedByteStream(self.screen_buffer)
@@ -226,6 +159,8 @@ class TerminalView(Widget, can_focus=True):
             self.post_message(self.Failed(f"{error.__class__.__name__}: {error}"))
             return
         self.fed_bytes += len(data)
+        if self.mode == "scroll":
+            self.scroll.sync()  # the lines in view stay in view
         self.refresh()
 
     def flush_now(self) -> None:
@@ -252,6 +187,13 @@ class TerminalView(Widget, can_focus=True):
     def on_key(self, event: events.Key) -> None:
         event.stop()
         event.prevent_default()
+        if self.mode == "scroll":
+            done = self.scroll.key(event)
+            if done is False:
+                self.leave_scroll()
+            elif isinstance(done, Copy):
+                self.post_message(self.Copied(done.text, done.save))
+            return
         if self.mode != "data":
             self._menu_key(event)
             return
@@ -259,11 +201,9 @@ class TerminalView(Widget, can_focus=True):
             self.mode = "menu"
             self.post_message(self.MenuOpened())
             return
-        if event.key in ("shift+pageup", "shift+pagedown"):
-            page = max(1, self.size.height - 1)
-            step = page if event.key == "shift+pageup" else -page
-            self.scroll_back = max(0, min(len(self.screen_buffer.history), self.scroll_back + step))
-            self.refresh()
+        if event.key == "shift+pageup":
+            self.enter_scroll()
+            self.scroll.key(event)
             return
         data = key_bytes(event.key, event.character)
         if data is not None:
@@ -272,20 +212,38 @@ class TerminalView(Widget, can_focus=True):
                 self.refresh()
             self.post_message(self.Keys(data))
 
+    def enter_scroll(self) -> None:
+        """Scroll mode (Shift+PgUp, or the menu's `[`): see `scroll_mode`."""
+        self.mode = "scroll"
+        self.scroll.enter()
+
+    def leave_scroll(self) -> None:
+        self.mode = "data"
+        self.scroll_back = 0
+        self.refresh()
+
     def _menu_key(self, event: events.Key) -> None:
         """One key of the menu: a command, Ctrl-] again (a literal Ctrl-] for the
         host, as in tio), Esc, or anything else, which closes it sending nothing."""
         mode, self.mode = self.mode, "data"
         if mode == "confirm":
             confirming, key, again = self._confirming
-            if event.character == again:
+            what = f"SysRq {key}" if confirming == "sysrq" else confirming
+            if event.character == again and time.monotonic() <= self._confirm_until:
                 self.post_message(self.MenuCommand(confirming, key))
+            elif event.character == again:
+                self.post_message(
+                    self.MenuClosed(f"{what} not sent: confirm within {CONFIRM_SECONDS:g} s")
+                )
             else:
-                self.post_message(self.MenuClosed(f"{confirming} not sent"))
+                self.post_message(self.MenuClosed(f"{what} not sent"))
             return
         if mode == "sysrq":
             if event.character and event.character.isprintable():
-                self._command("sysrq", event.character, event.character)
+                if event.character in self.confirm_sysrq:
+                    self._confirm("sysrq", event.character, event.character)
+                else:
+                    self._command("sysrq", event.character, event.character)
             else:
                 self.post_message(self.MenuClosed("no SysRq command: nothing sent"))
             return
@@ -310,11 +268,18 @@ class TerminalView(Widget, can_focus=True):
         """A command, or for those that must be confirmed, the question: decided
         here, key by key, so that a key typed after it cannot slip past."""
         if action in self.confirm_first:
-            self.mode = "confirm"
-            self._confirming = (action, key, pressed)
-            self.post_message(self.MenuCommand("confirm", action))
+            self._confirm(action, key, pressed)
         else:
             self.post_message(self.MenuCommand(action, key))
+
+    def _confirm(self, action: str, key: str, pressed: str) -> None:
+        """Ask for `pressed` again within CONFIRM_SECONDS before `action` goes."""
+        self.mode = "confirm"
+        self._confirming = (action, key, pressed)
+        self._confirm_until = time.monotonic() + CONFIRM_SECONDS
+        self.post_message(
+            self.MenuCommand("confirm", action if action != "sysrq" else f"sysrq {key}")
+        )
 
     def on_paste(self, event: events.Paste) -> None:
         event.stop()
@@ -351,6 +316,8 @@ class TerminalView(Widget, can_focus=True):
             run.append((char.data if char is not None else " ") or " ")
         if run:
             segments.append(Segment("".join(run), run_style))
+        if self.mode == "scroll":
+            return self.scroll.render_line(y, Strip(segments, screen.columns))
         return Strip(segments, screen.columns)
 
     def _style(self, char: Any, cursor: bool) -> Style:

@@ -1,0 +1,172 @@
+"""One writer and headless spies on one console: same bytes, spy lag, writer speed.
+
+Against the lab's socket:// port of elea: the writer (a ConsoleSession in this
+process, no screen) logs in and floods N bytes, once alone and once with S spies
+(each a process of its own running the spy side of the protocol, no screen).
+Printed: every spy's sha256 of the flood against the source's; the spies' lag
+(from the writer recording a byte in the transcript, which feeds the spies, to a
+spy receiving it: CLOCK_MONOTONIC is one clock for every process), median and
+p99; the writer's throughput with spies against alone.
+Run: `.venv/bin/python benchmarks/console_spies.py [--megabytes 5] [--spies 5]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import bisect
+import hashlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from lautre_tui.lab.serial_device import flood
+from lautre_tui.model.layout import ConsoleProtocol
+from lautre_tui.services.console import ConsoleSession, ConsoleTarget
+
+DEVICE = "elea"
+START = b"00000000 lautre-tui console flood"
+END = b"flood sha256"
+
+
+def url_of(layout_path: Path) -> str:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from console import urls  # the console benchmark's own lab URLs
+
+    return urls(layout_path)["socket"]
+
+
+async def spy(url: str) -> None:
+    """A spy process: what it received, when, until the flood's checksum line."""
+    session = ConsoleSession(ConsoleTarget(DEVICE, url, 9600, ConsoleProtocol.RAW), read_only=True)
+    received = bytearray()
+    marks: list[tuple[int, float]] = []
+
+    def got(data: bytes) -> None:
+        received.extend(data)
+        marks.append((len(received), time.monotonic()))
+
+    session.subscribe(got, lambda _text: None)
+    await session.attach()
+    print("ready", flush=True)
+    while END not in received[-4096:] or received.rfind(END) < received.find(START):
+        await asyncio.sleep(0.01)
+    await session.detach()
+    start = received.find(START)
+    print(json.dumps({"start": start, "marks": marks, "bytes": received.hex()}), flush=True)
+
+
+async def writer(url: str, size: int, spies: int) -> dict[str, float]:
+    session = ConsoleSession(ConsoleTarget(DEVICE, url, 9600, ConsoleProtocol.RAW))
+    await session.attach()
+    recorded = bytearray()
+    marks: list[tuple[int, float]] = []
+    server = session._server  # measuring where the spies are fed: the transcript's tap
+    assert server is not None and session.transcript is not None
+    feed = server.tap
+
+    def tap(data: bytes) -> None:
+        recorded.extend(data)
+        marks.append((len(recorded), time.monotonic()))
+        feed(data)
+
+    session.transcript._tap = tap
+    children = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            __file__,
+            "--spy-of",
+            url,
+            stdout=subprocess.PIPE,
+            limit=64 * 1024 * 1024,
+        )
+        for _ in range(spies)
+    ]
+    for child in children:
+        assert child.stdout is not None
+        assert (await child.stdout.readline()).strip() == b"ready"
+    await asyncio.sleep(0.3)  # the spies' hellos are in
+    session.send(b"\rroot\rpw\r")
+    await asyncio.sleep(0.5)
+    started = time.monotonic()
+    session.send(b"flood %d\r" % size)
+    while END not in recorded[-4096:] or recorded.rfind(END) < recorded.find(START):
+        await asyncio.sleep(0.002)
+    start = recorded.find(START)
+    done = marks[bisect.bisect_left([m[0] for m in marks], start + size)][1]
+    expected = hashlib.sha256(flood(size)).hexdigest()
+    lags: list[float] = []
+    same = 0
+    for child in children:
+        assert child.stdout is not None
+        result = json.loads(await child.stdout.readline())
+        await child.wait()
+        data = bytes.fromhex(result["bytes"])
+        same += (
+            hashlib.sha256(data[result["start"] : result["start"] + size]).hexdigest() == expected
+        )
+        ends = [m[0] - start for m in marks]
+        for end, when in result["marks"]:
+            relative = end - result["start"]
+            if 0 < relative <= size:
+                at = bisect.bisect_left(ends, relative)
+                lags.append((when - marks[min(at, len(marks) - 1)][1]) * 1000)
+    await session.detach()
+    intact = hashlib.sha256(bytes(recorded[start : start + size])).hexdigest() == expected
+    return {
+        "rate": size / (done - started),
+        "same": same,
+        "intact": float(intact),
+        "lag_median": statistics.median(lags) if lags else 0.0,
+        "lag_p99": sorted(lags)[max(0, int(len(lags) * 0.99) - 1)] if lags else 0.0,
+        "lag_max": max(lags) if lags else 0.0,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--megabytes", type=float, default=5.0)
+    parser.add_argument("--spies", type=int, default=5)
+    parser.add_argument("--spy-of", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.spy_of:
+        asyncio.run(spy(args.spy_of))
+        return
+    size = int(args.megabytes * 1024 * 1024)
+    with tempfile.TemporaryDirectory() as folder:
+        os.environ["LAUTRE_TUI_STATE_DIR"] = str(Path(folder) / "state")
+        lab = subprocess.Popen(
+            [sys.executable, "-m", "lautre_tui", "lab", "--dir", str(Path(folder) / "lab")],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert lab.stdout is not None and lab.stdout.readline().startswith("lab ready")
+            url = url_of(Path(folder) / "lab" / "layout.yaml")
+            alone = asyncio.run(writer(url, size, 0))
+            shared = asyncio.run(writer(url, size, args.spies))
+        finally:
+            lab.terminate()
+            lab.wait(30)
+    mb = 1024 * 1024
+    print(f"socket:// flood of {size / mb:g} MB, writer and {args.spies} headless spies")
+    print(f"  writer alone            {alone['rate'] / mb:6.2f} MB/s")
+    print(
+        f"  writer with the spies   {shared['rate'] / mb:6.2f} MB/s "
+        f"= {shared['rate'] / alone['rate']:.2f}x alone; transcript intact: "
+        f"{bool(shared['intact'])}"
+    )
+    print(f"  spies with the flood's sha256: {shared['same']:.0f} of {args.spies}")
+    print(
+        f"  spy lag: median {shared['lag_median']:.1f} ms, p99 {shared['lag_p99']:.1f} ms, "
+        f"max {shared['lag_max']:.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,262 @@
+"""A console shared by the processes of a bastion: the holder feeds its spies.
+
+The process holding a console's claim (see `backends.claims`) is the only one
+with the port open. It listens on `consoles/HOST.sock` (0660, beside the claim)
+and sends every byte it records in the transcript, event lines included, to
+every spy connected there, as it records them: spies get the live stream, and
+nothing they send ever reaches the port (there is no frame for it).
+
+Frames are a kind byte and a 4-byte length: `D` bytes of the console, `J` a JSON
+object (hello, who, message, takeover and their answers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import struct
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lautre_tui import locations
+
+SOCKET_MODE = 0o660  # the bastion's admin group connects; others nothing
+HEADER = struct.Struct(">cI")
+MAX_JSON = 64 * 1024
+SLOW_SPY_BYTES = 16 * 1024 * 1024  # a spy this far behind is dropped (it is told why)
+UNIX_PATH_MAX = 100
+
+
+def socket_path(consoles: Path, host: str) -> Path:
+    return consoles / f"{host}.sock"
+
+
+def frame(kind: bytes, payload: bytes) -> bytes:
+    return HEADER.pack(kind, len(payload)) + payload
+
+
+def message(**fields: Any) -> bytes:
+    return frame(b"J", json.dumps(fields).encode())
+
+
+async def read_frame(reader: asyncio.StreamReader) -> tuple[bytes, bytes] | None:
+    """The next frame, or None at the end of the connection."""
+    try:
+        kind, size = HEADER.unpack(await reader.readexactly(HEADER.size))
+        if kind == b"J" and size > MAX_JSON:
+            return None
+        return kind, await reader.readexactly(size)
+    except (asyncio.IncompleteReadError, ConnectionError, struct.error):
+        return None
+
+
+def decode(payload: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+@contextlib.contextmanager
+def reachable(path: Path) -> Iterator[str]:
+    """A name for `path` that fits in a socket address (108 bytes): the path
+    itself, or through its folder's descriptor when the state folder is deep."""
+    if len(os.fsencode(path)) <= UNIX_PATH_MAX:
+        yield str(path)
+        return
+    folder = os.open(path.parent, os.O_PATH | os.O_DIRECTORY)
+    try:
+        yield f"/proc/self/fd/{folder}/{path.name}"
+    finally:
+        os.close(folder)
+
+
+@dataclass(slots=True)
+class Attendee:
+    """Someone on a console: the writer (or a holder only watching) or a spy."""
+
+    user: str
+    source: str
+    since: str
+    mode: str  # "writer", "spy"
+    pid: int = field(default_factory=os.getpid)
+    last_active: float = field(default_factory=time.monotonic)
+
+    def public(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["idle"] = int(time.monotonic() - data.pop("last_active"))
+        return data
+
+
+Request = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
+
+
+class ShareServer:
+    """The holder's side: a Unix socket serving the console's stream to spies."""
+
+    def __init__(self, path: Path, holder: Attendee, on_request: Request) -> None:
+        self.path = path
+        self.holder = holder
+        self._on_request = on_request
+        self._server: asyncio.AbstractServer | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.spies: dict[asyncio.StreamWriter, Attendee] = {}
+        self._pending = bytearray()
+        self._pending_lock = threading.Lock()
+        self._scheduled = False
+        self._inode = 0
+
+    async def start(self) -> None:
+        """Listen, replacing whatever socket file a holder that ended left behind
+        (we hold the claim: no live holder listens there)."""
+        self._loop = asyncio.get_running_loop()
+        locations.private_dir(self.path.parent)
+        temporary = self.path.with_name(f"{self.path.name}.{os.getpid()}")
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            with reachable(temporary) as name:
+                listener.bind(name)
+            os.chmod(temporary, SOCKET_MODE)
+            os.replace(temporary, self.path)
+            self._inode = os.stat(self.path).st_ino
+            listener.listen(16)
+            self._server = await asyncio.start_unix_server(self._serve, sock=listener)
+        except BaseException:
+            listener.close()
+            with contextlib.suppress(FileNotFoundError):
+                temporary.unlink()
+            raise
+
+    # -- the stream (from any thread: the port's reader writes the transcript) ----------
+
+    def tap(self, data: bytes) -> None:
+        loop = self._loop
+        if loop is None or not self.spies:
+            return
+        with self._pending_lock:
+            self._pending += data
+            if self._scheduled:
+                return
+            self._scheduled = True
+        with contextlib.suppress(RuntimeError):  # the loop closed at exit
+            loop.call_soon_threadsafe(self._deliver)
+
+    def _deliver(self) -> None:
+        with self._pending_lock:
+            data = bytes(self._pending)
+            self._pending.clear()
+            self._scheduled = False
+        if not data:
+            return
+        packet = frame(b"D", data)
+        for writer in list(self.spies):
+            if writer.transport.get_write_buffer_size() > SLOW_SPY_BYTES:
+                self._drop(writer, "this spy could not keep up with the console: reopen it")
+            else:
+                writer.write(packet)
+
+    def broadcast(self, **fields: Any) -> None:
+        packet = message(**fields)
+        for writer in list(self.spies):
+            writer.write(packet)
+
+    def attendees(self) -> list[dict[str, Any]]:
+        return [self.holder.public(), *(spy.public() for spy in self.spies.values())]
+
+    def _drop(self, writer: asyncio.StreamWriter, why: str) -> None:
+        self.spies.pop(writer, None)
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            writer.write(message(type="bye", why=why))
+        writer.close()
+
+    # -- requests -------------------------------------------------------------------------
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while (got := await read_frame(reader)) is not None:
+                kind, payload = got
+                if kind != b"J":
+                    continue  # a spy has nothing to say to the port
+                request = decode(payload)
+                if request.get("type") == "hello":
+                    self.spies[writer] = Attendee(
+                        str(request.get("user", "?")),
+                        str(request.get("source", "?")),
+                        str(request.get("since", "?")),
+                        "spy",
+                        int(request.get("pid", 0)),
+                    )
+                    continue
+                if request.get("type") == "active" and writer in self.spies:
+                    self.spies[writer].last_active = time.monotonic()
+                    continue
+                answer = await self._on_request(request)
+                if answer is not None and not writer.is_closing():
+                    writer.write(message(**answer))
+                    await writer.drain()
+        except (ConnectionError, RuntimeError):
+            pass
+        finally:
+            self.spies.pop(writer, None)
+            writer.close()
+
+    async def close(self, **farewell: Any) -> None:
+        """Stop serving: spies are told `farewell` (why, and who took it)."""
+        self._deliver()
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        with contextlib.suppress(OSError):
+            if os.stat(self.path).st_ino == self._inode:
+                self.path.unlink()
+        for writer in list(self.spies):
+            self.spies.pop(writer, None)
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                writer.write(message(**farewell))
+                await asyncio.wait_for(writer.drain(), 2)
+            writer.close()
+
+
+class ShareClient:
+    """A spy's side (or a one-off question: who, take over)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    @classmethod
+    async def connect(cls, path: Path) -> ShareClient:
+        """Raises OSError when nobody listens there."""
+        with reachable(path) as name:
+            reader, writer = await asyncio.open_unix_connection(name, limit=1 << 20)
+        return cls(reader, writer)
+
+    def send(self, **fields: Any) -> None:
+        self.writer.write(message(**fields))
+
+    async def ask(self, timeout: float, **fields: Any) -> dict[str, Any] | None:
+        """A request and its answer (the other frames before it are skipped)."""
+        self.send(**fields)
+        try:
+            return await asyncio.wait_for(self._answer(), timeout)
+        except TimeoutError:
+            return None
+
+    async def _answer(self) -> dict[str, Any] | None:
+        while (got := await read_frame(self.reader)) is not None:
+            if got[0] == b"J":
+                return decode(got[1])
+        return None
+
+    def close(self) -> None:
+        self.writer.close()

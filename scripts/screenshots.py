@@ -73,10 +73,10 @@ async def power_dialog(app: RackApp, pilot: Pilot[int]) -> None:
     await pilot.pause(0.3)
 
 
-async def console(app: RackApp, pilot: Pilot[int]) -> None:
+async def console(app: RackApp, pilot: Pilot[int], host: str = "eva") -> None:
     from lautre_tui.ui.console_screen import ConsoleScreen
 
-    await select(app, pilot, "eva")
+    await select(app, pilot, host)
     await pilot.press("c")
     await settle(lambda: isinstance(app.screen, ConsoleScreen))
     await pilot.press("enter", *"root", "enter", *"pw", "enter", *"uptime", "enter")
@@ -125,8 +125,9 @@ async def console_spy(app: RackApp, pilot: Pilot[int]) -> None:
 
 
 async def console_search(app: RackApp, pilot: Pilot[int]) -> None:
-    """Scroll mode after `?` searched the scrollback for a regex."""
-    await console(app, pilot)
+    """Scroll mode after `?` searched the scrollback for a regex (elsa's console: eva's
+    has just been the spies' scene)."""
+    await console(app, pilot, "elsa")
     await pilot.press(*"dmesg", "enter", *"uptime", "enter")
     await pilot.pause(0.5)
     await pilot.press("ctrl+right_square_bracket", "left_square_bracket")

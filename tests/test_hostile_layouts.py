@@ -154,3 +154,19 @@ def test_a_huge_layout_is_refused_without_reading_it_all(tmp_path: Path) -> None
         file.truncate(64 * 1024 * 1024)
     error = str(load_layout(path).errors[0])
     assert "larger than 16 MB" in error
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [  # found by benchmarks/fuzz.py's 10,000 examples
+        ("site: !!python/object:os.system x\n", "cannot read this value"),
+        ("ssh: {known_hosts: ~nosuchuser-here/x}\n", "home directory"),
+    ],
+)
+def test_tags_and_homes_the_loader_cannot_use_are_errors(
+    tmp_path: Path, text: str, needle: str
+) -> None:
+    path = tmp_path / "layout.yaml"
+    path.write_text(text + "racks: []\ndevices: {}\n")
+    errors = [str(error) for error in load_layout(path).errors]
+    assert any(needle in error and ":1:" in error for error in errors), errors

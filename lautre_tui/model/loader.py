@@ -141,7 +141,14 @@ class _Reader:
         self.errors.append(LayoutError(self.position(node), message))
 
     def value(self, node: yaml.Node) -> Any:
-        return self._loader.construct_object(node, deep=True)
+        """The node's value; a tag the safe loader does not know (`!!python/object…`)
+        is an error at its position, never a traceback, and reads as nothing."""
+        try:
+            return self._loader.construct_object(node, deep=True)
+        except yaml.YAMLError as error:
+            problem = getattr(error, "problem", None) or str(error)
+            self.error(node, f"cannot read this value: {problem}")
+            return None
 
     def mapping(self, node: yaml.Node, what: str, allowed: Iterable[str] | None) -> Entries:
         """The entries of a mapping node by key; unknown and repeated keys are errors."""
@@ -270,7 +277,11 @@ class _Reader:
         text = self.string(node, what)
         if text is None:
             return None
-        path = Path(text).expanduser()
+        try:
+            path = Path(text).expanduser()
+        except RuntimeError as error:  # `~nobody-here/…`: no such user's home
+            self.error(node, f"{what}: {error}")
+            return None
         return path if path.is_absolute() else self.base_dir / path
 
 

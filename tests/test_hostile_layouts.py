@@ -170,3 +170,13 @@ def test_tags_and_homes_the_loader_cannot_use_are_errors(
     path.write_text(text + "racks: []\ndevices: {}\n")
     errors = [str(error) for error in load_layout(path).errors]
     assert any(needle in error and ":1:" in error for error in errors), errors
+
+
+@pytest.mark.parametrize("digits", [400, 5000])
+def test_a_duration_too_large_for_a_float_is_an_error(tmp_path: Path, digits: int) -> None:
+    """Found by the fuzz: an integer of 400 digits made float() overflow (and one of
+    5000, int() itself)."""
+    text = GOOD.replace("site: test", "site: test\npoll: {interval: " + "9" * digits + "}")
+    errors = errors_of(tmp_path, text)
+    assert errors and all(":2:18:" in error for error in errors), errors
+    assert any("poll.interval" in error for error in errors)

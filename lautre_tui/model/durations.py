@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 
+MAX_SECONDS = 10**12  # about 30,000 years: anything larger is a typo
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 
@@ -14,6 +15,8 @@ def parse_duration(text: str | int | float) -> float:
     if isinstance(text, bool):
         raise ValueError("expected a duration such as 90s, 10m, 26h or 2d")
     if isinstance(text, (int, float)):
+        if isinstance(text, int) and abs(text) > MAX_SECONDS:  # float() would overflow
+            raise ValueError("a duration that large is not a duration")
         if not math.isfinite(text):
             raise ValueError("a duration must be a finite number of seconds")
         if text < 0:

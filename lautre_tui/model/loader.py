@@ -145,7 +145,7 @@ class _Reader:
         is an error at its position, never a traceback, and reads as nothing."""
         try:
             return self._loader.construct_object(node, deep=True)
-        except yaml.YAMLError as error:
+        except (yaml.YAMLError, ValueError) as error:  # ValueError: int() of 5000 digits
             problem = getattr(error, "problem", None) or str(error)
             self.error(node, f"cannot read this value: {problem}")
             return None

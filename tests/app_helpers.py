@@ -9,6 +9,10 @@ from typing import Any
 from textual import events
 from textual.app import App
 from textual.keys import REPLACED_KEYS, _get_unicode_name_from_key
+from textual.pilot import Pilot
+
+from lautre_tui.ui.app import RackApp
+from lautre_tui.ui.terminal import TerminalView
 
 
 async def burst(app: App[Any], *keys: str) -> None:
@@ -30,3 +34,18 @@ async def burst(app: App[Any], *keys: str) -> None:
     assert app._driver is not None
     app._driver.send_message(events.Callback(callback=taken.set))
     await asyncio.wait_for(taken.wait(), 20)  # the app has taken every key of the burst
+
+
+async def open_console(app: RackApp, pilot: Pilot[Any], host: str) -> TerminalView:
+    """`c` on `host` in the rack, as an admin does; the console's terminal once drawn."""
+    from lautre_tui.ui.console_screen import ConsoleScreen
+    from tests.lab_helpers import eventually
+
+    rack = app.current_rack()
+    assert rack is not None
+    rack.select(host)
+    await pilot.press("c")
+    await eventually(lambda: isinstance(app.screen, ConsoleScreen))
+    screen = app.screen
+    await eventually(lambda: bool(screen.query(TerminalView)))
+    return screen.query_one(TerminalView)

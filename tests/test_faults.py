@@ -20,6 +20,7 @@ import subprocess
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.widgets import Static
@@ -36,6 +37,7 @@ from lautre_tui.services.poller import Poller
 from lautre_tui.ui.app import RackApp
 from lautre_tui.ui.console_screen import ConsoleScreen
 from lautre_tui.ui.terminal import FRAME_BYTES, TerminalView
+from tests.app_helpers import open_console
 from tests.console_helpers import under_pty
 from tests.lab_helpers import WAIT, eventually, lab_layout, presents_another_key
 from tests.test_ui_rack import _plain
@@ -52,15 +54,10 @@ async def answers_a_key(app: RackApp, pilot: object) -> None:
     await eventually(lambda: rack.selected != before)
 
 
-async def log_in(pilot: object, app: RackApp, host: str) -> TerminalView:
-    rack = app.current_rack()
-    assert rack is not None
-    rack.select(host)
-    await pilot.press("c")  # type: ignore[attr-defined]
-    await eventually(lambda: isinstance(app.screen, ConsoleScreen))
-    terminal = app.screen.query_one(TerminalView)
+async def log_in(pilot: Any, app: RackApp, host: str) -> TerminalView:
+    terminal = await open_console(app, pilot, host)
     for line in ("", "root", "pw"):
-        await pilot.press(*line, "enter")  # type: ignore[attr-defined]
+        await pilot.press(*line, "enter")
     await eventually(lambda: f"root@{host}" in terminal.text())
     return terminal
 

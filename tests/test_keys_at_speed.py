@@ -12,10 +12,8 @@ from lautre_tui.cli.tui import build_app
 from lautre_tui.lab.runner import Lab
 from lautre_tui.services.console import transcript_path
 from lautre_tui.ui.confirm_power import ConfirmPower
-from lautre_tui.ui.console_screen import ConsoleScreen
 from lautre_tui.ui.power_screen import PowerScreen
-from lautre_tui.ui.terminal import TerminalView
-from tests.app_helpers import burst
+from tests.app_helpers import burst, open_console
 from tests.lab_helpers import eventually, lab_layout
 
 
@@ -35,13 +33,7 @@ async def test_keys_typed_right_after_slash_go_to_the_filter_in_order(lab: Lab) 
 async def test_a_slash_in_a_console_goes_to_the_host(lab: Lab) -> None:
     app = build_app(lab_layout(lab), lab.layout_path, poll=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        rack = app.current_rack()
-        assert rack is not None
-        rack.select("elea")
-        await pilot.press("c")
-        await eventually(lambda: isinstance(app.screen, ConsoleScreen))
-        screen = app.screen
-        await eventually(lambda: bool(screen.query(TerminalView)))
+        await open_console(app, pilot, "elea")
         await burst(app, "enter", "slash", *"tmp")
         await eventually(lambda: b"elea login: /tmp" in transcript_path("elea").read_bytes())
         assert not app.query_one("#filter", Input).display
@@ -80,13 +72,7 @@ async def test_a_break_where_it_halts_the_host_asks_first(lab: Lab) -> None:
     app = build_app(layout, lab.layout_path, poll=False)
     breaks = lab.console_server.device("eyra").breaks
     async with app.run_test(size=(100, 30)) as pilot:
-        rack = app.current_rack()
-        assert rack is not None
-        rack.select("eyra")
-        await pilot.press("c")
-        await eventually(lambda: isinstance(app.screen, ConsoleScreen))
-        screen = app.screen
-        await eventually(lambda: bool(screen.query(TerminalView)))
+        await open_console(app, pilot, "eyra")
         await burst(app, "ctrl+right_square_bracket", "b", "x")  # asked, and cancelled
         await eventually(lambda: any("break not sent" in n.message for n in app._notifications))
         assert breaks == []

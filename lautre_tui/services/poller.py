@@ -167,8 +167,20 @@ class Poller:
                 subscriber(update)
 
     def set_outlets(self, pdu: str, states: dict[int, bool]) -> None:
-        """Outlet states from power control: hosts switched off are "powered off"."""
+        """Outlet states read from a strip (an action's read-back, a reading, another
+        admin's action seen in it): hosts switched off are "powered off" and polled
+        now; hosts whose power came back are watched until they answer."""
+        known = self.tracker.outlets
+        changed = {n for n, on in states.items() if known.get((pdu, n), on) != on}
         self.publish(self.tracker.set_outlets(pdu, states))
+        for device in self.layout.devices.values():
+            outlets = {link.outlet for link in device.power if link.pdu == pdu} & changed
+            if not outlets or device.name not in self._hosts:
+                continue
+            if any(states[n] for n in outlets):
+                self.watch_boot(device.name)
+            else:
+                self.poll_now(device.name)
 
     # -- running --------------------------------------------------------------------
 
@@ -310,7 +322,7 @@ class Poller:
         except Exception as error:
             report = strip_report(pdu, None, _describe(error) if not str(error) else str(error))
         else:
-            self.publish(self.tracker.set_outlets(name, states))
+            self.set_outlets(name, states)
             report = strip_report(pdu, amps)
         self.publish([self.tracker.observe(pdu.device, report, time.time())])
 

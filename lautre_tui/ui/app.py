@@ -323,20 +323,8 @@ class RackApp(SafeApp[int]):
             self.run_worker(self.consoles.close(host), group="console-close")
 
     def _outlets_read(self, pdu: str, states: dict[int, bool]) -> None:
-        """Outlets read from a strip: the devices whose outlet changed are polled now."""
-        if self.poller is None:
-            return
-        known = self.poller.tracker.outlets
-        changed = {n for n, on in states.items() if known.get((pdu, n)) != on}
-        self.poller.set_outlets(pdu, states)
-        for device in self.site_layout.devices.values():
-            outlets = {link.outlet for link in device.power if link.pdu == pdu} & changed
-            if not outlets:
-                continue
-            if any(states[n] for n in outlets):
-                self.poller.watch_boot(device.name)  # back on: watched until it answers
-            elif device.name in self.poller.devices:
-                self.poller.poll_now(device.name)
+        if self.poller is not None:
+            self.poller.set_outlets(pdu, states)
 
     def action_power(self) -> None:
         device = self.selected_device

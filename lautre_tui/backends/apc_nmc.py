@@ -72,6 +72,19 @@ def parse_reply(raw: str) -> Reply:
     return Reply(f"E{code.group(1)}", code.group(2), outlets, text[code.end() :])
 
 
+# What a waiting admin is told another process is doing with the card.
+WHAT_COMMANDS_DO = {
+    "olStatus": "reading the outlets",
+    "olOn": "switching outlets on",
+    "olOff": "switching outlets off",
+    "olReboot": "power-cycling outlets",
+    "phReading": "reading the load",
+    "devReading": "reading the load",
+    "current": "reading the load",
+    "power": "reading the load",
+}
+
+
 def outlet_list(outlets: list[int]) -> str:
     """`1,3,5` as the card's olOn/olOff/olStatus take them."""
     if not outlets:
@@ -180,7 +193,7 @@ class ApcNmc:
 
     async def command(self, line: str) -> Reply:
         """Send one command on the (re)used session and parse its reply."""
-        async with self.burst(line.split(" ", 1)[0]):
+        async with self.burst(WHAT_COMMANDS_DO.get(line.split(" ", 1)[0], "using the card")):
             process = await self._session()
             try:
                 process.stdin.write(line + "\r")

@@ -65,13 +65,17 @@ class StripTurns:
             os.rename(fresh, ticket)
             while True:
                 other = None
-                if self._first_live() == ticket.name:
+                first = self._first_live()
+                if first == ticket.name:
                     other = self.claim.claim(self.user, self.source, _now(), doing)
                     if other is None:
                         return time.monotonic() - started
                 other = other or self.holder()
                 waited = time.monotonic() - started
-                who = f"{other.user}: {other.doing}" if other else "another admin"
+                if other is not None:
+                    who = f"{other.user}: {other.doing}"
+                else:  # between two turns: the one next in line is who we wait for
+                    who = self._ticket_owner(first) if first else "another admin"
                 if waited > timeout:
                     raise TurnTimeout(
                         f"{self.pdu} stayed taken by {who} for {timeout:.0f} s: try again later"
@@ -84,6 +88,14 @@ class StripTurns:
             with contextlib.suppress(OSError):
                 ticket.unlink()
             os.close(fd)
+
+    def _ticket_owner(self, name: str) -> str:
+        """ "admin2: cycle elsa" from a waiter's ticket (written before it shows)."""
+        try:
+            said = json.loads((self.queue / name).read_text())
+            return f"{said['user']}: {said['doing']}"
+        except (OSError, ValueError, KeyError, TypeError):
+            return "another admin"
 
     def others_waiting(self) -> bool:
         return self._first_live() is not None

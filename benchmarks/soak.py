@@ -270,7 +270,7 @@ class Soak:
 
     async def open_console(self, pilot: Pilot[int]) -> float | None:
         """`c` on the console host in the rack; milliseconds until its screen shows."""
-        rack = self.app.current_rack()
+        rack = self.app.rack_screen.current_rack()
         assert rack is not None
         rack.select(self.args.console_host)
         started = time.monotonic()
@@ -293,7 +293,7 @@ class Soak:
 
     async def flood(self) -> None:
         """One second's worth of the lab's `flood N`, typed into the session."""
-        consoles = self.app.consoles
+        consoles = self.app.site.consoles
         session = consoles.sessions.get(self.args.console_host) if consoles else None
         if session is not None and session.send(b"flood %d\r" % self.args.flood):
             self.counters.flood_bytes += self.args.flood
@@ -312,7 +312,7 @@ class Soak:
         self.counters.fault_index = (self.counters.faults - 1) % len(self.rotation)
 
     async def power_cycle(self) -> None:
-        power = self.app.power_service()
+        power = self.app.site.power_service()
         assert power is not None
         try:
             result = await asyncio.wait_for(
@@ -343,7 +343,7 @@ class Soak:
             await wait_until(lambda: self.console_screen() is None, KEY_TIMEOUT)
         while len(self.app.screen_stack) > 1 and self.console_screen() is None:
             await pilot.press("escape")  # a dialog left over would eat the keys
-        rack = self.app.current_rack()
+        rack = self.app.rack_screen.current_rack()
         assert rack is not None
         before = rack.selected
         key = "j" if self._direction > 0 else "k"
@@ -362,7 +362,7 @@ class Soak:
     async def sample(self, pilot: Pilot[int]) -> Sample:
         key_ms, console_ms = await self.key_check(pilot)
         lags = self.lag.window()
-        poller = self.app.poller
+        poller = self.app.site.poller
         last = poller.last_round if poller is not None else None
         transcript = transcript_path(self.args.console_host)
         c = self.counters

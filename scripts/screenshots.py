@@ -38,20 +38,20 @@ async def settle(condition: Callable[[], bool], timeout: float = 20) -> None:
 
 async def rounds(app: RackApp, count: int) -> None:
     """Let the poller run `count` rounds (the first on its own, then on demand)."""
-    await settle(lambda: app.poller is not None and app.poller.last_round is not None)
+    await settle(lambda: app.site.poller is not None and app.site.poller.last_round is not None)
     for _ in range(count - 1):
-        assert app.poller is not None
-        before = app.poller.last_round
-        app.poller.poll_now()
+        assert app.site.poller is not None
+        before = app.site.poller.last_round
+        app.site.poller.poll_now()
 
         def next_round(previous: object = before) -> bool:
-            return app.poller is not None and app.poller.last_round is not previous
+            return app.site.poller is not None and app.site.poller.last_round is not previous
 
         await settle(next_round)
 
 
 async def select(app: RackApp, pilot: Pilot[int], device: str) -> None:
-    rack = app.current_rack()
+    rack = app.rack_screen.current_rack()
     assert rack is not None
     rack.select(device)
     await pilot.pause()
@@ -92,7 +92,7 @@ async def console_who(app: RackApp, pilot: Pilot[int]) -> None:
     await console(app, pilot)
     for user, address in (("nadia", "192.0.2.14"), ("bruno", "192.0.2.27")):
         spy = ConsoleSession(
-            target_for(app.site_layout, "eva"), read_only=True, actor=Actor(user, address)
+            target_for(app.site.layout, "eva"), read_only=True, actor=Actor(user, address)
         )
         await spy.attach()
         SPIES.append(spy)
@@ -110,7 +110,7 @@ async def console_spy(app: RackApp, pilot: Pilot[int]) -> None:
     from lautre_tui.ui.console_dialogs import HeldScreen
     from lautre_tui.ui.console_screen import ConsoleScreen
 
-    writer = ConsoleSession(target_for(app.site_layout, "eva"), actor=Actor("nadia", "192.0.2.14"))
+    writer = ConsoleSession(target_for(app.site.layout, "eva"), actor=Actor("nadia", "192.0.2.14"))
     await writer.attach()
     SPIES.append(writer)
     writer.send(b"\rroot\rpw\ruptime\r")

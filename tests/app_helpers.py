@@ -11,8 +11,23 @@ from textual.app import App
 from textual.keys import REPLACED_KEYS, _get_unicode_name_from_key
 from textual.pilot import Pilot
 
+from lautre_tui.model.health import RoundInfo
 from lautre_tui.ui.app import RackApp
 from lautre_tui.ui.terminal import TerminalView
+from tests.lab_helpers import eventually
+
+
+def last_round(app: RackApp) -> RoundInfo | None:
+    poller = app.site.poller
+    return poller.last_round if poller is not None else None
+
+
+async def a_round_after(app: RackApp, before: RoundInfo | None = None) -> RoundInfo:
+    """Wait for the app's poller to end a round after `before` (the first, if None)."""
+    await eventually(lambda: last_round(app) not in (None, before))
+    done = last_round(app)
+    assert done is not None
+    return done
 
 
 async def burst(app: App[Any], *keys: str) -> None:
@@ -41,7 +56,7 @@ async def open_console(app: RackApp, pilot: Pilot[Any], host: str) -> TerminalVi
     from lautre_tui.ui.console_screen import ConsoleScreen
     from tests.lab_helpers import eventually
 
-    rack = app.current_rack()
+    rack = app.rack_screen.current_rack()
     assert rack is not None
     rack.select(host)
     await pilot.press("c")

@@ -37,7 +37,7 @@ async def main(layout_path: Path, device: str, wait_for: str) -> None:
     app = build_app(layout, layout_path, interval=60)
     async with app.run_test(size=(100, 30)) as pilot:
         await until(lambda: app.maintenance is not None and app.maintenance.shared is not None)
-        rack = app.current_rack()
+        rack = app.rack_screen.current_rack()
         assert rack is not None
         rack.select(device)
         await pilot.pause()

@@ -329,23 +329,25 @@ async def test_c_in_the_rack_opens_and_keeps_consoles(lab: Lab) -> None:
 
     app = build_app(lab_layout(lab), lab.layout_path, poll=False)
     async with app.run_test(size=(100, 30)) as pilot:
-        rack = app.current_rack()
+        rack = app.rack_screen.current_rack()
         assert rack is not None
         rack.select("eva")
         await pilot.press("c")
         await eventually(lambda: isinstance(app.screen, ConsoleScreen))
         await pilot.press("ctrl+right_square_bracket", "w")  # back to the rack, kept open
         await eventually(lambda: not isinstance(app.screen, ConsoleScreen))
-        assert app.consoles is not None and "eva" in app.consoles.sessions
-        app._power_event("eva", "power cycle by tester")  # what a cycle writes
+        assert app.site.consoles is not None and "eva" in app.site.consoles.sessions
+        app.site._power_event("eva", "power cycle by tester")  # what a cycle writes
         rack.select("emma")
         await pilot.press("c")
         await eventually(
             lambda: isinstance(app.screen, ConsoleScreen) and app.screen.session.host == "emma"
         )
-        assert set(app.consoles.sessions) == {"eva", "emma"}
+        assert set(app.site.consoles.sessions) == {"eva", "emma"}
         await pilot.press("ctrl+right_square_bracket", "full_stop")
-        await eventually(lambda: app.consoles is not None and "emma" not in app.consoles.sessions)
+        await eventually(
+            lambda: app.site.consoles is not None and "emma" not in app.site.consoles.sessions
+        )
     assert b"[-- power cycle by tester --]" in transcript_path("eva").read_bytes()
 
 

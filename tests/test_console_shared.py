@@ -297,7 +297,7 @@ async def test_the_racks_device_pane_says_who_is_on_its_console(lab: Lab) -> Non
     try:
         app = build_app(lab_layout(lab), lab.layout_path, poll=False)
         async with app.run_test(size=(160, 48)) as pilot:
-            rack = app.current_rack()
+            rack = app.rack_screen.current_rack()
             assert rack is not None
             rack.select("eva")
             await pilot.pause()

@@ -37,7 +37,7 @@ from lautre_tui.services.poller import Poller
 from lautre_tui.ui.app import RackApp
 from lautre_tui.ui.console_screen import ConsoleScreen
 from lautre_tui.ui.terminal import FRAME_BYTES, TerminalView
-from tests.app_helpers import open_console
+from tests.app_helpers import a_round_after, open_console
 from tests.console_helpers import under_pty
 from tests.lab_helpers import WAIT, eventually, lab_layout, presents_another_key
 from tests.test_ui_rack import _plain
@@ -47,7 +47,7 @@ ESC = "\x1b"
 
 async def answers_a_key(app: RackApp, pilot: object) -> None:
     """The app is alive: `j` moves the rack's selection."""
-    rack = app.current_rack()
+    rack = app.rack_screen.current_rack()
     assert rack is not None
     before = rack.selected
     await pilot.press("j")  # type: ignore[attr-defined]
@@ -197,12 +197,12 @@ async def test_markup_and_escapes_from_hosts_are_shown_as_text(lab: Lab) -> None
     tracker.observe("elea", report, time.time())
     app = build_app(layout, lab.layout_path, poll=False)
     async with app.run_test(size=(160, 48)) as pilot:
-        rack = app.current_rack()
+        rack = app.rack_screen.current_rack()
         assert rack is not None
         rack.select("elea")
         await pilot.pause()
-        app.health["elea"] = tracker.hosts["elea"]
-        app._show("elea")
+        app.site.health["elea"] = tracker.hosts["elea"]
+        app.rack_screen._show("elea")
         await pilot.pause()
         pane = _plain(app.query_one("#device-info", Static))
         assert "[/b]" in pane and "[bold" in pane and ESC not in pane
@@ -392,7 +392,7 @@ async def test_console_round_trips_leave_no_widgets_behind(lab: Lab) -> None:
     app = build_app(lab_layout(lab), lab.layout_path, poll=False)
     counts: list[int] = []
     async with app.run_test(size=(80, 24)) as pilot:
-        rack = app.current_rack()
+        rack = app.rack_screen.current_rack()
         assert rack is not None
         rack.select("eva")
         for _ in range(4):
@@ -412,10 +412,10 @@ async def test_a_host_whose_power_comes_back_is_watched_until_it_answers(lab: La
 
     app = build_app(lab_layout(lab), lab.layout_path, interval=60)
     async with app.run_test(size=(80, 24)):
-        await eventually(lambda: app.poller is not None and app.poller.last_round is not None)
-        power = app.power_service()
-        assert power is not None and app.poller is not None
-        poller = app.poller
+        await a_round_after(app)
+        power = app.site.power_service()
+        assert power is not None and app.site.poller is not None
+        poller = app.site.poller
         off = await power.act("elea", PowerAction.OFF, confirmation="test")
         assert off.ok
         await eventually(lambda: poller.health("elea").verdict is Verdict.POWERED_OFF)

@@ -20,7 +20,7 @@ from tests.lab_helpers import eventually, lab_layout
 async def test_keys_typed_right_after_slash_go_to_the_filter_in_order(lab: Lab) -> None:
     app = build_app(lab_layout(lab), lab.layout_path, poll=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        rack = app.current_rack()
+        rack = app.rack_screen.current_rack()
         assert rack is not None
         await pilot.pause()
         await burst(app, "slash", *"mail", "j", "k")  # j and k are text here, not moves
@@ -44,7 +44,7 @@ async def test_no_key_that_arrived_before_the_power_dialog_was_drawn_confirms_it
 ) -> None:
     app = build_app(lab_layout(lab), lab.layout_path, poll=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        rack = app.current_rack()
+        rack = app.rack_screen.current_rack()
         assert rack is not None
         rack.select("eyra")
         await pilot.press("p")

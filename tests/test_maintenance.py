@@ -26,6 +26,7 @@ from lautre_tui.ui.maintenance_dialogs import (
     WindowList,
 )
 from lautre_tui.ui.status_bar import StatusBar
+from tests.app_helpers import a_round_after, last_round
 from tests.conftest import REPO
 from tests.lab_helpers import eventually, lab_layout
 from tests.test_ui_rack import _plain, rack_lines
@@ -66,7 +67,7 @@ def open_windows(folder: Path) -> list[tuple[str, str]]:
 async def test_app_and_cli_see_each_others_windows(lab: Lab, shared: Path) -> None:
     app = build_app(lab_layout(lab), lab.layout_path, interval=60)
     async with app.run_test(size=(100, 30)) as pilot:
-        await eventually(lambda: app.poller is not None and app.poller.last_round is not None)
+        await a_round_after(app)
         code, out, err = await cli(
             lab,
             "maint",
@@ -82,7 +83,7 @@ async def test_app_and_cli_see_each_others_windows(lab: Lab, shared: Path) -> No
         assert {"fey", "emma", "ella", "elsa"} <= {line.split()[0] for line in out.splitlines()}
         # The app notices within 2 s, without being told.
         await eventually(lambda: "⚒emma" in "\n".join(rack_lines(app)), timeout=2.5)
-        rack = app.current_rack()
+        rack = app.rack_screen.current_rack()
         assert rack is not None
         rack.select("fey")
         await pilot.pause()
@@ -215,14 +216,14 @@ async def test_acknowledged_in_the_app_counts_apart(lab: Lab, shared: Path) -> N
     lab.world.inject(Fault(FaultKind.SERVICE_DOWN, "emma", "web"))
     app = build_app(lab_layout(lab), lab.layout_path, interval=60)
     async with app.run_test(size=(100, 30)) as pilot:
-        await eventually(lambda: app.poller is not None and app.poller.last_round is not None)
-        rack = app.current_rack()
+        await a_round_after(app)
+        rack = app.rack_screen.current_rack()
         assert rack is not None
         rack.select("emma")
         for _ in range(3):  # soft, soft, hard
-            before = app.poller.last_round if app.poller else None
+            before = last_round(app)
             await pilot.press("r")
-            await eventually(lambda: app.poller is not None and app.poller.last_round is not before)  # noqa: B023
+            await a_round_after(app, before)
         await eventually(lambda: "✖1 " in str(app.query_one(StatusBar).render()))
         await pilot.press("a")
         await eventually(lambda: isinstance(app.screen, Acknowledge))
@@ -248,7 +249,7 @@ async def test_the_owner_is_warned_before_the_end_and_windows_expire(
     now = [time.time()]
     app.maintenance.service.clock = lambda: now[0]
     async with app.run_test(size=(100, 30)) as pilot:
-        await eventually(lambda: app.poller is not None and app.poller.last_round is not None)
+        await a_round_after(app)
         await eventually(lambda: "⚒elea" in "\n".join(rack_lines(app)))
         assert "ends" not in str(app.query_one(StatusBar).render())
         await pilot.press("M")
@@ -258,7 +259,7 @@ async def test_the_owner_is_warned_before_the_end_and_windows_expire(
         await pilot.press("escape")
         now[0] += 6 * 60
         app.maintenance_changed()
-        assert "⚒ elea ends" in str(app.query_one(StatusBar).render())
+        await eventually(lambda: "⚒ elea ends" in str(app.query_one(StatusBar).render()))
         now[0] += 5 * 60
         await eventually(lambda: "⚒elea" not in "\n".join(rack_lines(app)), timeout=2.5)
     code, out, _ = await cli(lab, "maint", "list", "--json", "--history")
@@ -271,9 +272,9 @@ async def test_ending_in_the_app_shows_the_comparison(lab: Lab, shared: Path) ->
     lab.world.inject(Fault(FaultKind.SERVICE_DOWN, "emma", "web"))
     app = build_app(lab_layout(lab), lab.layout_path, interval=60)
     async with app.run_test(size=(100, 30)) as pilot:
-        await eventually(lambda: app.poller is not None and app.poller.last_round is not None)
+        await a_round_after(app)
         await eventually(lambda: "⚒emma" in "\n".join(rack_lines(app)))
-        rack = app.current_rack()
+        rack = app.rack_screen.current_rack()
         assert rack is not None
         rack.select("emma")
         await pilot.pause()
@@ -314,7 +315,7 @@ async def test_two_app_processes_see_each_others_windows(lab: Lab, shared: Path)
             line = await asyncio.wait_for(peer.stdout.readline(), 60)
             assert line == b"opened\n", line
             await eventually(lambda: "⚒elea" in "\n".join(rack_lines(app)), timeout=2.5)
-            rack = app.current_rack()
+            rack = app.rack_screen.current_rack()
             assert rack is not None
             rack.select("elea")
             await pilot.pause()
@@ -344,7 +345,7 @@ async def test_an_unwritable_audit_log_refuses_the_window_and_the_app_runs_on(
         await eventually(
             lambda: app.maintenance is not None and app.maintenance.shared.windows == ()
         )
-        rack = app.current_rack()
+        rack = app.rack_screen.current_rack()
         assert rack is not None
         rack.select("eva")
         await pilot.pause()

@@ -244,7 +244,7 @@ async def test_power_panel_in_the_app_switches_the_lab(lab: Lab, tmp_path: Path)
 
     app = build_app(lab_layout(lab), lab.layout_path, interval=60)
     async with app.run_test(size=(100, 40)) as pilot:
-        rack = app.current_rack()
+        rack = app.rack_screen.current_rack()
         assert rack is not None
         rack.select("elea")
         await pilot.press("p")
@@ -259,9 +259,12 @@ async def test_power_panel_in_the_app_switches_the_lab(lab: Lab, tmp_path: Path)
         await pilot.press("enter")
         await eventually(lambda: not lab.world.outlet_on("apc", 8))
         await eventually(
-            lambda: app.poller is not None and app.poller.health("elea").verdict.value == "off"
+            lambda: (
+                app.site.poller is not None
+                and app.site.poller.health("elea").verdict.value == "off"
+            )
         )
-        entries = app.power.audit.read() if app.power else []
+        entries = app.site.power.audit.read() if app.site.power else []
         assert entries[-1]["result"] == "ok" and entries[-1]["confirmation"] == "dialog button"
 
 
@@ -271,7 +274,7 @@ async def test_read_only_app_refuses_power(lab: Lab) -> None:
 
     app = build_app(lab_layout(lab), lab.layout_path, interval=60, read_only=True)
     async with app.run_test(size=(100, 40)) as pilot:
-        rack = app.current_rack()
+        rack = app.rack_screen.current_rack()
         assert rack is not None
         rack.select("elea")
         await pilot.press("p")

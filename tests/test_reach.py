@@ -20,6 +20,7 @@ from lautre_tui.model.layout import PollSettings, ReachSettings
 from lautre_tui.model.probe_format import CheckState
 from lautre_tui.services.console import ConsoleSession, target_for
 from lautre_tui.services.poller import Poller
+from tests.app_helpers import a_round_after
 from tests.conftest import LAUTRE_LAYOUT
 from tests.lab_helpers import eventually, lab_layout
 
@@ -144,8 +145,8 @@ async def test_the_strip_and_console_server_panes_in_the_app(lab: Lab) -> None:
     await held.attach()
     app = build_app(lab_layout(lab), lab.layout_path, interval=60)
     async with app.run_test(size=(160, 48)) as pilot:
-        await eventually(lambda: app.poller is not None and app.poller.last_round is not None)
-        rack = app.current_rack()
+        await a_round_after(app)
+        rack = app.rack_screen.current_rack()
         assert rack is not None
         rack.select("apc")
         await pilot.pause()

@@ -44,15 +44,15 @@ async def ella_failing(pilot: Pilot[Any]) -> None:
     """ella's web check critical (hard), the others fine; shown as the poller would."""
     rack_app = pilot.app
     assert isinstance(rack_app, RackApp)
-    layout = rack_app.site_layout
+    layout = rack_app.site.layout
     tracker = HealthTracker(layout, soft_fails=1)
     checks = len(layout.devices["ella"].services)
     lines = [f"C {i} OK fine" for i in range(checks)]
     lines[0] = "C 0 CRITICAL apache2 is not running; port 80 refused (since 03:12)"
     report = parse_report("\n".join([BEGIN, *lines, END]) + "\n", checks)
     health = tracker.observe("ella", report, time.time())
-    rack_app.health["ella"] = health
-    for view in rack_app.rack_views():
+    rack_app.site.health["ella"] = health
+    for view in rack_app.rack_screen.rack_views():
         view.set_badges({"ella": health_badge(health)})
         view.select("ella")
     await pilot.pause()
@@ -78,7 +78,7 @@ def test_power_dialog(snap_compare: SnapCompare) -> None:
     async def dialog(pilot: Pilot[Any]) -> None:
         rack_app = pilot.app
         assert isinstance(rack_app, RackApp)
-        impact = power_impact(rack_app.site_layout, "fey", PowerAction.OFF)
+        impact = power_impact(rack_app.site.layout, "fey", PowerAction.OFF)
         await rack_app.push_screen(ConfirmPower(impact))
         await pilot.pause()
 

@@ -11,9 +11,10 @@ from textual.widgets import Input, Static, TabbedContent
 
 from lautre_tui.model.layout import Layout
 from lautre_tui.model.loader import load_layout
-from lautre_tui.ui.app import RackApp, short_path
+from lautre_tui.ui.app import RackApp
 from lautre_tui.ui.device_pane import DevicePane
 from lautre_tui.ui.help_screen import HelpScreen
+from lautre_tui.ui.rack_screen import RackScreen, short_path
 from lautre_tui.ui.rack_view import RackView
 from tests.conftest import LAUTRE_LAYOUT, lautre
 
@@ -25,7 +26,7 @@ def app_for(layout: Layout | None = None, **kwargs: object) -> RackApp:
 
 
 def rack_lines(app: RackApp) -> list[str]:
-    rack = app.current_rack()
+    rack = app.rack_screen.current_rack()
     assert rack is not None
     return rack.render().plain.splitlines()
 
@@ -42,12 +43,12 @@ async def test_every_device_is_visible_without_scrolling(size: tuple[int, int]) 
     app = app_for()
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
-        rack = app.current_rack()
+        rack = app.rack_screen.current_rack()
         assert rack is not None
         lines = rack_lines(app)
         assert len(lines) <= rack.size.height
         text = "\n".join(lines)
-        for name in app.site_layout.devices:
+        for name in app.site.layout.devices:
             assert f" {name} " in text, name
         assert "U free" in text or "· free" in text
         assert app.query_one("#title", Static).visual is not None
@@ -88,7 +89,7 @@ async def test_navigation_moves_the_selection_and_the_pane_follows() -> None:
     app = app_for()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        rack = app.current_rack()
+        rack = app.rack_screen.current_rack()
         assert rack is not None and rack.selected == "ada"
         await pilot.press("j", "j", "down")
         assert rack.selected == "eva"
@@ -108,7 +109,7 @@ async def test_pane_shows_links_and_dependents() -> None:
     app = app_for()
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
-        rack = app.current_rack()
+        rack = app.rack_screen.current_rack()
         assert rack is not None
         rack.select("fey")
         await pilot.pause()
@@ -146,7 +147,7 @@ async def test_click_selects_a_device() -> None:
     app = app_for()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        rack = app.current_rack()
+        rack = app.rack_screen.current_rack()
         assert rack is not None
         row = next(i for i, line in enumerate(rack_lines(app)) if " elea " in line)
         await pilot.click(RackView, offset=(8, row))
@@ -157,7 +158,7 @@ async def test_filter_by_role_and_software() -> None:
     app = app_for()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        rack = app.current_rack()
+        rack = app.rack_screen.current_rack()
         assert rack is not None
         await pilot.press("slash")
         assert isinstance(app.focused, Input)
@@ -183,7 +184,7 @@ async def test_help_lists_every_key_and_closes() -> None:
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         text = _plain(app.screen.query_one("#help-keys", Static))
-        for binding in [*RackApp.BINDINGS, *RackView.BINDINGS]:
+        for binding in [*RackApp.BINDINGS, *RackScreen.BINDINGS, *RackView.BINDINGS]:
             assert binding.description in text  # type: ignore[union-attr]
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
@@ -212,14 +213,14 @@ async def test_several_racks_show_as_tabs(tmp_path: Path) -> None:
         await pilot.pause()
         tabs = app.query_one("#racks", TabbedContent)
         assert tabs.active == "tab-0"
-        assert app.current_rack().rack.name == "baie-0"  # type: ignore[union-attr]
+        assert app.rack_screen.current_rack().rack.name == "baie-0"  # type: ignore[union-attr]
         await pilot.press("right_square_bracket")
         assert tabs.active == "tab-1"
-        rack = app.current_rack()
+        rack = app.rack_screen.current_rack()
         assert rack is not None and rack.rack.name == "baie-1"
         await pilot.press("slash", *"vserver", "enter")
         assert tabs.active == "tab-0"
-        assert app.current_rack().selected == "elga"  # type: ignore[union-attr]
+        assert app.rack_screen.current_rack().selected == "elga"  # type: ignore[union-attr]
 
 
 async def test_layout_errors_are_shown_not_fatal(tmp_path: Path) -> None:
@@ -262,7 +263,7 @@ async def test_the_selection_stays_visible_in_a_small_terminal_and_a_full_rack(
     assert layout is not None
     app = build_app(layout, path, poll=False)
     async with app.run_test(size=(60, 18)) as pilot:
-        rack = app.current_rack()
+        rack = app.rack_screen.current_rack()
         assert rack is not None
         rack.focus()
         for index in range(29):

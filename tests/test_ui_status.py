@@ -8,6 +8,7 @@ from lautre_tui.cli.tui import build_app
 from lautre_tui.lab.runner import Lab
 from lautre_tui.lab.world import Fault, FaultKind
 from lautre_tui.ui.status_bar import StatusBar
+from tests.app_helpers import a_round_after, last_round
 from tests.lab_helpers import eventually, lab_layout, presents_another_key
 from tests.test_ui_rack import _plain, rack_lines
 
@@ -17,7 +18,7 @@ async def test_rack_pane_and_status_bar_follow_the_lab(lab: Lab) -> None:
     await eventually(lambda: presents_another_key(lab, "ella"))
     app = build_app(lab_layout(lab), lab.layout_path, interval=60)
     async with app.run_test(size=(80, 24)) as pilot:
-        await eventually(lambda: app.poller is not None and app.poller.last_round is not None)
+        await a_round_after(app)
         await pilot.pause()
         lines = {line.split()[2]: line for line in rack_lines(app) if "▌" in line}
         assert "● eva" in lines["eva"]
@@ -29,7 +30,7 @@ async def test_rack_pane_and_status_bar_follow_the_lab(lab: Lab) -> None:
         # the strip (its card)
         assert "●10 " in bar and "✖1 " in bar
         assert any("HOST KEY CHANGED" in (n.title or "") for n in app._notifications)
-        rack = app.current_rack()
+        rack = app.rack_screen.current_rack()
         assert rack is not None
         rack.select("emma")
         await pilot.pause()
@@ -39,11 +40,9 @@ async def test_rack_pane_and_status_bar_follow_the_lab(lab: Lab) -> None:
         lab.world.inject(Fault(FaultKind.SERVICE_DOWN, "emma", "web"))
         seen: list[str] = []
         for _ in range(3):  # soft, soft, hard: r polls the selected host now
-            before = app.poller.last_round if app.poller else None
+            before = last_round(app)
             await pilot.press("r")
-            await eventually(
-                lambda b=before: app.poller is not None and app.poller.last_round is not b  # type: ignore[misc]
-            )
+            await a_round_after(app, before)
             await pilot.pause()
             pane = _plain(app.query_one("#device-info", Static))
             seen.append(pane.splitlines()[1])  # failing checks come first, right after the state
@@ -62,12 +61,12 @@ async def test_the_problems_view_lists_what_is_wrong_worst_first(lab: Lab) -> No
     lab.world.inject(Fault(FaultKind.REFUSED, "elea"))
     app = build_app(lab_layout(lab), lab.layout_path, interval=60)
     async with app.run_test(size=(80, 24)) as pilot:
-        await eventually(lambda: app.poller is not None and app.poller.last_round is not None)
-        assert app.poller is not None
+        await a_round_after(app)
+        assert app.site.poller is not None
         for _ in range(3):  # soft, soft, hard
-            before = app.poller.last_round
-            app.poller.poll_now()
-            await eventually(lambda: app.poller is not None and app.poller.last_round is not before)  # noqa: B023
+            before = last_round(app)
+            app.site.poller.poll_now()
+            await a_round_after(app, before)
         await pilot.press("exclamation_mark")
         await eventually(lambda: isinstance(app.screen, ProblemsScreen))
         options = app.screen.query_one(OptionList)
@@ -77,20 +76,23 @@ async def test_the_problems_view_lists_what_is_wrong_worst_first(lab: Lab) -> No
         assert all(len(line) <= 76 for line in lines)
         await pilot.press("down", "enter")
         await eventually(lambda: not isinstance(app.screen, ProblemsScreen))
-        assert app.selected_device is not None and app.selected_device.name == "emma"
+        assert (
+            app.rack_screen.selected_device is not None
+            and app.rack_screen.selected_device.name == "emma"
+        )
 
 
 async def test_a_soft_failure_shows_in_the_rack_before_it_is_hard(lab: Lab) -> None:
     app = build_app(lab_layout(lab), lab.layout_path, interval=60)
     async with app.run_test(size=(80, 24)) as pilot:
-        await eventually(lambda: app.poller is not None and app.poller.last_round is not None)
+        await a_round_after(app)
         lab.world.inject(Fault(FaultKind.SERVICE_DOWN, "elsa", "mailman"))
-        rack = app.current_rack()
+        rack = app.rack_screen.current_rack()
         assert rack is not None
         rack.select("elsa")
-        before = app.poller.last_round if app.poller else None
+        before = last_round(app)
         await pilot.press("r")
-        await eventually(lambda: app.poller is not None and app.poller.last_round is not before)
+        await a_round_after(app, before)
         await pilot.pause()
         line = next(line for line in rack_lines(app) if " elsa " in line)
         assert "✕ elsa" in line  # hollow: failing, not yet hard; never a green ●

@@ -15,10 +15,6 @@ from lautre_tui.model.layout import Layout
 from lautre_tui.model.loader import load_layout
 
 if TYPE_CHECKING:
-    from lautre_tui.services.console import ConsoleManager
-    from lautre_tui.services.maintenance import Maintenance
-    from lautre_tui.services.poller import Poller
-    from lautre_tui.services.power import PowerService
     from lautre_tui.ui.app import RackApp
 
 
@@ -95,34 +91,8 @@ def build_app(
     poll: bool = True,
 ) -> RackApp:
     """The app with its services; `poll=False` shows the layout alone (no SSH)."""
+    from lautre_tui.services.site import Site
     from lautre_tui.ui.app import RackApp
-
-    services: dict[str, PowerService] = {}
-
-    def power() -> PowerService:
-        """One power service per app: the poller reads the strips' cards through its
-        sessions, so that the app never holds two sessions to one card."""
-        from lautre_tui.services.power import PowerService
-
-        if "power" not in services:
-            services["power"] = PowerService(layout, read_only=read_only)
-        return services["power"]
-
-    def poller() -> Poller:
-        from lautre_tui.services.poller import Poller
-
-        reader = (lambda strip, age: power().read_strip(strip, age)) if layout.pdus else None
-        return Poller(layout, interval=interval, strip_reader=reader)
-
-    def maintenance() -> Maintenance:
-        from lautre_tui.services.maintenance import Maintenance
-
-        return Maintenance(layout)
-
-    def consoles() -> ConsoleManager:
-        from lautre_tui.services.console import ConsoleManager
-
-        return ConsoleManager(read_only=read_only)
 
     return RackApp(
         layout,
@@ -130,8 +100,5 @@ def build_app(
         errors=errors,
         read_only=read_only,
         fault_injector=fault_injector,
-        poller_factory=poller if poll else None,
-        power_factory=power if layout.pdus else None,
-        console_factory=consoles if layout.consoles else None,
-        maintenance_factory=maintenance if poll else None,
+        site=Site(layout, read_only=read_only, interval=interval, poll=poll),
     )

@@ -15,8 +15,10 @@ from lautre_tui.model.topology import outlet_map
 from lautre_tui.ui.plain import plain
 
 if TYPE_CHECKING:  # the rack paints before the SSH and serial stacks are imported
+    from lautre_tui.model.layout import Device
     from lautre_tui.services.console import Holder
     from lautre_tui.services.power import OutletState
+    from lautre_tui.services.site import Site
 
 
 def strip_table(
@@ -69,3 +71,32 @@ def console_server_section(
         )
         table.add_row(f"port {link.port}", plain(device.name), who)
     return [Text("\nPorts (as this bastion knows them)", style="bold"), table]
+
+
+def links_of(site: Site, device: Device) -> list[RenderableType]:
+    """What the pane adds under a device's facts: who is on its console, a strip's
+    outlets as last read, a console server's ports as held here."""
+    layout = site.layout
+    extra: list[RenderableType] = []  # (the services are imported only when needed)
+    if device.console is not None:
+        from lautre_tui.services.console import describe, holder
+
+        other = holder(device.name)
+        on_it = describe(device.name, other) if other is not None else "nobody on it"
+        extra.append(plain(f"\nConsole: {on_it}", style="" if other else "dim"))
+    for pdu in layout.pdus.values():
+        if pdu.device == device.name:
+            power = site.power_service()
+            outlets = power.last_outlets.get(pdu.name, {}) if power else {}
+            extra += strip_section(layout, pdu.name, outlets)
+    for server in layout.consoles.values():
+        if server.device == device.name:
+            from lautre_tui.services.console import holder
+
+            holders = {
+                d.name: holder(d.name)
+                for d in layout.devices.values()
+                if d.console is not None and d.console.server == server.name
+            }
+            extra += console_server_section(layout, server.name, holders)
+    return extra

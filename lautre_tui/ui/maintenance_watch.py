@@ -212,7 +212,7 @@ class MaintenanceWatch:
         except ValueError as error:
             self.app.notify(str(error), title="maintenance", severity="error", timeout=10)
             return
-        health = dict(self.app.health)
+        health = dict(self.app.site.health)
         self._run(
             lambda: self.service.start(
                 [device],
@@ -226,9 +226,9 @@ class MaintenanceWatch:
 
     async def fresh_round(self) -> dict[str, HostHealth]:
         """Poll every host now and return what that round saw."""
-        poller = self.app.poller
+        poller = self.app.site.poller
         if poller is None:
-            return dict(self.app.health)
+            return dict(self.app.site.health)
         before = poller.last_round
         poller.poll_now()
         while poller.last_round is before:
@@ -276,7 +276,7 @@ class MaintenanceWatch:
     def acknowledge(self, device: str) -> None:
         if self._refused():
             return
-        health = self.app.health.get(device)
+        health = self.app.site.health.get(device)
         found = problems(health) if health is not None else {}
         if health is None or not found:
             self.app.notify(f"{device} has no problem to acknowledge", timeout=4)

@@ -1,0 +1,154 @@
+"""The rack's services, owned and wired in one place.
+
+The app's screens ask this object for the poller, the power service, the console
+manager and the maintenance service; none of them builds or connects services
+itself. Each service is created on first use, with its imports, so that nothing
+but the layout stands between `main()` and the first frame (asyncssh, pyserial,
+pyte and SQLite come after it). The wiring between services lives here too: an
+outlet read-back tells the poller a host is powered off, a power action goes into
+the device's console transcript and has its strip read again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from lautre_tui.model.health import HostHealth, Reachability, StatusUpdate
+from lautre_tui.model.layout import Layout
+
+if TYPE_CHECKING:
+    from lautre_tui.services.console import ConsoleManager
+    from lautre_tui.services.maintenance import Maintenance
+    from lautre_tui.services.poller import Poller
+    from lautre_tui.services.power import PowerService
+
+# Told each status update, with the devices whose host key has just changed.
+StatusListener = Callable[[StatusUpdate, list[HostHealth]], None]
+
+
+class Site:
+    """One layout's services. `poll=False` shows the layout alone (no SSH, no shared
+    state); power and consoles exist when the layout has strips and console servers."""
+
+    def __init__(
+        self,
+        layout: Layout,
+        *,
+        read_only: bool = False,
+        interval: float | None = None,
+        poll: bool = True,
+        power: bool | None = None,
+        consoles: bool | None = None,
+    ) -> None:
+        self.layout = layout
+        self.read_only = read_only
+        self.interval = interval
+        self.polls = poll
+        self.has_power = bool(layout.pdus) if power is None else power
+        self.has_consoles = bool(layout.consoles) if consoles is None else consoles
+        self.has_maintenance = poll  # windows are compared with polled checks
+        self.poller: Poller | None = None
+        self.power: PowerService | None = None
+        self.consoles: ConsoleManager | None = None
+        self.health: dict[str, HostHealth] = {}  # the latest health of each device
+
+    @classmethod
+    def layout_only(cls, layout: Layout) -> Site:
+        """No service at all: the rack as the layout draws it."""
+        return cls(layout, poll=False, power=False, consoles=False)
+
+    # -- the services, each made on first use -----------------------------------------
+
+    def start_polling(self, listener: StatusListener) -> Poller | None:
+        """Start the poller (once); `listener` hears every update, in the loop."""
+        if not self.polls or self.poller is not None:
+            return self.poller
+        from lautre_tui.services.poller import Poller
+
+        self.poller = Poller(
+            self.layout,
+            interval=self.interval,
+            strip_reader=self._read_strip if self.has_power else None,
+        )
+
+        def record(update: StatusUpdate) -> None:
+            key_changes = []
+            for health in update.hosts:
+                before = self.health.get(health.device)
+                self.health[health.device] = health
+                changed = health.reachability is Reachability.KEY_CHANGED
+                if changed and (before is None or before.reachability is not health.reachability):
+                    key_changes.append(health)
+            listener(update, key_changes)
+
+        self.poller.subscribe(record)
+        self.poller.start()
+        return self.poller
+
+    def power_service(self) -> PowerService | None:
+        """One power service per app: the poller reads the strips' cards through its
+        sessions, so that the app never holds two sessions to one card."""
+        if self.power is None and self.has_power:
+            from lautre_tui.services.power import PowerService
+
+            self.power = PowerService(self.layout, read_only=self.read_only)
+            self.power.on_outlets(self._outlets_read)
+            self.power.on_event(self._power_event)
+        return self.power
+
+    def console_manager(self) -> ConsoleManager | None:
+        if self.consoles is None and self.has_consoles:
+            from lautre_tui.services.console import ConsoleManager
+
+            self.consoles = ConsoleManager(read_only=self.read_only)
+        return self.consoles
+
+    def maintenance_service(self) -> Maintenance:
+        from lautre_tui.services.maintenance import Maintenance
+
+        return Maintenance(self.layout)
+
+    # -- asking for fresh figures -------------------------------------------------------
+
+    def refresh(self, name: str | None = None) -> str:
+        """Poll one device (or all) now; what to tell the admin."""
+        if self.poller is None:
+            return "not polling"
+        if name is None:
+            self.poller.poll_now()
+            return "polling every host now"
+        if name not in self.poller.devices:
+            return f"{name} is not polled over SSH"
+        self.poller.poll_now(name)
+        return f"polling {name} now"
+
+    async def close(self) -> None:
+        if self.poller is not None:
+            await self.poller.stop()
+        if self.power is not None:
+            await self.power.close()
+        if self.consoles is not None:
+            await self.consoles.close_all()
+
+    # -- the wiring between services ----------------------------------------------------
+
+    async def _read_strip(self, pdu: str, max_age: float) -> tuple[dict[int, bool], float | None]:
+        service = self.power_service()
+        assert service is not None  # asked for only when the layout has strips
+        return await service.read_strip(pdu, max_age)
+
+    def _outlets_read(self, pdu: str, states: dict[int, bool]) -> None:
+        if self.poller is not None:
+            self.poller.set_outlets(pdu, states)
+
+    def _power_event(self, device: str, text: str) -> None:
+        """Power actions go into the device's console transcript, if it is open, and
+        the strips that did them are read again at once (their load changed)."""
+        if self.consoles is not None:
+            self.consoles.event(device, text)
+        if self.poller is not None:
+            for link in self.layout.devices[device].power:
+                card = self.layout.pdus[link.pdu].device
+                if card is not None:
+                    self.poller.poll_now(card)

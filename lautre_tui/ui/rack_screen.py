@@ -1,0 +1,441 @@
+"""The rack screen: the rack's front view on the left, the selected device's pane on
+the right, the header's counts, the filter; and the keys that act on the selected
+device. The services come from the site object; this screen only shows them."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import events, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.css.query import NoMatches
+from textual.screen import Screen
+from textual.widgets import Input, Static, TabbedContent, TabPane
+
+from lautre_tui.model.layout import Device
+from lautre_tui.services.site import Site
+from lautre_tui.ui.badges import health_badge
+from lautre_tui.ui.device_links import links_of
+from lautre_tui.ui.device_pane import DevicePane
+from lautre_tui.ui.footer import LeanFooter
+from lautre_tui.ui.lab_faults import Injector, LabFaultScreen
+from lautre_tui.ui.messages import MaintenanceChanged, StatusUpdated
+from lautre_tui.ui.rack_view import RackView
+from lautre_tui.ui.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from lautre_tui.model.health import HostHealth, StatusUpdate
+    from lautre_tui.ui.maintenance_watch import MaintenanceWatch
+
+
+def rack_width(columns: int) -> int:
+    """The rack's width for a terminal of `columns`: 24 (legend, glyph, name, a few
+    letters of the role) up to 100 columns, then it grows with the terminal, to 60."""
+    if columns < 100:
+        return 24
+    return min(60, 40 + (columns - 100) // 3)
+
+
+def short_path(path: Path, width: int = 34) -> str:
+    """The layout's path for the header: `~` for home, the middle elided if long."""
+    text = str(path)
+    home = str(Path.home())
+    if text.startswith(home + "/"):
+        text = "~" + text[len(home) :]
+    if len(text) > width:
+        text = "…" + text[-(width - 1) :]
+    return text
+
+
+def matches_filter(device: Device, text: str) -> bool:
+    """Does `text` appear in the device's name, role or software (any case)?"""
+    needle = text.casefold().strip()
+    haystack = " ".join([device.name, device.role, *device.software]).casefold()
+    return needle in haystack
+
+
+class RackScreen(Screen[None]):
+    """The app's first screen; consoles and dialogs are pushed over it."""
+
+    # The ids keep their `app.` prefix: admins' keymap files name them so.
+    BINDINGS = [
+        # A priority binding is decided as the key arrives, before the next key is
+        # handed to a widget: what is typed right after `/` goes to the filter.
+        Binding("slash", "filter", "Filter", key_display="/", id="app.filter", priority=True),
+        Binding("escape", "to_rack", "Back to rack", show=False, id="app.back"),
+        Binding("c", "console", "Console", id="app.console"),
+        Binding("p", "power", "Power", id="app.power"),
+        # The footer fits 80 columns: the keys of the 3 a.m. moments; `?` lists all.
+        Binding("r", "refresh", "Refresh", show=False, id="app.refresh"),
+        Binding("exclamation_mark", "problems", "Problems", key_display="!", id="app.problems"),
+        Binding("m", "maintenance", "Maint", id="app.maintenance"),
+        Binding("a", "acknowledge", "Ack", show=False, id="app.acknowledge"),
+        Binding(
+            "M",
+            "maintenance_list",
+            "Maintenance list",
+            show=False,
+            key_display="M",
+            id="app.maintenance_list",
+        ),
+        Binding(
+            "R", "refresh_all", "Refresh all", show=False, key_display="R", id="app.refresh_all"
+        ),
+        Binding("f", "lab_fault", "Fault", tooltip="inject a lab fault", id="app.lab_fault"),
+        Binding(
+            "left_square_bracket",
+            "rack(-1)",
+            "Previous rack",
+            show=False,
+            key_display="[",
+            id="app.previous_rack",
+        ),
+        Binding(
+            "right_square_bracket",
+            "rack(1)",
+            "Next rack",
+            show=False,
+            key_display="]",
+            id="app.next_rack",
+        ),
+    ]
+
+    def __init__(
+        self,
+        site: Site,
+        *,
+        layout_path: Path,
+        read_only: bool,
+        maintenance: MaintenanceWatch | None,
+        fault_injector: Injector | None,
+    ) -> None:
+        super().__init__()
+        self.site = site
+        self.site_layout = site.layout
+        self.layout_path = layout_path
+        self.read_only = read_only
+        self.maintenance = maintenance
+        self.fault_injector = fault_injector
+
+    # -- building --------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="topbar"):
+            yield Static(self._title(), id="title", markup=False)
+            if self.site.polls:
+                yield StatusBar(id="status")
+        with Horizontal(id="main"):
+            racks = [
+                rack for rack in self.site_layout.racks if self.site_layout.devices_in(rack.name)
+            ]
+            if len(racks) == 1:
+                yield RackView(self.site_layout, racks[0], id="rack-0")
+            else:
+                with TabbedContent(id="racks"):
+                    for index, rack in enumerate(racks):
+                        with TabPane(Content(rack.name), id=f"tab-{index}"):
+                            yield RackView(self.site_layout, rack, id=f"rack-{index}")
+            yield DevicePane(self.site_layout, id="pane")
+        yield Input(
+            placeholder="filter by name, role or software — Enter keeps, Esc clears", id="filter"
+        )
+        yield LeanFooter(show_command_palette=False)  # Ctrl+P still opens it; ? says so
+
+    def on_resize(self, event: events.Resize) -> None:
+        """The rack's text column follows the terminal: names only at 80 columns, so
+        that a failing check's output reads on one line in the pane; roles as well
+        when there is room."""
+        width = rack_width(event.size.width)
+        for view in self.rack_views():
+            view.styles.width = width if len(self.rack_views()) == 1 else "1fr"
+        with contextlib.suppress(NoMatches):
+            self.query_one("#racks", TabbedContent).styles.width = width + 2
+
+    def on_mount(self) -> None:
+        first = self.rack_views()[0] if self.rack_views() else None
+        if first is not None:
+            first.focus()
+            if first.selected is not None:
+                self._show(first.selected)
+        if self.site.polls:
+            self.call_after_refresh(self._start_polling)
+        if self.maintenance is not None:
+            self.call_after_refresh(self.maintenance.start)
+
+    def _start_polling(self) -> None:
+        """After the first paint: importing asyncssh must not delay the rack."""
+
+        def forward(update: StatusUpdate, key_changes: list[HostHealth]) -> None:
+            self.post_message(StatusUpdated(update, key_changes))
+
+        self.site.start_polling(forward)
+        self.query_one(StatusBar).show(self.site.health.values(), None)
+
+    # -- what the services say -------------------------------------------------
+
+    def on_status_updated(self, message: StatusUpdated) -> None:
+        for health in message.key_changes:
+            self.notify(
+                health.message,
+                title=f"{health.device}: HOST KEY CHANGED",
+                severity="error",
+                timeout=60,
+            )
+        badges = {health.device: health_badge(health) for health in message.update.hosts}
+        for view in self.rack_views():
+            view.set_badges(badges)
+        if message.update.round is not None and self.maintenance is not None:
+            self.maintenance.after_round(self.site.health)
+        self._show_counts()
+        selected = self.selected_device
+        if selected is not None and selected.name in badges:
+            self._show(selected.name)
+
+    def on_maintenance_changed(self, _message: MaintenanceChanged) -> None:
+        marks = self.maintenance.marks() if self.maintenance else {}
+        for view in self.rack_views():
+            view.set_marks(marks)
+        self._show_counts()
+        if self.selected_device is not None:
+            self._show(self.selected_device.name)
+
+    def _show_counts(self) -> None:
+        poller = self.site.poller
+        if poller is not None:
+            watch = self.maintenance
+            health = self.site.health
+            self.query_one(StatusBar).show(
+                health.values(),
+                poller.last_round,
+                poller.trouble,
+                watch.handled(health) if watch else None,
+                watch.ending_soon() if watch else "",
+            )
+
+    # -- queries ---------------------------------------------------------------
+
+    def rack_views(self) -> list[RackView]:
+        return list(self.query(RackView))
+
+    def current_rack(self) -> RackView | None:
+        """The rack on screen (the active tab when there are several)."""
+        views = self.rack_views()
+        if len(views) <= 1:
+            return views[0] if views else None
+        active = self.query_one("#racks", TabbedContent).active
+        pane = self.query_one(f"#{active}", TabPane) if active else None
+        return pane.query_one(RackView) if pane is not None else views[0]
+
+    @property
+    def selected_device(self) -> Device | None:
+        rack = self.current_rack()
+        if rack is None or rack.selected is None:
+            return None
+        return self.site_layout.devices[rack.selected]
+
+    # -- the pane, the rack and the filter -------------------------------------
+
+    def _show(self, name: str) -> None:
+        device = self.site_layout.devices[name]
+        rack = next(view for view in self.rack_views() if view.rack.name == device.rack)
+        health = self.site.health.get(name)
+        notes = self.maintenance.notes(name, health) if self.maintenance else []
+        self.query_one(DevicePane).show(
+            device, rack.badge(name), health, links_of(self.site, device), notes
+        )
+
+    def on_rack_view_selected(self, message: RackView.Selected) -> None:
+        rack = self.current_rack()
+        if rack is not None and message.rack == rack.rack.name:
+            self._show(message.device)
+
+    def on_rack_view_activated(self, _message: RackView.Activated) -> None:
+        self.query_one(DevicePane).focus()
+
+    def on_tabbed_content_tab_activated(self, _message: TabbedContent.TabActivated) -> None:
+        rack = self.current_rack()
+        if rack is not None:
+            rack.focus()
+            if rack.selected is not None:
+                self._show(rack.selected)
+
+    def on_input_changed(self, message: Input.Changed) -> None:
+        if message.input.id == "filter":
+            self._apply_filter(message.value)
+
+    def on_input_submitted(self, message: Input.Submitted) -> None:
+        if message.input.id == "filter":
+            message.input.display = False
+            rack = self.current_rack()
+            if rack is not None:
+                rack.focus()
+
+    def _title(self, filtered: str = "") -> str:
+        mode = "  [read-only]" if self.read_only else ""
+        return f"{self.site_layout.site} — {short_path(self.layout_path)}{mode}{filtered}"
+
+    def _apply_filter(self, text: str) -> None:
+        devices = self.site_layout.devices
+        matches = (
+            {d.name for d in devices.values() if matches_filter(d, text)} if text.strip() else None
+        )
+        for view in self.rack_views():
+            view.set_filter(matches)
+        said = (  # in words, readable without colour
+            f"  filter: {text.strip()} ({len(matches)}/{len(devices)})"
+            if matches is not None
+            else ""
+        )
+        self.query_one("#title", Static).update(self._title(said))
+        rack = self.current_rack()
+        if matches and rack is not None and rack.selected not in matches:
+            self.go_to(next(name for name in devices if name in matches))
+        rack = self.current_rack()
+        if rack is not None and rack.selected is not None:
+            self._show(rack.selected)
+
+    def go_to(self, name: str) -> None:
+        """Select `name`, on its rack's tab."""
+        for index, view in enumerate(self.rack_views()):
+            if view.rack.name == self.site_layout.devices[name].rack:
+                if len(self.rack_views()) > 1:
+                    self.query_one("#racks", TabbedContent).active = f"tab-{index}"
+                view.select(name)
+
+    # -- actions ---------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys for services the site does not have are hidden, not dead."""
+        if action == "lab_fault":
+            return self.fault_injector is not None
+        if action in ("refresh", "refresh_all", "problems"):
+            return self.site.polls
+        if action == "power":
+            return self.site.has_power
+        if action == "console":
+            return self.site.has_consoles
+        if action in ("maintenance", "acknowledge", "maintenance_list"):
+            return self.maintenance is not None
+        if action == "filter":  # a `/` typed in the field is text
+            return not isinstance(self.focused, Input)
+        return True
+
+    def action_console(self) -> None:
+        device = self.selected_device
+        if device is not None:
+            self.open_console(device.name)
+
+    @work(group="console-open")
+    async def open_console(self, host: str) -> None:
+        """Attach to (or return to) `host`'s console, full screen."""
+        from lautre_tui.services.console import (
+            ConsoleHeld,
+            ConsoleLinkError,
+            backlog,
+            target_for,
+        )
+        from lautre_tui.ui.console_dialogs import HeldScreen
+        from lautre_tui.ui.console_screen import ConsoleScreen
+
+        manager = self.site.console_manager()
+        if manager is None:
+            return
+        returning = host in manager.sessions
+        try:
+            target = target_for(self.site_layout, host)
+            self.notify(f"opening the console of {host}…", timeout=2)
+            try:
+                session = await manager.open(target)
+            except ConsoleHeld as held:  # say who; watch it, take it over or cancel
+                choice = await self.app.push_screen_wait(HeldScreen(str(held)))
+                if choice == "cancel":
+                    return
+                session = await manager.open(
+                    target, read_only=choice == "watch", force=choice == "force"
+                )
+        except ConsoleLinkError as error:
+            self.notify(str(error), title=f"console {host}", severity="error", timeout=15)
+            return
+        self.app.push_screen(
+            ConsoleScreen(
+                session, on_leave=self._console_left, backlog=backlog(host) if returning else b""
+            )
+        )
+
+    def _console_left(self, host: str, closed: bool) -> None:
+        self.app.pop_screen()
+        if closed and self.site.consoles is not None:
+            self.run_worker(self.site.consoles.close(host), group="console-close")
+
+    def action_power(self) -> None:
+        device = self.selected_device
+        service = self.site.power_service()
+        if device is None or service is None:
+            return
+        from lautre_tui.ui.power_screen import PowerScreen  # with asyncssh: not before paint
+
+        live = {name: health.verdict.value for name, health in self.site.health.items()}
+        notes = self.maintenance.power_notes if self.maintenance else None
+        self.app.push_screen(PowerScreen(device, service, live=live, notes=notes))
+
+    def action_maintenance(self) -> None:
+        if self.maintenance is not None and self.selected_device is not None:
+            self.maintenance.open_dialog(self.selected_device.name)
+
+    def action_maintenance_list(self) -> None:
+        if self.maintenance is not None:
+            self.maintenance.show_list()
+
+    def action_acknowledge(self) -> None:
+        if self.maintenance is not None and self.selected_device is not None:
+            self.maintenance.acknowledge(self.selected_device.name)
+
+    def action_problems(self) -> None:
+        from lautre_tui.ui.problems_screen import ProblemsScreen
+
+        def go(name: str | None) -> None:
+            if name is not None:
+                self.go_to(name)
+
+        self.app.push_screen(ProblemsScreen(self.site.health.values(), self.size.width), go)
+
+    def action_refresh(self) -> None:
+        device = self.selected_device
+        if device is not None:
+            self.notify(self.site.refresh(device.name), timeout=2)
+
+    def action_refresh_all(self) -> None:
+        self.notify(self.site.refresh(), timeout=2)
+
+    def action_lab_fault(self) -> None:
+        device = self.selected_device
+        if self.fault_injector is not None and device is not None:
+            self.app.push_screen(LabFaultScreen(self.site_layout, device, self.fault_injector))
+
+    def action_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.display = True
+        self.set_focus(field)  # at once: `focus()` would wait for a refresh
+
+    def action_to_rack(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.display = False
+        if field.value:
+            field.value = ""
+            self._apply_filter("")
+        rack = self.current_rack()
+        if rack is not None:
+            rack.focus()
+
+    def action_rack(self, step: int) -> None:
+        views = self.rack_views()
+        if len(views) <= 1:
+            return
+        tabs = self.query_one("#racks", TabbedContent)
+        current = int((tabs.active or "tab-0").split("-")[1])
+        tabs.active = f"tab-{(current + step) % len(views)}"

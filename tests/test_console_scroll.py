@@ -52,7 +52,8 @@ async def test_search_highlight_flood_select_and_copy() -> None:
         await pilot.press("n")
         row = rows(view).index("line 042")
         lit = [s for s in view.render_line(row) if s.style and s.style.bgcolor]
-        assert lit and lit[0].style is not None and lit[0].style.bgcolor == Color.parse("yellow")
+        warning = Color.parse(app.get_css_variables()["warning"])  # the theme's, not a name
+        assert lit and lit[0].style is not None and lit[0].style.bgcolor == warning
         shown = rows(view)[:-1]
         view.feed(b"".join(b"flood %03d\r\n" % n for n in range(300)))  # while scrolling
         view.flush_now()

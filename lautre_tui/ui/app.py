@@ -13,6 +13,7 @@ from textual.binding import Binding
 from lautre_tui.model.errors import LayoutError
 from lautre_tui.model.layout import Layout
 from lautre_tui.services.site import Site
+from lautre_tui.ui.badges import legend
 from lautre_tui.ui.help_screen import HelpScreen
 from lautre_tui.ui.keymap import binding_ids, load_keymap
 from lautre_tui.ui.lab_faults import Injector
@@ -21,16 +22,6 @@ from lautre_tui.ui.messages import MaintenanceChanged
 from lautre_tui.ui.plain import SafeApp
 from lautre_tui.ui.rack_screen import RackScreen
 from lautre_tui.ui.rack_view import RackView
-
-LEGEND = (
-    "States: ● ok  ▲ warning  ✖ critical  ▼ down  ▽ behind a dead switch\n"
-    "        △ ✕ failing, not yet hard (soft)  … stale  ⏻ powered off\n"
-    "        ○ not yet polled  · unmonitored  ◌ standby (off, as expected)\n"
-    "        ◇ staging (never alerts)\n"
-    "Header: counts of ● ok, ✕ soft, ▲ warning, ✖ critical, ▼ down or off, … stale;\n"
-    "        ⚒ hosts whose problems are handled (maintenance ⚒, acknowledged ✓).\n"
-    "Console: Ctrl-] opens its menu. Power panel: o on, x off, y cycle."
-)
 
 
 class RackApp(SafeApp[int]):
@@ -124,7 +115,7 @@ class RackApp(SafeApp[int]):
         sections.append(
             ("app", Binding("ctrl+p", "command_palette", "Command palette", key_display="Ctrl+P"))
         )
-        self.push_screen(HelpScreen(sections, legend=LEGEND))
+        self.push_screen(HelpScreen(sections, legend=legend()))
 
     def _as_bound(self, binding: Binding) -> Binding:
         """The binding with the keys the admin's keymap gives it (the help never lies)."""

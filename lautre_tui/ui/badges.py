@@ -59,6 +59,34 @@ CHECK_GLYPHS = {
     CheckState.UNKNOWN: "?",
 }
 SOFT_GLYPHS = {CheckState.WARNING: "△", CheckState.CRITICAL: "✕", CheckState.UNKNOWN: "?"}
+SOFT_MARK = SOFT_GLYPHS[CheckState.CRITICAL]  # the header's count of soft failures
+
+# Problems someone handles: counted apart in the header, marked on the rack.
+MAINTENANCE_MARK = "⚒"
+ACK_MARK = "✓"
+HANDLED_MARK = MAINTENANCE_MARK
+
+
+def legend() -> str:
+    """The help's key to every glyph, from the badges themselves."""
+    b = HEALTH_BADGES
+    soft = f"{SOFT_GLYPHS[CheckState.WARNING]} {SOFT_GLYPHS[CheckState.CRITICAL]}"
+    return (
+        f"States: {b[Verdict.OK].glyph} ok  {b[Verdict.WARNING].glyph} warning  "
+        f"{b[Verdict.CRITICAL].glyph} critical  {b[Verdict.DOWN].glyph} down  "
+        f"{b[Verdict.BEHIND].glyph} behind a dead switch\n"
+        f"        {soft} failing, not yet hard (soft)  {b[Verdict.STALE].glyph} stale  "
+        f"{b[Verdict.POWERED_OFF].glyph} powered off\n"
+        f"        {NOT_POLLED.glyph} not yet polled  {b[Verdict.UNMONITORED].glyph} unmonitored  "
+        f"{STANDBY.glyph} standby (off, as expected)\n"
+        f"        {STAGING.glyph} staging (never alerts)\n"
+        f"Header: counts of {b[Verdict.OK].glyph} ok, {SOFT_MARK} soft, "
+        f"{b[Verdict.WARNING].glyph} warning, {b[Verdict.CRITICAL].glyph} critical, "
+        f"{b[Verdict.DOWN].glyph} down or off, {b[Verdict.STALE].glyph} stale;\n"
+        f"        {HANDLED_MARK} hosts whose problems are handled "
+        f"(maintenance {MAINTENANCE_MARK}, acknowledged {ACK_MARK}).\n"
+        "Console: Ctrl-] opens its menu. Power panel: o on, x off, y cycle."
+    )
 
 
 def soft_problem(health: HostHealth) -> Badge | None:

@@ -13,6 +13,7 @@ from rich.text import Text
 from lautre_tui.model.layout import Layout
 from lautre_tui.model.topology import outlet_map
 from lautre_tui.ui.plain import plain
+from lautre_tui.ui.tones import Tones
 
 if TYPE_CHECKING:  # the rack paints before the SSH and serial stacks are imported
     from lautre_tui.model.layout import Device
@@ -22,7 +23,11 @@ if TYPE_CHECKING:  # the rack paints before the SSH and serial stacks are import
 
 
 def strip_table(
-    layout: Layout, pdu: str, outlets: Mapping[int, OutletState], marked: Set[int] = frozenset()
+    tones: Tones,
+    layout: Layout,
+    pdu: str,
+    outlets: Mapping[int, OutletState],
+    marked: Set[int] = frozenset(),
 ) -> Table:
     """Every outlet as the card reported it, with the device it feeds (the layout's
     word) beside the card's own name for it; `marked` outlets get a ▶."""
@@ -33,7 +38,7 @@ def strip_table(
         table.add_column(column)
     for number in sorted(outlets):
         state = outlets[number]
-        on = Text("On", style="green") if state.on else Text("Off", style="bold red")
+        on = Text("On", style=tones["ok"]) if state.on else Text("Off", style=tones["critical"])
         marker = "▶ " if number in marked else "  "
         feeding = ", ".join(feeds.get(number, [])) or "—"
         # the card's outlet names are the card's text, not markup
@@ -42,12 +47,12 @@ def strip_table(
 
 
 def strip_section(
-    layout: Layout, pdu: str, outlets: Mapping[int, OutletState]
+    tones: Tones, layout: Layout, pdu: str, outlets: Mapping[int, OutletState]
 ) -> list[RenderableType]:
     """A strip's pane: its outlets as last read (its load is among its checks)."""
     if not outlets:
-        return [Text("\nOutlets: not read yet", style="dim")]
-    return [Text(""), strip_table(layout, pdu, outlets)]
+        return [Text("\nOutlets: not read yet", style=tones["muted"])]
+    return [Text(""), strip_table(tones, layout, pdu, outlets)]
 
 
 def console_server_section(
@@ -73,7 +78,7 @@ def console_server_section(
     return [Text("\nPorts (as this bastion knows them)", style="bold"), table]
 
 
-def links_of(site: Site, device: Device) -> list[RenderableType]:
+def links_of(tones: Tones, site: Site, device: Device) -> list[RenderableType]:
     """What the pane adds under a device's facts: who is on its console, a strip's
     outlets as last read, a console server's ports as held here."""
     layout = site.layout
@@ -88,7 +93,7 @@ def links_of(site: Site, device: Device) -> list[RenderableType]:
         if pdu.device == device.name:
             power = site.power_service()
             outlets = power.last_outlets.get(pdu.name, {}) if power else {}
-            extra += strip_section(layout, pdu.name, outlets)
+            extra += strip_section(tones, layout, pdu.name, outlets)
     for server in layout.consoles.values():
         if server.device == device.name:
             from lautre_tui.services.console import holder

@@ -21,13 +21,7 @@ from lautre_tui.model.probe_format import CheckState
 from lautre_tui.model.topology import dependents, transitive_dependents
 from lautre_tui.ui.badges import CHECK_GLYPHS, SOFT_GLYPHS, Badge
 from lautre_tui.ui.plain import plain
-
-CHECK_STYLES = {
-    CheckState.OK: "green",
-    CheckState.WARNING: "yellow",
-    CheckState.CRITICAL: "bold red",
-    CheckState.UNKNOWN: "magenta",
-}
+from lautre_tui.ui.tones import Tones, tones_of
 
 
 def describe_check(check: Check) -> str:
@@ -68,7 +62,7 @@ def check_label(check: CheckHealth, soft_fails: int) -> tuple[str, str, CheckSta
     return CHECK_GLYPHS[check.state], check.state.name, check.state
 
 
-def checks_lines(health: HostHealth, soft_fails: int) -> Group:
+def checks_lines(tones: Tones, health: HostHealth, soft_fails: int) -> Group:
     """One line per check, failing first (CRITICAL, WARNING, UNKNOWN, then OK): the
     glyph says the state (readable without colour), then the name, then the first
     line of its output, cut with an ellipsis at the pane's width (Enter shows it
@@ -84,12 +78,12 @@ def checks_lines(health: HostHealth, soft_fails: int) -> Group:
         first = check.output.splitlines()[0] if check.output else ""
         line = Text(no_wrap=True, overflow="ellipsis")
         if state is CheckState.OK:
-            line.append(f"{glyph} ", style=CHECK_STYLES[state])
+            line.append(f"{glyph} ", style=tones.check(state))
             line.append_text(plain(check.name.ljust(width)))
-            line.append_text(plain(f" {first}", "dim"))
+            line.append_text(plain(f" {first}", tones["muted"]))
         else:
             soft = f" {words}" if "(soft" in words else ""  # "CRITICAL (soft 1/3)"
-            line.append(f"{glyph} ", style=CHECK_STYLES[state])
+            line.append(f"{glyph} ", style=tones.check(state))
             line.append_text(plain(f"{check.name}{soft}: ", "bold"))
             line.append_text(plain(first))
         lines.append(line)
@@ -131,7 +125,7 @@ def full_outputs(health: HostHealth) -> str:
 
 
 def device_summary(
-    layout: Layout, device: Device, badge: Badge, health: HostHealth | None = None
+    tones: Tones, layout: Layout, device: Device, badge: Badge, health: HostHealth | None = None
 ) -> RenderableType:
     """What is wrong first: the state, the host's message and the checks, failing
     ones on top; then the host's figures; then what the layout says of it."""
@@ -140,9 +134,9 @@ def device_summary(
     if health is not None and live:
         if health.message and health.message != badge.word:
             bad = health.verdict.value in ("critical", "down", "behind")
-            parts.append(plain(health.message, "bold red" if bad else "yellow"))
+            parts.append(plain(health.message, tones["critical"] if bad else tones["warning"]))
         if health.checks:
-            parts.append(checks_lines(health, layout.poll.soft_fails))
+            parts.append(checks_lines(tones, health, layout.poll.soft_fails))
         parts.append(figures_table(health))
     grid = Table.grid(padding=(0, 1))
     grid.add_column(style="bold", no_wrap=True)
@@ -251,9 +245,10 @@ class DevicePane(VerticalScroll, can_focus=True):
         self.device, self.health = device, health
         self.border_title = device.name
         self.border_subtitle = device.kind.value
-        summary = device_summary(self.site_layout, device, badge, health)
+        tones = tones_of(self)
+        summary = device_summary(tones, self.site_layout, device, badge, health)
         if notes:
-            summary = Group(*(plain(line, "bold yellow") for line in notes), Text(""), summary)
+            summary = Group(*(plain(line, tones["note"]) for line in notes), Text(""), summary)
         self.query_one("#device-info", Static).update(Group(summary, *extra))
 
     def action_details(self) -> None:

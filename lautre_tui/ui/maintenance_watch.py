@@ -29,6 +29,7 @@ from lautre_tui.model.maintenance import (
 from lautre_tui.model.topology import transitive_dependents
 from lautre_tui.services.maintenance import Maintenance, MaintenanceError, Shared
 from lautre_tui.services.state_db import StateUnavailable
+from lautre_tui.ui.badges import ACK_MARK, MAINTENANCE_MARK
 from lautre_tui.ui.maintenance_dialogs import (
     Acknowledge,
     AckRequest,
@@ -42,8 +43,6 @@ if TYPE_CHECKING:
     from lautre_tui.ui.app import RackApp
 
 MaintenanceFactory = Callable[[], Maintenance]
-MAINTENANCE_MARK = "⚒"
-ACK_MARK = "✓"
 TICK_SECONDS = 1.0
 
 

@@ -19,6 +19,8 @@ from lautre_tui.services.power import OutletState, PduError, PowerRefused, Power
 from lautre_tui.ui.confirm_power import ConfirmPower
 from lautre_tui.ui.device_links import strip_table
 from lautre_tui.ui.footer import LeanFooter
+from lautre_tui.ui.plain import plain
+from lautre_tui.ui.tones import tones_of
 
 
 class WatchBoot(ModalScreen[bool]):
@@ -105,22 +107,28 @@ class PowerScreen(ModalScreen[None]):
                 await self.service.read_strip(pdu)  # outlets and load, in one burst
                 self.strips[pdu] = self.service.last_outlets[pdu]
         except PduError as error:
+            if not self.is_attached:  # closed while the card answered
+                return
             self.query_one("#outlets", Static).update(
-                Text(f"cannot read the strip: {error}", style="bold red")
+                plain(f"cannot read the strip: {error}", tones_of(self)["failed"])
             )
             return
-        self.query_one("#outlets", Static).update(self._tables())
+        if self.is_attached:
+            self.query_one("#outlets", Static).update(self._tables())
 
     def _tables(self) -> Table:
         outer = Table.grid(padding=(1, 0))
         mine = {(link.pdu, link.outlet) for link in self.device.power}
         for pdu, states in self.strips.items():
             marked = {number for strip, number in mine if strip == pdu}
-            outer.add_row(strip_table(self.service.layout, pdu, states, marked))
+            outer.add_row(strip_table(tones_of(self), self.service.layout, pdu, states, marked))
             outer.add_row(self._load_line(pdu))
         if not mine:
             outer.add_row(
-                Text(f"{self.device.name} is fed by no outlet of the layout.", style="yellow")
+                plain(
+                    f"{self.device.name} is fed by no outlet of the layout.",
+                    tones_of(self)["warning"],
+                )
             )
         return outer
 
@@ -157,7 +165,10 @@ class PowerScreen(ModalScreen[None]):
     async def _run(self, action: PowerAction, how: str) -> None:
         result = self.query_one("#result", Static)
         result.update(
-            Text(f"{action.value} {self.device.name}: working, reading back…", style="yellow")
+            plain(
+                f"{action.value} {self.device.name}: working, reading back…",
+                tones_of(self)["busy"],
+            )
         )
         self._load_before = {
             pdu: load.amps for pdu, load in self.service.last_load.items() if load.amps is not None
@@ -166,11 +177,11 @@ class PowerScreen(ModalScreen[None]):
         try:
             done = await self.service.act(self.device.name, action, confirmation=how)
         except PowerRefused as refused:
-            result.update(Text(f"refused: {refused}", style="bold red"))
+            result.update(plain(f"refused: {refused}", tones_of(self)["failed"]))
             return
-        style = "bold green" if done.ok else "bold red"
+        style = tones_of(self)["done" if done.ok else "failed"]
         prefix = "" if done.ok else "FAILED: "
-        result.update(Text(prefix + done.message, style=style))
+        result.update(plain(prefix + done.message, style))
         self.notify(
             prefix + done.message, severity="information" if done.ok else "error", timeout=10
         )

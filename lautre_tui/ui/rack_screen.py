@@ -27,6 +27,7 @@ from lautre_tui.ui.lab_faults import Injector, LabFaultScreen
 from lautre_tui.ui.messages import MaintenanceChanged, StatusUpdated
 from lautre_tui.ui.rack_view import RackView
 from lautre_tui.ui.status_bar import StatusBar
+from lautre_tui.ui.tones import tones_of
 
 if TYPE_CHECKING:
     from lautre_tui.model.health import HostHealth, StatusUpdate
@@ -166,6 +167,13 @@ class RackScreen(Screen[None]):
             self.call_after_refresh(self._start_polling)
         if self.maintenance is not None:
             self.call_after_refresh(self.maintenance.start)
+        self.watch(self.app, "theme", self._redraw, init=False)
+
+    def _redraw(self) -> None:
+        """In the new theme's tones (the rack's rows follow its CSS by themselves)."""
+        self._show_counts()
+        if self.selected_device is not None:
+            self._show(self.selected_device.name)
 
     def _start_polling(self) -> None:
         """After the first paint: importing asyncssh must not delay the rack."""
@@ -246,7 +254,7 @@ class RackScreen(Screen[None]):
         health = self.site.health.get(name)
         notes = self.maintenance.notes(name, health) if self.maintenance else []
         self.query_one(DevicePane).show(
-            device, rack.badge(name), health, links_of(self.site, device), notes
+            device, rack.badge(name), health, links_of(tones_of(self), self.site, device), notes
         )
 
     def on_rack_view_selected(self, message: RackView.Selected) -> None:

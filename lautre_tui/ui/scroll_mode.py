@@ -21,14 +21,14 @@ from rich.style import Style
 from textual import events
 from textual.strip import Strip
 
+from lautre_tui.ui.tones import tones_of
+
 if TYPE_CHECKING:
     from lautre_tui.ui.terminal import TerminalView
 
 Line = dict[int, Any]
-MATCH = Style(bgcolor="yellow", color="black")
 SELECTED = Style(reverse=True)
 CURSOR_LINE = Style(underline=True)
-STATUS = Style(bgcolor="blue", color="white", bold=True)
 
 
 @dataclass(slots=True)
@@ -207,7 +207,7 @@ class ScrollMode:
         columns = self.view.screen_buffer.columns
         if y == self.height:
             text = self.status()[:columns].ljust(columns)
-            return Strip([Segment(text, STATUS)], columns)
+            return Strip([Segment(text, tones_of(self.view).rich("banner"))], columns)
         ident = self.top + y
         overlay: Style | None = None
         if self.anchor is not None and min(self.anchor, self.cursor) <= ident <= max(
@@ -222,12 +222,13 @@ class ScrollMode:
         spans = [m.span() for m in self.pattern.finditer(self.text(ident)) if m.end() > m.start()]
         if not spans:
             return strip
+        match = tones_of(self.view).rich("match")
         cells: list[Segment] = []
         x = 0
         for segment in strip:
             for char in segment.text:
                 lit = any(start <= x < end for start, end in spans)
-                style = (segment.style or Style()) + MATCH if lit else segment.style
+                style = (segment.style or Style()) + match if lit else segment.style
                 cells.append(Segment(char, style))
                 x += 1
         return Strip(Segment.simplify(cells), columns)

@@ -15,23 +15,24 @@ from rich.text import Text
 from textual.widgets import Static
 
 from lautre_tui.model.health import HostHealth, RoundInfo, Verdict
-from lautre_tui.ui.badges import soft_problem
+from lautre_tui.ui.badges import HANDLED_MARK, HEALTH_BADGES, SOFT_MARK, soft_problem
+from lautre_tui.ui.tones import Tones, tones_of
 
-GROUPS: tuple[tuple[str, str, frozenset[Verdict]], ...] = (
-    ("● ", "OK", frozenset({Verdict.OK, Verdict.STANDBY_OFF})),
+# Each count: the verdict whose glyph it shows (also its tone), and what it adds up.
+GROUPS: tuple[tuple[Verdict, frozenset[Verdict]], ...] = (
+    (Verdict.OK, frozenset({Verdict.OK, Verdict.STANDBY_OFF})),
     (
-        "▲ ",
-        "WARN",
+        Verdict.WARNING,
         frozenset({Verdict.WARNING, Verdict.STANDBY_RUNNING, Verdict.STANDBY_NEEDED}),
     ),
-    ("✖ ", "CRIT", frozenset({Verdict.CRITICAL})),
-    ("▼ ", "DOWN", frozenset({Verdict.DOWN, Verdict.BEHIND, Verdict.POWERED_OFF})),
-    ("… ", "STALE", frozenset({Verdict.STALE, Verdict.UNKNOWN})),
+    (Verdict.CRITICAL, frozenset({Verdict.CRITICAL})),
+    (Verdict.DOWN, frozenset({Verdict.DOWN, Verdict.BEHIND, Verdict.POWERED_OFF})),
+    (Verdict.STALE, frozenset({Verdict.STALE, Verdict.UNKNOWN})),
 )
-STYLES = {"OK": "green", "WARN": "yellow", "CRIT": "bold red", "DOWN": "red", "STALE": "yellow"}
 
 
 def summary(
+    tones: Tones,
     hosts: Iterable[HostHealth],
     last_round: RoundInfo | None,
     trouble: str | None = None,
@@ -47,20 +48,22 @@ def summary(
     counts[Verdict.OK] -= len(soft)  # failing, not yet hard: never counted as fine
     text = Text()
     if trouble:  # the poller failed: said first, so that the counts are not trusted blindly
-        text.append(f"⚠ {trouble} ", style="bold red")
+        text.append(f"⚠ {trouble} ", style=tones["failed"])
     if note:
-        text.append(f"{note} ", style="bold yellow")
-    for glyph, word, verdicts in GROUPS:
+        text.append(f"{note} ", style=tones["note"])
+    for shown, verdicts in GROUPS:
         number = sum(counts[v] for v in verdicts)
-        text.append(f"{glyph.strip()}{number} ", style=STYLES[word] if number else "dim")
-        if word == "OK" and soft:
-            text.append(f"✕{len(soft)} ", style="italic yellow")
+        tone = tones[shown.value] if number else tones["muted"]
+        text.append(f"{HEALTH_BADGES[shown].glyph}{number} ", style=tone)
+        if shown is Verdict.OK and soft:
+            text.append(f"{SOFT_MARK}{len(soft)} ", style=tones["soft"])
     if handled:
-        text.append(f"⚒{len(handled)} ", style="cyan")
+        text.append(f"{HANDLED_MARK}{len(handled)} ", style=tones["handled"])
     if last_round is not None:
-        text.append(time.strftime("%H:%M:%S", time.localtime(last_round.started)), style="dim")
+        stamp = time.strftime("%H:%M:%S", time.localtime(last_round.started))
+        text.append(stamp, style=tones["muted"])
     else:
-        text.append("polling…", style="dim")
+        text.append("polling…", style=tones["muted"])
     return text
 
 
@@ -77,4 +80,4 @@ class StatusBar(Static):
         handled: Mapping[str, str] | None = None,
         note: str = "",
     ) -> None:
-        self.update(summary(hosts, last_round, trouble, handled, note))
+        self.update(summary(tones_of(self), hosts, last_round, trouble, handled, note))

@@ -8,7 +8,7 @@ import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import events, work
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -20,6 +20,7 @@ from textual.widgets import Input, Static, TabbedContent, TabPane
 from lautre_tui.model.layout import Device
 from lautre_tui.services.site import Site
 from lautre_tui.ui.badges import health_badge
+from lautre_tui.ui.console_opener import attach_console
 from lautre_tui.ui.device_links import links_of
 from lautre_tui.ui.device_pane import DevicePane
 from lautre_tui.ui.footer import LeanFooter
@@ -338,47 +339,9 @@ class RackScreen(Screen[None]):
         if device is not None:
             self.open_console(device.name)
 
-    @work(group="console-open")
-    async def open_console(self, host: str) -> None:
+    def open_console(self, host: str) -> None:
         """Attach to (or return to) `host`'s console, full screen."""
-        from lautre_tui.services.console import (
-            ConsoleHeld,
-            ConsoleLinkError,
-            backlog,
-            target_for,
-        )
-        from lautre_tui.ui.console_dialogs import HeldScreen
-        from lautre_tui.ui.console_screen import ConsoleScreen
-
-        manager = self.site.console_manager()
-        if manager is None:
-            return
-        returning = host in manager.sessions
-        try:
-            target = target_for(self.site_layout, host)
-            self.notify(f"opening the console of {host}…", timeout=2)
-            try:
-                session = await manager.open(target)
-            except ConsoleHeld as held:  # say who; watch it, take it over or cancel
-                choice = await self.app.push_screen_wait(HeldScreen(str(held)))
-                if choice == "cancel":
-                    return
-                session = await manager.open(
-                    target, read_only=choice == "watch", force=choice == "force"
-                )
-        except ConsoleLinkError as error:
-            self.notify(str(error), title=f"console {host}", severity="error", timeout=15)
-            return
-        self.app.push_screen(
-            ConsoleScreen(
-                session, on_leave=self._console_left, backlog=backlog(host) if returning else b""
-            )
-        )
-
-    def _console_left(self, host: str, closed: bool) -> None:
-        self.app.pop_screen()
-        if closed and self.site.consoles is not None:
-            self.run_worker(self.site.consoles.close(host), group="console-close")
+        self.run_worker(attach_console(self, self.site, host), group="console-open")
 
     def action_power(self) -> None:
         device = self.selected_device

@@ -91,3 +91,12 @@ def test_help(snap_compare: SnapCompare) -> None:
 
 def test_filter_prompt(snap_compare: SnapCompare) -> None:
     assert snap_compare(app(), terminal_size=SIZE, press=["slash", *"mail"])
+
+
+def test_command_palette(snap_compare: SnapCompare) -> None:
+    async def palette(pilot: Pilot[Any]) -> None:
+        await pilot.press("ctrl+p", *"fey")
+        await pilot.app.workers.wait_for_complete()  # the palette's search is a worker
+        await pilot.pause()
+
+    assert snap_compare(app(), terminal_size=SIZE, run_before=palette)

@@ -4,11 +4,14 @@ builds them together and closes them at the end."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+from textual.app import SystemCommand
 from textual.binding import Binding
+from textual.screen import Screen
 
 from lautre_tui.model.errors import LayoutError
 from lautre_tui.model.layout import Layout
@@ -19,6 +22,7 @@ from lautre_tui.ui.keymap import binding_ids, load_keymap
 from lautre_tui.ui.lab_faults import Injector
 from lautre_tui.ui.maintenance_watch import MaintenanceWatch
 from lautre_tui.ui.messages import MaintenanceChanged
+from lautre_tui.ui.palette import rack_commands
 from lautre_tui.ui.plain import SafeApp
 from lautre_tui.ui.rack_screen import RackScreen
 from lautre_tui.ui.rack_view import RackView
@@ -94,6 +98,15 @@ class RackApp(SafeApp[int]):
 
     async def on_unmount(self) -> None:
         await self.site.close()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's (theme, quit…), with our `?` as Keys, then the rack's."""
+        for command in super().get_system_commands(screen):
+            if command.title != "Keys":
+                yield command
+        yield SystemCommand("Keys", "every key of the app, with your keymap", self.action_help)
+        if isinstance(screen, RackScreen):
+            yield from rack_commands(screen)
 
     def maintenance_changed(self) -> None:
         """The shared windows or acknowledgements changed (here or in another app)."""

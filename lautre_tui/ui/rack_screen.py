@@ -344,15 +344,23 @@ class RackScreen(Screen[None]):
         self.run_worker(attach_console(self, self.site, host), group="console-open")
 
     def action_power(self) -> None:
-        device = self.selected_device
+        if self.selected_device is not None:
+            self.power(self.selected_device.name)
+
+    def power(self, name: str, action: str | None = None) -> None:
+        """The power panel of `name`; with `action` (on, off, cycle), its confirmation
+        at once, the same as the panel's key would ask."""
         service = self.site.power_service()
-        if device is None or service is None:
+        if service is None:
             return
         from lautre_tui.ui.power_screen import PowerScreen  # with asyncssh: not before paint
 
         live = {name: health.verdict.value for name, health in self.site.health.items()}
         notes = self.maintenance.power_notes if self.maintenance else None
-        self.app.push_screen(PowerScreen(device, service, live=live, notes=notes))
+        panel = PowerScreen(self.site_layout.devices[name], service, live=live, notes=notes)
+        self.app.push_screen(panel)
+        if action is not None:
+            panel.call_after_refresh(panel.action_act, action)
 
     def action_maintenance(self) -> None:
         if self.maintenance is not None and self.selected_device is not None:

@@ -100,3 +100,12 @@ def test_command_palette(snap_compare: SnapCompare) -> None:
         await pilot.pause()
 
     assert snap_compare(app(), terminal_size=SIZE, run_before=palette)
+
+
+def test_command_line(snap_compare: SnapCompare) -> None:
+    async def typing(pilot: Pilot[Any]) -> None:
+        await pilot.press("colon", *"power fe")
+        await pilot.app.workers.wait_for_complete()  # the completion is a worker
+        await pilot.pause()
+
+    assert snap_compare(app(), terminal_size=SIZE, run_before=typing)

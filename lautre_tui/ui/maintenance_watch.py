@@ -201,11 +201,13 @@ class MaintenanceWatch:
 
         def chosen(request: WindowRequest | None) -> None:
             if request is not None:
-                self._start(device, request)
+                self.start_window(device, request)
 
         self.app.push_screen(StartMaintenance(device, dependents), chosen)
 
-    def _start(self, device: str, request: WindowRequest) -> None:
+    def start_window(self, device: str, request: WindowRequest) -> None:
+        if self._refused():
+            return
         try:
             ends = parse_until(request.until, self.service.clock())
         except ValueError as error:

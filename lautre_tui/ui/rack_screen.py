@@ -20,6 +20,7 @@ from textual.widgets import Input, Static, TabbedContent, TabPane
 from lautre_tui.model.layout import Device
 from lautre_tui.services.site import Site
 from lautre_tui.ui.badges import health_badge
+from lautre_tui.ui.command_line import CommandError, CommandLine, parse, run
 from lautre_tui.ui.console_opener import attach_console
 from lautre_tui.ui.device_links import links_of
 from lautre_tui.ui.device_pane import DevicePane
@@ -69,6 +70,9 @@ class RackScreen(Screen[None]):
         # A priority binding is decided as the key arrives, before the next key is
         # handed to a widget: what is typed right after `/` goes to the filter.
         Binding("slash", "filter", "Filter", key_display="/", id="app.filter", priority=True),
+        Binding(
+            "colon", "command_line", "Command", key_display=":", id="app.command", priority=True
+        ),
         Binding("escape", "to_rack", "Back to rack", show=False, id="app.back"),
         Binding("c", "console", "Console", id="app.console"),
         Binding("p", "power", "Power", id="app.power"),
@@ -146,6 +150,7 @@ class RackScreen(Screen[None]):
         yield Input(
             placeholder="filter by name, role or software — Enter keeps, Esc clears", id="filter"
         )
+        yield CommandLine(list(self.site_layout.devices), id="command")
         yield LeanFooter(show_command_palette=False)  # Ctrl+P still opens it; ? says so
 
     def on_resize(self, event: events.Resize) -> None:
@@ -161,7 +166,8 @@ class RackScreen(Screen[None]):
     def on_mount(self) -> None:
         first = self.rack_views()[0] if self.rack_views() else None
         if first is not None:
-            first.focus()
+            if self.focused is None:  # `:` or `/` typed before this ran keeps its line
+                self.set_focus(first)
             if first.selected is not None:
                 self._show(first.selected)
         if self.site.polls:
@@ -278,7 +284,9 @@ class RackScreen(Screen[None]):
             self._apply_filter(message.value)
 
     def on_input_submitted(self, message: Input.Submitted) -> None:
-        if message.input.id == "filter":
+        if isinstance(message.input, CommandLine):
+            self._run_command(message.input)
+        elif message.input.id == "filter":
             message.input.display = False
             rack = self.current_rack()
             if rack is not None:
@@ -330,7 +338,7 @@ class RackScreen(Screen[None]):
             return self.site.has_consoles
         if action in ("maintenance", "acknowledge", "maintenance_list"):
             return self.maintenance is not None
-        if action == "filter":  # a `/` typed in the field is text
+        if action in ("filter", "command_line"):  # a `/` or `:` typed in a field is text
             return not isinstance(self.focused, Input)
         return True
 
@@ -401,15 +409,47 @@ class RackScreen(Screen[None]):
         field.display = True
         self.set_focus(field)  # at once: `focus()` would wait for a refresh
 
+    def filter(self, text: str) -> None:
+        """Show only the devices matching `text` (all, if empty), as `/` does."""
+        field = self.query_one("#filter", Input)
+        field.value = text
+        field.display = bool(text)
+        self._apply_filter(text)
+
+    def action_command_line(self) -> None:
+        line = self.query_one(CommandLine)
+        line.display = True
+        self.set_focus(line)
+
+    def _run_command(self, line: CommandLine) -> None:
+        text = line.value.strip()
+        line.value = ""
+        line.display = False
+        self._focus_rack()
+        if not text:
+            return
+        line.remember(text)
+        try:
+            command = parse(text, list(self.site_layout.devices))
+        except CommandError as error:
+            self.notify(str(error), title=f":{text}", severity="error", timeout=8)
+            return
+        run(self, command)
+
+    def _focus_rack(self) -> None:
+        rack = self.current_rack()
+        if rack is not None:
+            rack.focus()
+
     def action_to_rack(self) -> None:
+        line = self.query_one(CommandLine)
+        line.value, line.display = "", False
         field = self.query_one("#filter", Input)
         field.display = False
         if field.value:
             field.value = ""
             self._apply_filter("")
-        rack = self.current_rack()
-        if rack is not None:
-            rack.focus()
+        self._focus_rack()
 
     def action_rack(self, step: int) -> None:
         views = self.rack_views()

@@ -11,14 +11,18 @@ the device's console transcript and has its strip read again.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from lautre_tui.model.health import HostHealth, Reachability, StatusUpdate
+from lautre_tui.model.history import StateChange, transitions
 from lautre_tui.model.layout import Layout
 
 if TYPE_CHECKING:
     from lautre_tui.services.console import ConsoleManager
+    from lautre_tui.services.history import History
     from lautre_tui.services.maintenance import Maintenance
     from lautre_tui.services.poller import Poller
     from lautre_tui.services.power import PowerService
@@ -52,6 +56,9 @@ class Site:
         self.power: PowerService | None = None
         self.consoles: ConsoleManager | None = None
         self.health: dict[str, HostHealth] = {}  # the latest health of each device
+        self._history: History | None = None
+        self.history_trouble = ""  # why the last state changes could not be kept
+        self._writes: set[asyncio.Future[None]] = set()
 
     @classmethod
     def layout_only(cls, layout: Layout) -> Site:
@@ -74,12 +81,17 @@ class Site:
 
         def record(update: StatusUpdate) -> None:
             key_changes = []
+            changes: list[StateChange] = []
+            now = time.time()
             for health in update.hosts:
                 before = self.health.get(health.device)
+                changes += transitions(before, health, now)
                 self.health[health.device] = health
                 changed = health.reachability is Reachability.KEY_CHANGED
                 if changed and (before is None or before.reachability is not health.reachability):
                     key_changes.append(health)
+            if changes:
+                self._keep(changes)
             listener(update, key_changes)
 
         self.poller.subscribe(record)
@@ -104,6 +116,29 @@ class Site:
             self.consoles = ConsoleManager(read_only=self.read_only)
         return self.consoles
 
+    def history(self) -> History:
+        """The shared event history (state changes and actions), made on first use."""
+        if self._history is None:
+            from lautre_tui.services.history import History
+
+            self._history = History()
+        return self._history
+
+    def _keep(self, changes: list[StateChange]) -> None:
+        """Into the shared history, in a thread (a locked database never stalls the
+        screen); a database that cannot be used is said in the history's view."""
+
+        def write() -> None:
+            try:
+                self.history().record(changes)
+                self.history_trouble = ""
+            except Exception as error:  # StateUnavailable, a bug: never the poller's end
+                self.history_trouble = str(error) or error.__class__.__name__
+
+        task = asyncio.get_running_loop().run_in_executor(None, write)
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+
     def maintenance_service(self) -> Maintenance:
         from lautre_tui.services.maintenance import Maintenance
 
@@ -124,6 +159,8 @@ class Site:
         return f"polling {name} now"
 
     async def close(self) -> None:
+        if self._writes:
+            await asyncio.gather(*self._writes)  # the last changes reach the history
         if self.poller is not None:
             await self.poller.stop()
         if self.power is not None:

@@ -74,6 +74,17 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE UNIQUE INDEX acks_one_open ON acks(device, check_name) WHERE ended IS NULL;
     """,
+    """
+    CREATE TABLE state_changes (
+        id INTEGER PRIMARY KEY,
+        time REAL NOT NULL,
+        device TEXT NOT NULL,
+        check_name TEXT NOT NULL,        -- '' for the device's own state
+        old TEXT NOT NULL,               -- '' when first seen
+        new TEXT NOT NULL
+    );
+    CREATE INDEX state_changes_last ON state_changes(device, check_name, id);
+    """,
 )
 
 

@@ -31,6 +31,7 @@ USAGE: dict[str, str] = {
     "go": "go HOST",
     "filter": "filter [TEXT]",
     "problems": "problems",
+    "events": "events",
     "refresh": "refresh [HOST]",
     "help": "help",
     "quit": "quit",
@@ -93,7 +94,7 @@ def _check(command: Command, devices: Sequence[str]) -> None:
             raise CommandError(usage)
         if words[0] in ("start", "end") and (len(words) != 2 or words[1] not in devices):
             raise CommandError(_no_such(words[1:], devices) or usage)
-    if verb in ("problems", "help", "quit") and words:
+    if verb in ("problems", "events", "help", "quit") and words:
         raise CommandError(usage)
 
 
@@ -203,6 +204,8 @@ def run(screen: RackScreen, command: Command) -> None:
         screen.filter(" ".join(words))
     elif verb == "problems" and site.polls:
         screen.action_problems()
+    elif verb == "events" and site.polls:
+        screen.action_events()
     elif verb == "refresh" and site.polls:
         screen.action_refresh() if words else screen.action_refresh_all()
     elif verb in ("help", "quit"):

@@ -60,6 +60,9 @@ def rack_commands(screen: RackScreen) -> Iterator[SystemCommand]:
     if site.polls:
         yield SystemCommand("Problems", "devices that are not OK", screen.action_problems)
         yield SystemCommand("Refresh all", "check every device now", screen.action_refresh_all)
+        yield SystemCommand(
+            "Events", "state changes and actions, newest first", screen.action_events
+        )
     if watch is not None:
         yield SystemCommand(
             "Maintenance list", "open windows and acknowledgements", screen.action_maintenance_list

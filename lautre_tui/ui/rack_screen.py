@@ -79,6 +79,7 @@ class RackScreen(Screen[None]):
         # The footer fits 80 columns: the keys of the 3 a.m. moments; `?` lists all.
         Binding("r", "refresh", "Refresh", show=False, id="app.refresh"),
         Binding("exclamation_mark", "problems", "Problems", key_display="!", id="app.problems"),
+        Binding("e", "events", "Events", show=False, id="app.events"),
         Binding("m", "maintenance", "Maint", id="app.maintenance"),
         Binding("a", "acknowledge", "Ack", show=False, id="app.acknowledge"),
         Binding(
@@ -330,7 +331,7 @@ class RackScreen(Screen[None]):
         """Keys for services the site does not have are hidden, not dead."""
         if action == "lab_fault":
             return self.fault_injector is not None
-        if action in ("refresh", "refresh_all", "problems"):
+        if action in ("refresh", "refresh_all", "problems", "events"):
             return self.site.polls
         if action == "power":
             return self.site.has_power
@@ -390,6 +391,16 @@ class RackScreen(Screen[None]):
                 self.go_to(name)
 
         self.app.push_screen(ProblemsScreen(self.site.health.values(), self.size.width), go)
+
+    def action_events(self) -> None:
+        from lautre_tui.ui.events_screen import EventsScreen  # with SQLite: not before paint
+
+        def go(name: str | None) -> None:
+            if name is not None and name in self.site_layout.devices:
+                self.go_to(name)
+
+        screen = EventsScreen(self.site.history(), self.size.width, self.site.history_trouble)
+        self.app.push_screen(screen, go)
 
     def action_refresh(self) -> None:
         device = self.selected_device

@@ -1,0 +1,93 @@
+"""The event history: state changes kept once in the shared database whichever app
+saw them, actions from the audit log beside them, and `e` in the app, across a
+restart."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from textual.widgets import OptionList
+
+from lautre_tui.cli.tui import build_app
+from lautre_tui.lab.runner import Lab
+from lautre_tui.lab.world import Fault, FaultKind
+from lautre_tui.model.health import CheckHealth, HostHealth, Verdict
+from lautre_tui.model.history import StateChange, transitions
+from lautre_tui.model.probe_format import CheckState
+from lautre_tui.services.audit import Actor, AuditLog
+from lautre_tui.services.history import History
+from lautre_tui.services.state_db import StateDB
+from lautre_tui.ui.events_screen import EventsScreen
+from tests.app_helpers import a_round_after, last_round
+from tests.lab_helpers import eventually, lab_layout
+
+
+def health(verdict: Verdict, web: CheckState) -> HostHealth:
+    check = CheckHealth("web", web, web, "", 0, 0.0, 0.0)
+    return HostHealth("emma", verdict=verdict, checks=(check,))
+
+
+def test_only_hard_changes_count() -> None:
+    ok, down = health(Verdict.OK, CheckState.OK), health(Verdict.CRITICAL, CheckState.CRITICAL)
+    assert transitions(ok, ok, 1.0) == []
+    assert transitions(ok, down, 1.0) == [
+        StateChange(1.0, "emma", "", "ok", "critical"),
+        StateChange(1.0, "emma", "web", "OK", "CRITICAL"),
+    ]
+    assert [c.old for c in transitions(None, ok, 1.0)] == ["", ""]  # first sight
+
+
+def test_two_apps_seeing_one_change_keep_it_once(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    first, second = History(StateDB(path)), History(StateDB(path))
+    ok, down = health(Verdict.OK, CheckState.OK), health(Verdict.CRITICAL, CheckState.CRITICAL)
+    assert first.record(transitions(None, ok, 1.0)) == 0  # first seen fine: not news
+    assert first.record(transitions(ok, down, 2.0)) == 2
+    assert second.record(transitions(ok, down, 2.5)) == 0  # the other app saw it too
+    assert second.record(transitions(down, ok, 3.0)) == 2
+    assert [(c.check, c.old, c.new) for c in first.changes()] == [
+        ("web", "CRITICAL", "OK"),
+        ("", "critical", "ok"),
+        ("web", "OK", "CRITICAL"),
+        ("", "ok", "critical"),
+    ]
+
+
+def test_actions_from_the_audit_log_come_with_who(tmp_path: Path) -> None:
+    audit = tmp_path / "audit.jsonl"
+    AuditLog(audit, Actor("admin2", "10.0.0.5")).record("off", "fey", "ok")
+    with audit.open("a") as file:
+        file.write('{"torn": \n')  # another version's line, or a torn one
+    history = History(StateDB(tmp_path / "state.db"), audit)
+    history.record([StateChange(time.time() - 3600, "fey", "", "ok", "off")])
+    events = history.events()
+    assert [(e.device, e.what, e.who) for e in events] == [
+        ("fey", "off: ok", "admin2 from 10.0.0.5"),
+        ("fey", "state: ok → off", ""),
+    ]
+
+
+async def test_e_shows_a_failure_seen_by_the_app_after_a_restart(lab: Lab) -> None:
+    lab.world.inject(Fault(FaultKind.SERVICE_DOWN, "emma", "web"))
+    app = build_app(lab_layout(lab), lab.layout_path, interval=60)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await a_round_after(app)
+        rack = app.rack_screen.current_rack()
+        assert rack is not None
+        rack.select("emma")
+        for _ in range(2):  # soft 2/3, then hard
+            before = last_round(app)
+            await pilot.press("r")
+            await a_round_after(app, before)
+    # a new app on the same shared state: the history is still there
+    again = build_app(lab_layout(lab), lab.layout_path, interval=60)
+    async with again.run_test(size=(100, 30)) as pilot:
+        await pilot.press("e")
+        await eventually(lambda: isinstance(again.screen, EventsScreen))
+        await eventually(lambda: bool(again.screen.query(OptionList)))
+        listed = again.screen.query_one(OptionList)
+        lines = [str(listed.get_option_at_index(i).prompt) for i in range(listed.option_count)]
+        assert any("emma" in line and "web: OK → CRITICAL" in line for line in lines), lines
+        await pilot.press("enter")
+        await eventually(lambda: again.screen is again.rack_screen)

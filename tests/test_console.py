@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from rich.color import Color
 from serial import rfc2217
 from textual.app import App, ComposeResult
+from textual.widgets import Static
 
 from lautre_tui.backends.serial_port import TelnetFilter, with_ign_set_control
 from lautre_tui.lab.runner import Lab
@@ -31,6 +32,7 @@ from lautre_tui.services.console import (
     transcript_path,
 )
 from lautre_tui.ui.console_app import ConsoleApp
+from lautre_tui.ui.console_dialogs import QuitWithConsoles
 from lautre_tui.ui.console_screen import ConsoleScreen
 from lautre_tui.ui.keys import key_bytes
 from lautre_tui.ui.terminal import ScrollbackScreen, TerminalView
@@ -319,6 +321,10 @@ async def test_escape_menu_keys_with_pilot(lab: Lab) -> None:
         await pilot.press("ctrl+right_square_bracket", "l")
         await pilot.pause()
         assert any(str(transcript_path("elsa")) in n.message for n in app._notifications)
+        await pilot.press("ctrl+right_square_bracket", "w")  # no rack here: said, not quit
+        await eventually(lambda: any("no rack here" in n.message for n in app._notifications))
+        assert app.screen is screen and app.return_code is None
+        assert "back to the rack" not in str(screen.query_one("#console-footer").render())
         await pilot.press("ctrl+right_square_bracket", "full_stop")
         await eventually(lambda: app.return_code is not None)  # the detach ends the app
     assert b"[-- detached by " in transcript_path("elsa").read_bytes()
@@ -337,6 +343,13 @@ async def test_c_in_the_rack_opens_and_keeps_consoles(lab: Lab) -> None:
         await pilot.press("ctrl+right_square_bracket", "w")  # back to the rack, kept open
         await eventually(lambda: not isinstance(app.screen, ConsoleScreen))
         assert app.site.consoles is not None and "eva" in app.site.consoles.sessions
+        title = app.rack_screen.query_one("#title", Static)
+        await eventually(lambda: "consoles: eva" in str(title.render()))
+        await pilot.press("q")  # a console open: asks first
+        await eventually(lambda: isinstance(app.screen, QuitWithConsoles))
+        await pilot.press("escape")
+        await eventually(lambda: app.screen is app.rack_screen)
+        assert app.return_code is None
         app.site._power_event("eva", "power cycle by tester")  # what a cycle writes
         rack.select("emma")
         await pilot.press("c")
@@ -348,6 +361,10 @@ async def test_c_in_the_rack_opens_and_keeps_consoles(lab: Lab) -> None:
         await eventually(
             lambda: app.site.consoles is not None and "emma" not in app.site.consoles.sessions
         )
+        await eventually(lambda: "consoles: eva" in str(title.render()))
+        assert "emma" not in str(title.render())
+        await pilot.press("q", "y")  # quit, detaching eva
+        await eventually(lambda: app.return_code is not None)
     assert b"[-- power cycle by tester --]" in transcript_path("eva").read_bytes()
 
 

@@ -35,6 +35,7 @@ from lautre_tui.services.audit import AuditLog
 from lautre_tui.services.console import holder, transcript_path
 from lautre_tui.services.poller import Poller
 from lautre_tui.ui.app import RackApp
+from lautre_tui.ui.clicks_driver import ANY_MOTION, CLICKS
 from lautre_tui.ui.console_screen import ConsoleScreen
 from lautre_tui.ui.terminal import FRAME_BYTES, TerminalView
 from tests.app_helpers import a_round_after, open_console
@@ -342,6 +343,8 @@ def test_a_signal_with_a_console_open_detaches_audits_and_restores_the_terminal(
         dict(cli_env, TERM="xterm-256color"),
     ) as console:
         console.expect(b"attached")
+        # mouse reports for clicks and the wheel, not every motion over the SSH link
+        assert CLICKS.encode() in console.seen and ANY_MOTION.encode() not in console.seen
         console.process.send_signal(signum)
         assert console.process.wait(WAIT) == 128 + signum
         console.expect(b"\x1b[?1049l")  # the alternate screen was left

@@ -108,6 +108,21 @@ class RackApp(SafeApp[int]):
         if isinstance(screen, RackScreen):
             yield from rack_commands(screen)
 
+    async def action_quit(self) -> None:
+        """With consoles open in the background, asks first: quitting detaches them."""
+        consoles = self.site.consoles
+        hosts = sorted(consoles.sessions) if consoles is not None else []
+        if not hosts:
+            await super().action_quit()
+            return
+        from lautre_tui.ui.console_dialogs import QuitWithConsoles
+
+        def chosen(quit: bool | None) -> None:
+            if quit:
+                self.exit()
+
+        self.push_screen(QuitWithConsoles(hosts), chosen)
+
     def maintenance_changed(self) -> None:
         """The shared windows or acknowledgements changed (here or in another app)."""
         self.rack_screen.post_message(MaintenanceChanged())

@@ -61,7 +61,9 @@ class ConsoleApp(SafeApp[None]):
             self.error = str(error)
             self.exit()
             return
-        self.push_screen(ConsoleScreen(session, on_leave=lambda _host, _closed: self.exit()))
+        self.push_screen(
+            ConsoleScreen(session, on_leave=lambda _host, _closed: self.exit(), rack=False)
+        )
 
     async def on_unmount(self) -> None:
         await self.manager.close_all()

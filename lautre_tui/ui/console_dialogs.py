@@ -64,3 +64,30 @@ class MessageScreen(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class QuitWithConsoles(ModalScreen[bool]):
+    """`q` with consoles open in the background: quitting detaches them. Dismissed
+    with True to quit; Cancel (Esc, n) is the default."""
+
+    DEFAULT_CSS = """
+    QuitWithConsoles { align: center middle; }
+    QuitWithConsoles > Vertical { width: 76; max-width: 98%; height: auto;
+                                  border: round $warning; background: $surface; padding: 0 1; }
+    """
+    BINDINGS = [
+        Binding("y", "choose(True)", "Quit", id="quit.yes"),
+        Binding("escape,n", "choose(False)", "Cancel", id="quit.no"),
+    ]
+
+    def __init__(self, hosts: list[str]) -> None:
+        super().__init__()
+        self.hosts = hosts
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(plain(f"Consoles open: {', '.join(self.hosts)}."))
+            yield Static("y  quit and detach them (audited)\nEsc  stay", markup=False)
+
+    def action_choose(self, quit: bool) -> None:
+        self.dismiss(quit)

@@ -3,14 +3,19 @@ holds it and offer to watch, take over or cancel, then show it full screen."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual.screen import Screen
 
 from lautre_tui.services.site import Site
 
 
-async def attach_console(screen: Screen[None], site: Site, host: str) -> None:
+async def attach_console(
+    screen: Screen[None], site: Site, host: str, on_closed: Callable[[], None]
+) -> None:
     """Run as a worker of `screen` (the held-by dialog waits for the admin's answer);
-    the console's own imports come with the first console, not before the rack."""
+    the console's own imports come with the first console, not before the rack.
+    `on_closed` is told once a console the admin detached from is closed."""
     from lautre_tui.services.console import ConsoleHeld, ConsoleLinkError, backlog, target_for
     from lautre_tui.ui.console_dialogs import HeldScreen
     from lautre_tui.ui.console_screen import ConsoleScreen
@@ -35,10 +40,15 @@ async def attach_console(screen: Screen[None], site: Site, host: str) -> None:
         screen.notify(str(error), title=f"console {host}", severity="error", timeout=15)
         return
 
+    async def close(host: str) -> None:
+        await manager.close(host)
+        if screen.is_attached:
+            on_closed()
+
     def left(host: str, closed: bool) -> None:
         screen.app.pop_screen()
         if closed:
-            screen.run_worker(manager.close(host), group="console-close")
+            screen.run_worker(close(host), group="console-close")
 
     screen.app.push_screen(
         ConsoleScreen(session, on_leave=left, backlog=backlog(host) if returning else b"")

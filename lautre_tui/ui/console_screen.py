@@ -116,8 +116,11 @@ class ConsoleScreen(Screen[None]):
         *,
         on_leave: LeaveCallback | None = None,
         backlog: bytes = b"",
+        rack: bool = True,
     ) -> None:
+        """`rack=False` in `lautre-tui console`: there is no rack to go back to."""
         super().__init__()
+        self.rack = rack
         self.session = session
         self._leave_callback = on_leave
         self._backlog = backlog
@@ -151,7 +154,8 @@ class ConsoleScreen(Screen[None]):
         keys = self.session.target.keys_text
         if self._told:  # the last message first: the footer is one line
             return f"{mode} · {self._told} · {keys} · Ctrl-] menu"
-        return f"{mode} · {keys} · Ctrl-] menu · Ctrl-] . detach · Ctrl-] w back to the rack"
+        back = " · Ctrl-] w back to the rack" if self.rack else ""
+        return f"{mode} · {keys} · Ctrl-] menu · Ctrl-] . detach{back}"
 
     def _status_text(self, text: str) -> str:
         target = self.session.target
@@ -297,6 +301,12 @@ class ConsoleScreen(Screen[None]):
                 if self._leave_callback is None:
                     await session.detach()
                 self.dismiss_console(closed=True)
+            elif action == "background" and not self.rack:
+                self.notify(
+                    "no rack here: this is `lautre-tui console` on its own; "
+                    "Ctrl-] . detaches (run `lautre-tui` for the rack)",
+                    timeout=6,
+                )
             elif action == "background":
                 self.dismiss_console(closed=False)
             elif action == "break":

@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from rich.text import Text
 from textual.app import App
+from textual.driver import Driver
 from textual.notifications import SeverityLevel
 
 from lautre_tui.model.names import printable
@@ -43,6 +44,17 @@ class SafeApp(App[ReturnType]):
 
     def _on_signal(self, signum: int) -> None:
         self.exit(return_code=128 + signum)
+
+    def get_driver_class(self) -> type[Driver]:
+        """On a terminal, mouse reports for clicks and the wheel only (not every motion)."""
+        driver = super().get_driver_class()
+        from textual.drivers.linux_driver import LinuxDriver
+
+        if driver is LinuxDriver:
+            from lautre_tui.ui.clicks_driver import ClicksOnlyDriver
+
+            return ClicksOnlyDriver
+        return driver
 
     def on_mount(self) -> None:  # Textual calls it besides the subclass's own
         self._install_signal_handlers()

@@ -128,6 +128,7 @@ class RackScreen(Screen[None]):
         self.read_only = read_only
         self.maintenance = maintenance
         self.fault_injector = fault_injector
+        self._filter_said = ""
 
     # -- building --------------------------------------------------------------
 
@@ -294,8 +295,19 @@ class RackScreen(Screen[None]):
                 rack.focus()
 
     def _title(self, filtered: str = "") -> str:
+        """Site, layout, read-only mode, the filter, and the consoles left open."""
         mode = "  [read-only]" if self.read_only else ""
-        return f"{self.site_layout.site} — {short_path(self.layout_path)}{mode}{filtered}"
+        manager = self.site.consoles
+        open_ = ", ".join(sorted(manager.sessions)) if manager is not None else ""
+        consoles = f"  consoles: {open_}" if open_ else ""
+        return f"{self.site_layout.site} — {short_path(self.layout_path)}{mode}{filtered}{consoles}"
+
+    def on_screen_resume(self) -> None:
+        self.refresh_title()
+
+    def refresh_title(self) -> None:
+        """Back from a console, or one closed: the header says which are open."""
+        self.query_one("#title", Static).update(self._title(self._filter_said))
 
     def _apply_filter(self, text: str) -> None:
         devices = self.site_layout.devices
@@ -309,6 +321,7 @@ class RackScreen(Screen[None]):
             if matches is not None
             else ""
         )
+        self._filter_said = said
         self.query_one("#title", Static).update(self._title(said))
         rack = self.current_rack()
         if matches and rack is not None and rack.selected not in matches:
@@ -350,7 +363,9 @@ class RackScreen(Screen[None]):
 
     def open_console(self, host: str) -> None:
         """Attach to (or return to) `host`'s console, full screen."""
-        self.run_worker(attach_console(self, self.site, host), group="console-open")
+        self.run_worker(
+            attach_console(self, self.site, host, self.refresh_title), group="console-open"
+        )
 
     def action_power(self) -> None:
         if self.selected_device is not None:

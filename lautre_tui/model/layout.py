@@ -74,7 +74,7 @@ class ConsoleProtocol(str, enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class SshSettings:
-    """How to reach a host over SSH; None means "OpenSSH's default or ~/.ssh/config"."""
+    """How to reach a host over SSH; a key left out is OpenSSH's default or ~/.ssh/config's."""
 
     host: str | None = field(
         default=None,
@@ -152,7 +152,8 @@ class Pdu:
     )
     driver: str = field(
         metadata=k.text(
-            "`apc-nmc`: the APC Network Management Card's command line over SSH",
+            "how the card is spoken to: `apc-nmc` is the APC Network Management Card's "
+            "command line over SSH",
             values=("apc-nmc",),
             check="pdu-driver",
             default="apc-nmc",

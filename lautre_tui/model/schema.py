@@ -24,6 +24,8 @@ from collections.abc import Mapping
 from dataclasses import MISSING, dataclass
 from typing import Any
 
+from lautre_tui.model.durations import format_duration
+
 SCHEMA = "lautre_tui.schema"  # the metadata key holding a field's Spec
 YEAR = 366 * 86400  # the loader's default upper bound for a duration
 
@@ -179,6 +181,32 @@ def defaults(cls: type) -> dict[str, Any]:
         for name, key in keys(cls).items()
         if key.default is not ABSENT and not key.spec.required
     }
+
+
+def default_words(key: Key) -> str | None:
+    """The default as the docs write it (`10s`, `80%`, `false`), or None."""
+    spec, value = key.spec, key.default
+    if spec.default_doc is not None:
+        return spec.default_doc
+    if value is ABSENT or value is None or isinstance(value, (tuple, dict)):
+        return None
+    if spec.kind is Kind.DURATION:
+        return f"`{format_duration(value)}`"
+    if spec.kind is Kind.PERCENT:
+        return f"`{value:g}%`"
+    if isinstance(value, bool):
+        return "`true`" if value else "`false`"
+    if isinstance(value, enum.Enum):
+        return f"`{value.value}`"
+    if isinstance(value, (int, float, str)) and value != "":
+        return f"`{value}`"
+    return None
+
+
+def describe(key: Key) -> str:
+    """The key's doc with its default, as the docs' tables and the JSON Schema say it."""
+    words = default_words(key)
+    return key.spec.doc if words is None else f"{key.spec.doc} (default: {words})"
 
 
 def sections(root: type) -> list[type]:

@@ -104,7 +104,6 @@ class StartMaintenance(Form[WindowRequest]):
         self.dismiss(WindowRequest(until, reason, with_dependents))
 
 
-
 class Acknowledge(Form[AckRequest]):
     """The problems acknowledged, and a comment."""
 
@@ -137,7 +136,6 @@ class Acknowledge(Form[AckRequest]):
         comment = self.query_one("#comment", Input).value.strip()
         if comment:
             self.dismiss(AckRequest(comment, self.query_one("#sticky", Checkbox).value))
-
 
 
 class EndMaintenance(ModalScreen[str | None]):

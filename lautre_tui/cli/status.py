@@ -138,7 +138,9 @@ def run(args: argparse.Namespace) -> int:
     handled = handled_hosts(layout, hosts)
     if args.json:
         now = time.time()
-        print(json.dumps([with_handled(as_json(layout, h, now), handled) for h in hosts], indent=2))
+        print(
+            json.dumps([with_handled(as_json(layout, h, now), handled) for h in hosts], indent=2)
+        )
     else:
         print(f"{'DEVICE':<10} {'STATE':<16} DETAIL")
         for health in hosts:

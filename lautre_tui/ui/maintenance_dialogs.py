@@ -104,6 +104,7 @@ class StartMaintenance(Form[WindowRequest]):
         self.dismiss(WindowRequest(until, reason, with_dependents))
 
 
+
 class Acknowledge(Form[AckRequest]):
     """The problems acknowledged, and a comment."""
 
@@ -136,6 +137,7 @@ class Acknowledge(Form[AckRequest]):
         comment = self.query_one("#comment", Input).value.strip()
         if comment:
             self.dismiss(AckRequest(comment, self.query_one("#sticky", Checkbox).value))
+
 
 
 class EndMaintenance(ModalScreen[str | None]):

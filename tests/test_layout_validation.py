@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from lautre_tui.model.layout import DeviceKind, Lifecycle
 from lautre_tui.model.loader import load_layout, parse_layout
 from tests.conftest import LAUTRE_LAYOUT, lautre
-from tests.layout_cases import GOOD
+from tests.layout_cases import GOOD as GOOD  # re-exported: other tests use it from here
 
 
 def errors_of(tmp_path: Path, text: str) -> list[str]:

@@ -355,10 +355,15 @@ class Check:
         default=None, metadata=k.text("the file contains this text", needs="file")
     )
     warn: float | None = field(
-        default=None, metadata=k.number("threshold of WARNING, where the check has a figure")
+        default=None,
+        metadata=k.number(
+            "WARNING beyond this figure: above it for a mount's disk use (%) or a file's age "
+            "(seconds), below it for an ipvs service's real servers; shown as perfdata"
+        ),
     )
     crit: float | None = field(
-        default=None, metadata=k.number("threshold of CRITICAL, where the check has a figure")
+        default=None,
+        metadata=k.number("CRITICAL beyond this figure, as `warn`"),
     )
     position: Position = NOWHERE
 

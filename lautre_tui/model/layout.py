@@ -8,68 +8,21 @@ bounds, doc) in `metadata`: see `model.schema` for how to add a key.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lautre_tui.model import schema as k
+from lautre_tui.model.console_url import URL_OPTIONS
 from lautre_tui.model.errors import Position
+from lautre_tui.model.kinds import Backspace as Backspace  # re-exported, as all five
+from lautre_tui.model.kinds import ConsoleProtocol as ConsoleProtocol
+from lautre_tui.model.kinds import DeviceKind as DeviceKind
+from lautre_tui.model.kinds import Lifecycle as Lifecycle
+from lautre_tui.model.kinds import Newline as Newline
 
 NOWHERE = Position("<built-in>", 0, 0)
 BAUD_RATES = (300, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400)
-
-
-class DeviceKind(str, enum.Enum):
-    """What a device is; decides how it is drawn and which actions make sense."""
-
-    SERVER = "server"
-    SWITCH = "switch"
-    PDU = "pdu"
-    CONSOLE_SERVER = "console-server"
-    DISK_BAY = "disk-bay"
-    OTHER = "other"
-
-
-class Lifecycle(str, enum.Enum):
-    """What the admins expect of a device, independent of what it does right now."""
-
-    PRODUCTION = "production"
-    STANDBY = "standby"  # cold standby: off on purpose until its twin fails
-    STAGING = "staging"  # not in production yet: never alerts
-
-
-class Newline(str, enum.Enum):
-    """What the Enter key sends to a console (most want CR; some ILOMs and old
-    switches want LF or CR LF)."""
-
-    CR = "cr"
-    LF = "lf"
-    CRLF = "crlf"
-
-    @property
-    def data(self) -> bytes:
-        return {"cr": b"\r", "lf": b"\n", "crlf": b"\r\n"}[self.value]
-
-
-class Backspace(str, enum.Enum):
-    """What the Backspace key sends: DEL (0x7f, most) or BS (Ctrl-H, 0x08)."""
-
-    DEL = "del"
-    BS = "bs"
-
-    @property
-    def data(self) -> bytes:
-        return b"\x7f" if self is Backspace.DEL else b"\x08"
-
-
-class ConsoleProtocol(str, enum.Enum):
-    """How bytes travel to the console server's port."""
-
-    RFC2217 = "rfc2217"
-    RAW = "raw"  # plain TCP, no negotiation
-    TELNET = "telnet"  # TCP with telnet IAC escaping (BREAK as IAC BRK)
-    TTY = "tty"  # a local serial device, /dev/tty*
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +183,7 @@ class ConsoleServer:
             "or `/dev/ttyUSB{port}`, with pyserial's URL options if needed (below)",
             required=True,
             check="console-url",
-            pattern="^(rfc2217://|socket://|loop://|/dev/)",
+            pattern="^(" + "|".join(URL_OPTIONS) + ")",
         )
     )
     protocol: ConsoleProtocol = field(

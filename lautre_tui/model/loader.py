@@ -21,12 +21,14 @@ from typing import Any, TypeVar
 
 import yaml
 
+from lautre_tui.model.console_url import URL_OPTIONS
+from lautre_tui.model.console_url import protocol_of_url as protocol_of_url  # re-exported
+from lautre_tui.model.console_url import url_options_problem as url_options_problem
 from lautre_tui.model.errors import LayoutError, Position, did_you_mean
 from lautre_tui.model.layout import (
     BAUD_RATES,
     Check,
     ConsoleLink,
-    ConsoleProtocol,
     ConsoleServer,
     Device,
     IpvsExpectation,
@@ -45,14 +47,6 @@ from lautre_tui.model.validate import layout_warnings, validate_layout
 
 T = TypeVar("T")
 
-# pyserial's URL options, by scheme (`rfc2217://host:port?ign_set_control&timeout=5`)
-LOGGING_LEVELS = ("debug", "info", "warning", "error")
-URL_OPTIONS: dict[str, tuple[str, ...]] = {
-    "rfc2217://": ("ign_set_control", "poll_modem", "timeout", "logging"),
-    "socket://": ("logging",),
-    "loop://": ("logging",),
-    "/dev/": (),
-}
 MAX_LAYOUT_BYTES = 16 * 1024 * 1024  # a layout of 10,000 devices is about 3 MB
 
 # libyaml's parser keeps marks too and is several times faster: start-up matters.
@@ -198,15 +192,6 @@ def _driver(reader: Reader, node: yaml.Node, driver: str, what: str, label: str)
     return driver
 
 
-def protocol_of_url(url: str) -> ConsoleProtocol:
-    """The protocol a console URL implies when the layout does not say."""
-    if url.startswith("rfc2217://"):
-        return ConsoleProtocol.RFC2217
-    if url.startswith("/dev/"):
-        return ConsoleProtocol.TTY
-    return ConsoleProtocol.RAW
-
-
 def _console_server(reader: Reader, name: str, node: yaml.Node) -> ConsoleServer | None:
     what = f"console server {name}"
     entries = _section(reader, node, what, ConsoleServer)
@@ -220,7 +205,7 @@ def _console_server(reader: Reader, name: str, node: yaml.Node) -> ConsoleServer
 
 
 def _console_url(reader: Reader, node: yaml.Node, url: str, what: str, label: str) -> str | None:
-    schemes = ("rfc2217://", "socket://", "loop://", "/dev/")
+    schemes = tuple(URL_OPTIONS)
     if not url.startswith(schemes):
         reader.error(node, f"{what}: url must start with one of {', '.join(schemes)}")
         return None
@@ -234,40 +219,6 @@ def _console_url(reader: Reader, node: yaml.Node, url: str, what: str, label: st
         reader.error(node, f"{what}: url {problem}")
         return None
     return url
-
-
-def url_options_problem(url: str) -> str | None:
-    """What is wrong with the pyserial options of a console URL (`?a&b=c`), or None."""
-    scheme = next((s for s in URL_OPTIONS if url.startswith(s)), None)
-    if scheme is None:
-        return None  # the scheme itself is checked elsewhere
-    allowed = URL_OPTIONS[scheme]
-    _base, _mark, query = url.partition("?")
-    if not query:
-        return None
-    if not allowed:
-        return f"takes no options after '?' ({scheme} URLs have none)"
-    seen: set[str] = set()
-    for item in query.split("&"):
-        name, equals, value = item.partition("=")
-        if name not in allowed:
-            hint = did_you_mean(name, allowed)
-            return f"option {name!r} is not one of {', '.join(allowed)}{hint}"
-        if name in seen:
-            return f"option {name!r} is given twice"
-        seen.add(name)
-        if name in ("ign_set_control", "poll_modem") and equals:
-            return f"option {name!r} takes no value (write ?{name})"
-        if name == "timeout":
-            try:
-                seconds = float(value)
-            except ValueError:
-                return f"option 'timeout' must be a number of seconds, not {value!r}"
-            if not 0 < seconds <= 60:
-                return f"option 'timeout' must be between 0 and 60 seconds, not {value}"
-        if name == "logging" and value not in LOGGING_LEVELS:
-            return f"option 'logging' must be one of {', '.join(LOGGING_LEVELS)}, not {value!r}"
-    return None
 
 
 def _console_link(reader: Reader, node: yaml.Node, what: str) -> ConsoleLink | None:

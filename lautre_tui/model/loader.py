@@ -34,11 +34,9 @@ from lautre_tui.model.layout import (
     IpvsExpectation,
     Layout,
     Pdu,
-    PollSettings,
     PowerLink,
     Rack,
     ReachSettings,
-    SshSettings,
 )
 from lautre_tui.model.names import name_problem, url_template_problem
 from lautre_tui.model.reader import Entries, Reader
@@ -114,7 +112,7 @@ def _value(reader: Reader, spec: Spec, node: yaml.Node, label: str, what: str) -
     elif spec.kind is Kind.LIST and spec.item is not None:
         value = _list(r, spec, spec.item, node, label)
     elif spec.kind is Kind.SECTION and spec.section is not None:
-        value = SECTIONS[spec.section](r, node, label)
+        value = SECTIONS.get(spec.section, _plain_section)(r, node, label, spec.section)
     elif spec.kind is Kind.NAMED and spec.section is not None:
         value = _named_section(r, node, label, NAMED[spec.section])
     else:  # pragma: no cover - a declaration the loader cannot read is a bug
@@ -147,14 +145,16 @@ def _require(reader: Reader, node: yaml.Node, entries: Entries, what: str, cls: 
     return not missing
 
 
-def _ssh(reader: Reader, node: yaml.Node, what: str) -> SshSettings:
-    entries = _section(reader, node, what, SshSettings)
-    return SshSettings(**_fields(reader, entries, SshSettings, what, "."))
-
-
-def _poll(reader: Reader, node: yaml.Node, what: str) -> PollSettings:
-    entries = _section(reader, node, what, PollSettings)
-    return PollSettings(**_fields(reader, entries, PollSettings, what, "."))
+def _plain_section(reader: Reader, node: yaml.Node, what: str, cls: type) -> Any:
+    """A section with no rule beyond its keys' own (`ssh`, `poll`): its values are
+    named `what.key` in errors. A new section of that sort needs no code here."""
+    entries = _section(reader, node, what, cls)
+    values = _fields(reader, entries, cls, what, ".")
+    if not _require(reader, node, entries, what, cls):
+        return None
+    if not all(key in values for key in required(cls)):
+        return None
+    return cls(**(defaults(cls) | values))
 
 
 def _rack(reader: Reader, item: yaml.Node, what: str) -> Rack | None:
@@ -221,7 +221,7 @@ def _console_url(reader: Reader, node: yaml.Node, url: str, what: str, label: st
     return url
 
 
-def _console_link(reader: Reader, node: yaml.Node, what: str) -> ConsoleLink | None:
+def _console_link(reader: Reader, node: yaml.Node, what: str, _cls: type) -> ConsoleLink | None:
     entries = _section(reader, node, what, ConsoleLink)
     values = _fields(reader, entries, ConsoleLink, what, ".")
     if not _require(reader, node, entries, what, ConsoleLink):
@@ -273,7 +273,7 @@ def _check(reader: Reader, node: yaml.Node, what: str) -> Check | None:
     return Check(**values, position=r.position(node))
 
 
-def _ipvs(reader: Reader, node: yaml.Node, what: str) -> IpvsExpectation | None:
+def _ipvs(reader: Reader, node: yaml.Node, what: str, _cls: type) -> IpvsExpectation | None:
     entries = _section(reader, node, what, IpvsExpectation)
     if not _require(reader, node, entries, what, IpvsExpectation):
         return None
@@ -281,7 +281,7 @@ def _ipvs(reader: Reader, node: yaml.Node, what: str) -> IpvsExpectation | None:
     return IpvsExpectation(**values) if "virtual" in values else None
 
 
-def _reach(reader: Reader, node: yaml.Node, what: str) -> ReachSettings | None:
+def _reach(reader: Reader, node: yaml.Node, what: str, _cls: type) -> ReachSettings | None:
     entries = _section(reader, node, what, ReachSettings)
     values = _fields(reader, entries, ReachSettings, what, ".")
     if not any(values.get(key) for key in alternatives(ReachSettings)):
@@ -331,11 +331,10 @@ def _named_section(
     return built
 
 
-# The builders of nested sections, by declared dataclass: a key declared as a
-# section, a list of sections or a mapping of named sections is read by these.
-SECTIONS: dict[type, Callable[[Reader, yaml.Node, str], Any]] = {
-    SshSettings: _ssh,
-    PollSettings: _poll,
+# The builders of nested sections with rules of their own, by declared dataclass
+# (any other section is read by `_plain_section`), of the items of lists of
+# sections, and of mappings of named sections.
+SECTIONS: dict[type, Callable[[Reader, yaml.Node, str, type], Any]] = {
     ConsoleLink: _console_link,
     ReachSettings: _reach,
     IpvsExpectation: _ipvs,

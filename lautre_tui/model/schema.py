@@ -11,8 +11,11 @@ To add a key: add one field to the dataclass of its section in
 `model/layout.py`, with `metadata=` one of the constructors below (`text()`,
 `integer()`, `duration()`, `choice()`, `section()` …) and a default, then run
 `python scripts/layout_docs.py` to regenerate the docs' tables and the committed
-`layouts/layout.schema.json`. A new section (a new dataclass) also needs its
-builder in `model/loader.py`, where the error labels and cross-key rules live.
+`layouts/layout.schema.json` (the suite fails until you do). A new section is a
+new dataclass declared the same way, named by a `section()` key; the loader reads
+it with no code of its own (errors name its keys `what.key`) unless it has rules
+that tie its keys together, or is the item of a list or a mapping of named
+entries: those builders are in `model/loader.py` (SECTIONS, ITEMS, NAMED).
 """
 
 from __future__ import annotations

@@ -15,44 +15,7 @@ from hypothesis import strategies as st
 from lautre_tui.model.layout import DeviceKind, Lifecycle
 from lautre_tui.model.loader import load_layout, parse_layout
 from tests.conftest import LAUTRE_LAYOUT, lautre
-
-GOOD = """\
-site: test
-racks:
-  - name: r1
-    height: 10
-pdus:
-  strip:
-    device: strip
-    host: pdu.example.org
-    outlets: 4
-consoles:
-  cons:
-    url: rfc2217://cs.example.org:{tcp_port}
-    port_offset: 7000
-devices:
-  sw:
-    rack: r1
-    u: 10
-    kind: switch
-    state: production
-  web:
-    rack: r1
-    u: 7
-    height: 2
-    kind: server
-    state: production
-    console: {server: cons, port: 1, baud: 115200}
-    power: [{pdu: strip, outlet: 1}, {pdu: strip, outlet: 2}]
-    depends_on: [sw]
-    services:
-      - {name: web, process: apache2, port: 80}
-  strip:
-    rack: r1
-    u: 1
-    kind: pdu
-    state: production
-"""
+from tests.layout_cases import GOOD as GOOD  # re-exported: other tests use it from here
 
 
 def errors_of(tmp_path: Path, text: str) -> list[str]:

@@ -87,9 +87,12 @@ c_mount() {
 c_file() {
     age=""
     if [ ! -e "$2" ]; then say "$1" CRITICAL "$2 missing"; return; fi
+    m=$(stat -c %Y -- "$2" 2>/dev/null || date -r "$2" +%s 2>/dev/null)
+    case "$m" in
+        ''|*[!0-9]*) if [ -n "$3" ]; then say "$1" UNKNOWN "cannot read the age of $2"; return; fi;;
+        *) echo "F $1 $(( $(date +%s) - m ))";;
+    esac
     if [ -n "$3" ]; then
-        m=$(stat -c %Y -- "$2" 2>/dev/null || date -r "$2" +%s 2>/dev/null)
-        case "$m" in ''|*[!0-9]*) say "$1" UNKNOWN "cannot read the age of $2"; return;; esac
         age=$(( $(date +%s) - m ))
         if [ "$age" -gt "$3" ]; then say "$1" CRITICAL "$2 is ${age}s old (max $3s)"; return; fi
     fi
@@ -127,6 +130,7 @@ c_ipvs() {
         /->/ && on { n++ }
         END { print (v ? n + 0 : -1) }' /proc/net/ip_vs)
     real="real servers"; [ "$n" -eq 1 ] && real="real server"
+    [ "$n" -ge 0 ] && echo "F $1 $n"
     if [ "$n" -lt 0 ]; then say "$1" CRITICAL "no virtual service $2"
     elif [ "$n" -lt "$3" ]; then say "$1" CRITICAL "$2 has $n $real (needs $3)"
     else say "$1" OK "$2 has $n $real"; fi

@@ -23,6 +23,7 @@ from lautre_tui.cli import (
     lab,
     maint,
     power,
+    schema,
     status,
     transcript,
     tui,
@@ -42,6 +43,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     demo,
     lab,
     doctor,
+    schema,
 )
 
 

@@ -17,6 +17,7 @@ from lautre_tui.model.probe_format import (
     CheckState,
     HostFigures,
     format_figures,
+    format_measure,
     format_result,
     parse_calls,
 )
@@ -41,8 +42,11 @@ class ProbeShell:
         if line.startswith(CALL_PREFIX):
             calls = parse_calls(line)
             if calls and len(calls[0]) >= 2 and calls[0][1].isdigit():
-                state, message = _evaluate(self.host, calls[0][0], calls[0][2:])
-                return format_result(int(calls[0][1]), state, message) + "\n"
+                index, function, args = int(calls[0][1]), calls[0][0], calls[0][2:]
+                state, message = _evaluate(self.host, function, args)
+                figure = _measure(self.host, function, args)
+                measured = "" if figure is None else format_measure(index, figure) + "\n"
+                return measured + format_result(index, state, message) + "\n"
         return ""
 
     def _figures(self) -> HostFigures:
@@ -85,6 +89,18 @@ def _evaluate(host: SimHost, function: str, args: list[str]) -> tuple[CheckState
     except (IndexError, ValueError):
         return CheckState.UNKNOWN, f"bad call {function}"
     return CheckState.UNKNOWN, f"sh: {function}: not found"
+
+
+def _measure(host: SimHost, function: str, args: list[str]) -> float | None:
+    """The figure the real probe reports on an `F` line: a file's age, or the real
+    servers of an LVS service."""
+    if function == "c_file" and args:
+        file = host.file(args[0])
+        return None if file is None else float(int(time.time() - file.mtime))
+    if function == "c_ipvs" and args:
+        reals = _reals(host, args[0])
+        return None if reals is None else float(reals)
+    return None
 
 
 def _process(host: SimHost, name: str) -> tuple[CheckState, str]:
@@ -138,16 +154,21 @@ def _mdstat(host: SimHost) -> tuple[CheckState, str]:
     return CheckState.OK, "arrays clean" if "md0" in text else "no md array"
 
 
-def _ipvs(host: SimHost, virtual: str, min_real: int) -> tuple[CheckState, str]:
+def _reals(host: SimHost, virtual: str) -> int | None:
+    """How many real servers the services matching `virtual` have; None if none matches."""
     ip, port = virtual.rsplit(":", 1)
     matching = [
         service
         for service in host.current_ipvs()
         if service.virtual.endswith(f":{port}") and ip in ("0.0.0.0", service.virtual.split(":")[0])
     ]
-    if not matching:
+    return sum(len(service.reals) for service in matching) if matching else None
+
+
+def _ipvs(host: SimHost, virtual: str, min_real: int) -> tuple[CheckState, str]:
+    reals = _reals(host, virtual)
+    if reals is None:
         return CheckState.CRITICAL, f"no virtual service {virtual}"
-    reals = sum(len(service.reals) for service in matching)
     real = "real server" if reals == 1 else "real servers"
     if reals < min_real:
         return CheckState.CRITICAL, f"{virtual} has {reals} {real} (needs {min_real})"

@@ -7,7 +7,7 @@ import re
 
 MAX_SECONDS = 10**12  # about 30,000 years: anything larger is a typo
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+DURATION_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 
 
 def parse_duration(text: str | int | float) -> float:
@@ -22,7 +22,7 @@ def parse_duration(text: str | int | float) -> float:
         if text < 0:
             raise ValueError("a duration cannot be negative")
         return float(text)
-    match = _PATTERN.match(text)
+    match = DURATION_PATTERN.match(text)
     if match is None:
         raise ValueError(f"{text!r} is not a duration (such as 90s, 10m, 26h or 2d)")
     return float(match.group(1)) * _UNITS[match.group(2) or "s"]

@@ -2,83 +2,59 @@
 
 Plain frozen dataclasses built by `loader.load_layout`. Every object keeps the
 position of its YAML node so that validation and the UI can point at the line
-the admin has to fix.
+the admin has to fix. The fields a layout writes carry their declaration (type,
+bounds, doc) in `metadata`: see `model.schema` for how to add a key.
 """
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from lautre_tui.model import schema as k
+from lautre_tui.model.console_url import URL_OPTIONS
 from lautre_tui.model.errors import Position
+from lautre_tui.model.kinds import Backspace as Backspace  # re-exported, as all five
+from lautre_tui.model.kinds import ConsoleProtocol as ConsoleProtocol
+from lautre_tui.model.kinds import DeviceKind as DeviceKind
+from lautre_tui.model.kinds import Lifecycle as Lifecycle
+from lautre_tui.model.kinds import Newline as Newline
 
 NOWHERE = Position("<built-in>", 0, 0)
-
-
-class DeviceKind(str, enum.Enum):
-    """What a device is; decides how it is drawn and which actions make sense."""
-
-    SERVER = "server"
-    SWITCH = "switch"
-    PDU = "pdu"
-    CONSOLE_SERVER = "console-server"
-    DISK_BAY = "disk-bay"
-    OTHER = "other"
-
-
-class Lifecycle(str, enum.Enum):
-    """What the admins expect of a device, independent of what it does right now."""
-
-    PRODUCTION = "production"
-    STANDBY = "standby"  # cold standby: off on purpose until its twin fails
-    STAGING = "staging"  # not in production yet: never alerts
-
-
-class Newline(str, enum.Enum):
-    """What the Enter key sends to a console (most want CR; some ILOMs and old
-    switches want LF or CR LF)."""
-
-    CR = "cr"
-    LF = "lf"
-    CRLF = "crlf"
-
-    @property
-    def data(self) -> bytes:
-        return {"cr": b"\r", "lf": b"\n", "crlf": b"\r\n"}[self.value]
-
-
-class Backspace(str, enum.Enum):
-    """What the Backspace key sends: DEL (0x7f, most) or BS (Ctrl-H, 0x08)."""
-
-    DEL = "del"
-    BS = "bs"
-
-    @property
-    def data(self) -> bytes:
-        return b"\x7f" if self is Backspace.DEL else b"\x08"
-
-
-class ConsoleProtocol(str, enum.Enum):
-    """How bytes travel to the console server's port."""
-
-    RFC2217 = "rfc2217"
-    RAW = "raw"  # plain TCP, no negotiation
-    TELNET = "telnet"  # TCP with telnet IAC escaping (BREAK as IAC BRK)
-    TTY = "tty"  # a local serial device, /dev/tty*
+BAUD_RATES = (300, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400)
 
 
 @dataclass(frozen=True, slots=True)
 class SshSettings:
-    """How to reach a host over SSH; None means "OpenSSH's default or ~/.ssh/config"."""
+    """How to reach a host over SSH; a key left out is OpenSSH's default or ~/.ssh/config's."""
 
-    host: str | None = None
-    port: int | None = None
-    user: str | None = None
-    known_hosts: Path | None = None
-    client_keys: tuple[Path, ...] | None = None
-    config: Path | None = None
+    host: str | None = field(
+        default=None,
+        metadata=k.host("host name or address", default_doc="the device's name"),
+    )
+    port: int | None = field(
+        default=None, metadata=k.integer("TCP port", 1, 65535, default_doc="OpenSSH's, 22")
+    )
+    user: str | None = field(
+        default=None,
+        metadata=k.text("login", default_doc="from `~/.ssh/config`, else your user"),
+    )
+    known_hosts: Path | None = field(
+        default=None,
+        metadata=k.path("known_hosts file. Host keys are always checked", default_doc="OpenSSH's"),
+    )
+    client_keys: tuple[Path, ...] | None = field(
+        default=None,
+        metadata=k.items(
+            "list of private keys",
+            k.item_of(k.Kind.PATH),
+            default_doc="OpenSSH's usual keys and the agent",
+        ),
+    )
+    config: Path | None = field(
+        default=None, metadata=k.path("OpenSSH client config", default_doc="`~/.ssh/config`")
+    )
 
     def overridden_by(self, other: SshSettings) -> SshSettings:
         """These defaults with every field that `other` sets taking precedence."""
@@ -96,15 +72,22 @@ class SshSettings:
 class PollSettings:
     """How often hosts are polled and when a failure becomes hard."""
 
-    interval: float = 10.0
-    soft_fails: int = 3
-    timeout: float = 10.0
+    interval: float = field(
+        default=10.0, metadata=k.duration("how often each host is polled", 0.5, 86400)
+    )
+    soft_fails: int = field(
+        default=3,
+        metadata=k.integer("rounds in a row before a failed check is hard", 1, 100),
+    )
+    timeout: float = field(
+        default=10.0, metadata=k.duration("how long a host has to answer a round", 0.1, 3600)
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class Rack:
-    name: str
-    height: int
+    name: str = field(metadata=k.text("the rack's name", required=True))
+    height: int = field(metadata=k.integer("height in units", 1, 60, required=True))
     position: Position = NOWHERE
 
 
@@ -113,18 +96,55 @@ class Pdu:
     """A switched power strip and how to reach its management card."""
 
     name: str
-    device: str | None
-    driver: str
-    host: str
-    port: int
-    user: str
-    password_file: Path | None
-    outlets: int
-    known_hosts: Path | None = None
+    device: str | None = field(
+        metadata=k.text(
+            "the rack device that is this strip (so it is drawn and protected)",
+            nullable=True,
+            default=None,
+        )
+    )
+    driver: str = field(
+        metadata=k.text(
+            "how the card is spoken to: `apc-nmc` is the APC Network Management Card's "
+            "command line over SSH",
+            values=("apc-nmc",),
+            check="pdu-driver",
+            default="apc-nmc",
+        )
+    )
+    host: str = field(metadata=k.host("the management card's address", required=True))
+    port: int = field(metadata=k.integer("the card's SSH port", 1, 65535, default=22))
+    user: str = field(metadata=k.text("the card's login", default="apc"))
+    password_file: Path | None = field(
+        metadata=k.path(
+            "file holding the card's password; never put the password in the layout",
+            default=None,
+        )
+    )
+    outlets: int = field(metadata=k.integer("number of outlets", 1, 96, required=True))
+    known_hosts: Path | None = field(
+        default=None, metadata=k.path("known_hosts file for the card", default_doc="OpenSSH's")
+    )
     position: Position = NOWHERE
-    rating_amps: float | None = None  # the strip's rating: its load is judged against it
-    load_warn: float = 80.0  # percent of the rating above which the strip warns
-    poll_interval: float = 60.0  # the card is read this often, and after every action
+    rating_amps: float | None = field(
+        default=None,
+        metadata=k.number(
+            "the strip's rating in amps (e.g. `16`): its load is judged against it",
+            low=0.1,
+            high=1000,
+        ),
+    )
+    load_warn: float = field(
+        default=80.0, metadata=k.percent("the strip warns above this share of its rating")
+    )
+    poll_interval: float = field(
+        default=60.0,
+        metadata=k.duration(
+            "how often its card is read; it is also read after every power action and on `r`",
+            5,
+            86400,
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,9 +152,21 @@ class ReachSettings:
     """How a device without a shell (or with one, in addition) is seen to answer:
     TCP connects that send nothing, and/or the system's ping."""
 
-    host: str | None = None
-    tcp: tuple[int, ...] = ()
-    ping: bool = False
+    host: str | None = field(
+        default=None,
+        metadata=k.host("where to send them", default_doc="the device's `ssh.host`, else its name"),
+    )
+    tcp: tuple[int, ...] = field(
+        default=(),
+        metadata=k.items(
+            "TCP ports to connect to (and close without sending a byte)",
+            k.item_of(k.Kind.INTEGER, low=1, high=65535),
+            alternative=True,
+        ),
+    )
+    ping: bool = field(
+        default=False, metadata=k.boolean("run the system's `ping` once", alternative=True)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,10 +174,33 @@ class ConsoleServer:
     """A serial port server; `url` is a pyserial URL template."""
 
     name: str
-    device: str | None
-    url: str
-    protocol: ConsoleProtocol
-    port_offset: int = 0
+    device: str | None = field(
+        metadata=k.text("the rack device that is this console server", nullable=True, default=None)
+    )
+    url: str = field(
+        metadata=k.text(
+            "pyserial URL template: `rfc2217://HOST:{tcp_port}`, `socket://HOST:{tcp_port}`, "
+            "or `/dev/ttyUSB{port}`, with pyserial's URL options if needed (below)",
+            required=True,
+            check="console-url",
+            pattern="^(" + "|".join(URL_OPTIONS) + ")",
+        )
+    )
+    protocol: ConsoleProtocol = field(
+        metadata=k.choice(
+            "how bytes travel: `raw` is plain TCP, `telnet` TCP with telnet IAC",
+            ConsoleProtocol,
+            default_doc="from the URL",
+        )
+    )
+    port_offset: int = field(
+        default=0,
+        metadata=k.integer(
+            "TCP port of console port N is `port_offset + N` (`{tcp_port}`); `{port}` is N itself",
+            0,
+            65535,
+        ),
+    )
     position: Position = NOWHERE
 
     def url_for(self, port: int) -> str:
@@ -156,19 +211,36 @@ class ConsoleServer:
 
 @dataclass(frozen=True, slots=True)
 class ConsoleLink:
-    server: str
-    port: int
-    baud: int = 9600
+    server: str = field(metadata=k.text("the console server's name", required=True))
+    port: int = field(metadata=k.integer("port number on it", 0, 65535, required=True))
+    baud: int = field(
+        default=9600,
+        metadata=k.integer("baud rate", 1, 4_000_000, values=BAUD_RATES, check="baud-rate"),
+    )
     position: Position = NOWHERE
-    break_halts: bool = False  # a BREAK stops the machine (SPARC: drops to OpenBoot)
-    newline: Newline = Newline.CR  # what Enter sends
-    backspace: Backspace = Backspace.DEL  # what Backspace sends
+    break_halts: bool = field(
+        default=False,
+        metadata=k.boolean(
+            "`true` when a BREAK stops the machine (SPARC with OpenBoot): BREAK then asks "
+            "for confirmation"
+        ),
+    )
+    newline: Newline = field(
+        default=Newline.CR,
+        metadata=k.choice(
+            "what Enter sends (Sun ILOMs, old switches); shown in the footer", Newline
+        ),
+    )
+    backspace: Backspace = field(
+        default=Backspace.DEL,
+        metadata=k.choice("what Backspace sends: `del` is 0x7f, `bs` is Ctrl-H", Backspace),
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class PowerLink:
-    pdu: str
-    outlet: int
+    pdu: str = field(metadata=k.text("the strip's name", required=True))
+    outlet: int = field(metadata=k.integer("the outlet's number on it", 1, 96, required=True))
     position: Position = NOWHERE
 
 
@@ -176,28 +248,76 @@ class PowerLink:
 class IpvsExpectation:
     """An LVS virtual service and how many real servers it needs at least."""
 
-    virtual: str
-    min_real: int = 1
+    virtual: str = field(
+        metadata=k.text(
+            "the virtual service, `IP:PORT` (`0.0.0.0` matches any address)", required=True
+        )
+    )
+    min_real: int = field(
+        default=1, metadata=k.integer("the fewest real servers it may have", 0, 1000)
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class Check:
     """One service check on a host; which fields are set says what is checked."""
 
-    name: str
-    process: str | None = None
-    port: int | None = None
-    service: str | None = None
-    mount: str | None = None
-    fstype: str | None = None
-    file: str | None = None
-    max_age: float | None = None
-    contains: str | None = None
-    mdstat: bool = False
-    ipvs: IpvsExpectation | None = None
-    command: str | None = None
-    warn: float | None = None
-    crit: float | None = None
+    name: str = field(metadata=k.text("the check's name, shown in the app", required=True))
+    process: str | None = field(
+        default=None, metadata=k.text("a process of that name runs", alternative=True)
+    )
+    port: int | None = field(
+        default=None,
+        metadata=k.integer("something listens on this TCP port", 1, 65535, alternative=True),
+    )
+    service: str | None = field(
+        default=None,
+        metadata=k.text("the init script / systemd unit is active", alternative=True),
+    )
+    mount: str | None = field(
+        default=None, metadata=k.text("this path is mounted", alternative=True)
+    )
+    file: str | None = field(default=None, metadata=k.text("the file exists", alternative=True))
+    mdstat: bool = field(
+        default=False,
+        metadata=k.boolean("`true`: no degraded RAID array in /proc/mdstat", alternative=True),
+    )
+    ipvs: IpvsExpectation | None = field(
+        default=None,
+        metadata=k.section(
+            "the LVS virtual service exists with at least `min_real` real servers",
+            IpvsExpectation,
+            alternative=True,
+        ),
+    )
+    command: str | None = field(
+        default=None,
+        metadata=k.text(
+            "a Nagios plugin's command line: exit 0/1/2/3 = OK/WARNING/CRITICAL/UNKNOWN, "
+            "first line shown",
+            alternative=True,
+        ),
+    )
+    fstype: str | None = field(
+        default=None, metadata=k.text("the mount's filesystem type (`nfs`)", needs="mount")
+    )
+    max_age: float | None = field(
+        default=None, metadata=k.duration("the file is at most this old (`26h`)", needs="file")
+    )
+    contains: str | None = field(
+        default=None, metadata=k.text("the file contains this text", needs="file")
+    )
+    warn: float | None = field(
+        default=None,
+        metadata=k.number(
+            "WARNING beyond this figure: above it for a mount's disk use (%) or a file's age "
+            "(seconds), below it for an ipvs service's real servers; shown as perfdata"
+        ),
+    )
+    crit: float | None = field(
+        default=None,
+        metadata=k.number("CRITICAL beyond this figure, as `warn`"),
+    )
     position: Position = NOWHERE
 
 
@@ -206,23 +326,75 @@ class Device:
     """One piece of equipment in a rack, with its links and what it runs."""
 
     name: str
-    rack: str
-    u: int
-    height: int
-    kind: DeviceKind
-    state: Lifecycle
-    role: str = ""
-    software: tuple[str, ...] = ()
-    ssh: SshSettings = field(default_factory=SshSettings)
-    console: ConsoleLink | None = None
-    power: tuple[PowerLink, ...] = ()
-    depends_on: tuple[str, ...] = ()
-    standby_for: str | None = None
-    protected: bool = False
-    services: tuple[Check, ...] = ()
-    reach: ReachSettings | None = None
-    notes: str = ""
-    impact: str = ""  # what stops when this device is off, in the admins' words
+    rack: str = field(metadata=k.text("the rack's name", required=True))
+    u: int = field(
+        metadata=k.integer(
+            "the lowest unit the device occupies (1 is the bottom)", 1, 60, required=True
+        )
+    )
+    height: int = field(metadata=k.integer("units occupied", 1, 60, default=1))
+    kind: DeviceKind = field(metadata=k.choice("what it is", DeviceKind, required=True))
+    state: Lifecycle = field(
+        metadata=k.choice(
+            "`standby`: off on purpose until its twin fails, not an alert when off; "
+            "`staging`: not in production yet, never alerts",
+            Lifecycle,
+            required=True,
+        )
+    )
+    role: str = field(default="", metadata=k.text("one line: what it does"))
+    software: tuple[str, ...] = field(
+        default=(),
+        metadata=k.items("list of the main software", k.item_of(k.Kind.TEXT), nullable=True),
+    )
+    ssh: SshSettings = field(
+        default_factory=SshSettings,
+        metadata=k.section("per-device SSH settings (see `ssh`)", SshSettings),
+    )
+    console: ConsoleLink | None = field(
+        default=None, metadata=k.section("its serial console (below)", ConsoleLink)
+    )
+    power: tuple[PowerLink, ...] = field(
+        default=(),
+        metadata=k.items(
+            "its outlets: two entries for a dual-PSU device",
+            k.item_of(k.Kind.SECTION, section=PowerLink),
+        ),
+    )
+    depends_on: tuple[str, ...] = field(
+        default=(),
+        metadata=k.items(
+            "devices this one needs (MySQL server, NFS filer, switches); no cycles",
+            k.item_of(k.Kind.TEXT),
+            nullable=True,
+        ),
+    )
+    standby_for: str | None = field(
+        default=None,
+        metadata=k.text("the device this one stands by for (estelle: `eva`)", nullable=True),
+    )
+    protected: bool = field(
+        default=False,
+        metadata=k.boolean(
+            "`true` for devices on the admins' own path (router, admin switch, console "
+            "server, strip): power actions need the device's name typed"
+        ),
+    )
+    services: tuple[Check, ...] = field(
+        default=(),
+        metadata=k.items(
+            "list of checks (below)", k.item_of(k.Kind.SECTION, section=Check), nullable=True
+        ),
+    )
+    reach: ReachSettings | None = field(
+        default=None,
+        metadata=k.section("how a device without a shell is seen to answer (below)", ReachSettings),
+    )
+    notes: str = field(default="", metadata=k.text("free text"))
+    impact: str = field(
+        default="",
+        metadata=k.text("one line: what stops when this device is off; shown before power actions"),
+    )
     position: Position = NOWHERE
     field_positions: Mapping[str, Position] = field(default_factory=dict)
 
@@ -244,14 +416,37 @@ class Device:
 class Layout:
     """Everything one layout file says, in file order."""
 
-    site: str
+    site: str = field(
+        metadata=k.text("the site's name, shown in the header", default_doc="the file's name")
+    )
     source: str
-    ssh: SshSettings = field(default_factory=SshSettings)
-    poll: PollSettings = field(default_factory=PollSettings)
-    racks: tuple[Rack, ...] = ()
-    pdus: Mapping[str, Pdu] = field(default_factory=dict)
-    consoles: Mapping[str, ConsoleServer] = field(default_factory=dict)
-    devices: Mapping[str, Device] = field(default_factory=dict)
+    ssh: SshSettings = field(
+        default_factory=SshSettings,
+        metadata=k.section(
+            "SSH defaults for every host (below); a device's `ssh:` overrides them", SshSettings
+        ),
+    )
+    poll: PollSettings = field(
+        default_factory=PollSettings, metadata=k.section("how hosts are polled", PollSettings)
+    )
+    racks: tuple[Rack, ...] = field(
+        default=(),
+        metadata=k.items("the racks", k.item_of(k.Kind.SECTION, section=Rack), required=True),
+    )
+    pdus: Mapping[str, Pdu] = field(
+        default_factory=dict,
+        metadata=k.named("switched power strips by name (below)", Pdu, nullable=True),
+    )
+    consoles: Mapping[str, ConsoleServer] = field(
+        default_factory=dict,
+        metadata=k.named("serial console servers by name (below)", ConsoleServer, nullable=True),
+    )
+    devices: Mapping[str, Device] = field(
+        default_factory=dict,
+        metadata=k.named(
+            "the devices by name (below); names are unique", Device, required=True, nullable=True
+        ),
+    )
 
     def rack(self, name: str) -> Rack | None:
         return next((rack for rack in self.racks if rack.name == name), None)

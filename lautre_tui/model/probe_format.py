@@ -11,10 +11,14 @@ call line per check part (`c_port 3 80`), each argument quoted with
     H uptime SECONDS
     H disk MOUNTPOINT SIZE_KB USED_KB
     C INDEX STATE message to the end of the line
+    F INDEX NUMBER
     LTP1 END
 
 A check with several parts (process and port) gets one `C` line per part; its
-state is the worst of them. Anything else is garbage: the parser says why.
+state is the worst of them. An `F` line gives the figure a check measured (a
+file's age in seconds, an LVS service's real servers), which the bastion judges
+against the check's `warn`/`crit` (`model.thresholds`). Anything else is
+garbage: the parser says why.
 """
 
 from __future__ import annotations
@@ -78,6 +82,7 @@ class ProbeReport:
     figures: HostFigures
     results: dict[int, CheckResult]
     error: str | None = None
+    measured: dict[int, float] = field(default_factory=dict)  # `F` lines, by check
 
 
 def check_calls(index: int, check: Check) -> list[list[str]]:
@@ -131,6 +136,10 @@ def format_result(index: int, state: CheckState, message: str) -> str:
     return f"C {index} {state.name} {one_line(message)}"
 
 
+def format_measure(index: int, value: float) -> str:
+    return f"F {index} {value:g}"
+
+
 def format_figures(figures: HostFigures) -> list[str]:
     lines: list[str] = []
     if figures.load is not None:
@@ -165,6 +174,7 @@ def parse_report(text: str, expected: int) -> ProbeReport:
             expected, "no probe answer (missing LTP1 BEGIN/END): " + one_line(text[:80])
         )
     load, mem, uptime, disks = None, None, None, {}
+    measured: dict[int, float] = {}
     for number, line in enumerate(lines[start + 1 : stop], start=start + 2):
         words = line.split(" ", 3)
         try:
@@ -180,6 +190,11 @@ def parse_report(text: str, expected: int) -> ProbeReport:
                     uptime = float(fields[2])
                 elif fields[1] == "disk":
                     disks[one_line(fields[2])] = (int(fields[3]), int(fields[4]))
+            elif words[0] == "F":
+                index = int(words[1])
+                if not 0 <= index < expected:
+                    raise ValueError(f"no check number {index}")
+                measured[index] = float(words[2])
             elif words[0] == "C":
                 index = int(words[1])
                 state = CheckState[words[2]]
@@ -205,7 +220,7 @@ def parse_report(text: str, expected: int) -> ProbeReport:
     }
     for index in range(expected):
         results.setdefault(index, CheckResult(CheckState.UNKNOWN, "no answer for this check"))
-    return ProbeReport(figures, results)
+    return ProbeReport(figures, results, measured=measured)
 
 
 def _untrusted(expected: int, reason: str) -> ProbeReport:

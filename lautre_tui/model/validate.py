@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from lautre_tui.model.errors import LayoutError, Position, did_you_mean
 from lautre_tui.model.layout import Device, DeviceKind, Layout, Lifecycle
+from lautre_tui.model.thresholds import has_figure
 
 
 def validate_layout(layout: Layout, broken: frozenset[str] = frozenset()) -> list[LayoutError]:
@@ -266,7 +267,25 @@ def measured_by(layout: Layout, device: Device) -> str:
 
 def layout_warnings(layout: Layout) -> list[LayoutError]:
     """What is legal but leaves admins blind: a device in production that nothing
-    can check would show "unmonitored" for ever."""
+    can check would show "unmonitored" for ever; thresholds on a check without a
+    figure would never fire."""
+    return _unmonitored(layout) + _idle_thresholds(layout)
+
+
+def _idle_thresholds(layout: Layout) -> list[LayoutError]:
+    return [
+        LayoutError(
+            check.position,
+            f"warning: check {check.name!r} of device {device.name} has warn/crit but no "
+            "figure to compare them with (only mount, file and ipvs checks have one)",
+        )
+        for device in layout.devices.values()
+        for check in device.services
+        if (check.warn is not None or check.crit is not None) and not has_figure(check)
+    ]
+
+
+def _unmonitored(layout: Layout) -> list[LayoutError]:
     return [
         LayoutError(
             device.position,

@@ -46,6 +46,7 @@ from lautre_tui.model.probe_format import (
     ProbeReport,
     parse_report,
 )
+from lautre_tui.model.thresholds import judge_thresholds
 from lautre_tui.services.reachability import as_check, judge, run_checks
 
 BATCH_SECONDS = 0.1
@@ -81,7 +82,8 @@ class _Host:
         self.name = name
         self.ssh = device.kind is DeviceKind.SERVER
         self.round = probe_round(device.services) if self.ssh else ""
-        self.checks = len(device.services) if self.ssh else 0
+        self.services = device.services if self.ssh else ()
+        self.checks = len(self.services)
         self.reach = device.reach
         self.address = layout.reach_address(device)
         self.connection: asyncssh.SSHClientConnection | None = None
@@ -385,7 +387,7 @@ class Poller:
         except (asyncssh.Error, OSError) as error:
             self._drop(host)
             return Failure("unreachable", f"connection lost: {error}")
-        return parse_report(str(text), host.checks)
+        return judge_thresholds(host.services, parse_report(str(text), host.checks))
 
     def _close_shell(self, host: _Host) -> None:
         if host.shell is not None:

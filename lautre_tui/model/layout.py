@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from lautre_tui.model.breaks import BreakSequence
 from lautre_tui.model.errors import Position
 
 NOWHERE = Position("<built-in>", 0, 0)
@@ -147,6 +148,7 @@ class ConsoleServer:
     protocol: ConsoleProtocol
     port_offset: int = 0
     position: Position = NOWHERE
+    breaks: tuple[BreakSequence, ...] = ()  # named break sequences (escape menu 1-9)
 
     def url_for(self, port: int) -> str:
         """The URL of console port `port`: `{port}` is the port number as cabled,

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import yaml
 
+from lautre_tui.model.breaks import read_breaks
 from lautre_tui.model.durations import parse_duration
 from lautre_tui.model.errors import LayoutError, Position, did_you_mean
 from lautre_tui.model.layout import (
@@ -68,7 +69,7 @@ PDU_KEYS = (
     "poll_interval",
 )
 REACH_KEYS = ("host", "tcp", "ping")
-CONSOLE_SERVER_KEYS = ("device", "url", "protocol", "port_offset")
+CONSOLE_SERVER_KEYS = ("device", "url", "protocol", "port_offset", "breaks")
 CONSOLE_LINK_KEYS = ("server", "port", "baud", "break_halts", "newline", "backspace")
 # pyserial's URL options, by scheme (`rfc2217://host:port?ign_set_control&timeout=5`)
 LOGGING_LEVELS = ("debug", "info", "warning", "error")
@@ -471,6 +472,7 @@ def _console_server(reader: _Reader, name: str, node: yaml.Node) -> ConsoleServe
             "url": lambda n: _console_url(r, n, what),
             "protocol": lambda n: r.choice(n, f"{what} protocol", ConsoleProtocol),
             "port_offset": lambda n: r.integer(n, f"{what} port_offset", 0, 65535),
+            "breaks": lambda n: read_breaks(r, n, what),
         },
     )
     if not _require(r, node, entries, what, "url") or "url" not in values:
@@ -483,6 +485,7 @@ def _console_server(reader: _Reader, name: str, node: yaml.Node) -> ConsoleServe
         protocol=values.get("protocol", protocol_of_url(url)),
         port_offset=values.get("port_offset", 0),
         position=r.position(node),
+        breaks=values.get("breaks", ()),
     )
 
 

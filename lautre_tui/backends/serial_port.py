@@ -45,6 +45,7 @@ DRAIN = 65536
 DISPLAY_BUFFER = 256 * 1024
 IAC, BRK = b"\xff", b"\xf3"
 SWITCH_INTERVAL = 0.0005  # 5 ms by default: a keystroke's echo would wait that long
+WRITTEN_WAIT = 10.0  # for queued keystrokes to reach the port before a BREAK or a pause
 
 
 SERVER_BAUD_UNKNOWN = "baud set by the server"
@@ -222,7 +223,7 @@ class SerialLink:
         self.dropped = 0  # bytes not shown because the screen could not keep up
         self._port: serial.SerialBase | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._writes: queue.Queue[bytes | None] = queue.Queue()
+        self._writes: queue.Queue[bytes | Future[None] | None] = queue.Queue()
         self._running = False
         self._threads: list[threading.Thread] = []
         self._telnet = TelnetFilter() if protocol is ConsoleProtocol.TELNET else None
@@ -316,6 +317,9 @@ class SerialLink:
             data = self._writes.get()
             if data is None or self._port is None:
                 return
+            if isinstance(data, Future):
+                data.set_result(None)  # what was queued before it is written
+                continue
             try:
                 self._port.write(data)
             except (serial.SerialException, OSError):
@@ -327,6 +331,16 @@ class SerialLink:
         if self._telnet is not None:
             data = data.replace(IAC, IAC + IAC)
         self._writes.put(data)
+
+    async def written(self) -> None:
+        """Wait until what was written so far has reached the port: a break
+        sequence's BREAK or pause comes after its text, not beside it."""
+        done: Future[None] = Future()
+        self._writes.put(done)
+        try:
+            await asyncio.wait_for(asyncio.wrap_future(done), WRITTEN_WAIT)
+        except TimeoutError as error:
+            raise ConsoleLinkError(f"{self.url}: the port takes no more bytes") from error
 
     async def send_break(self, duration: float = 0.25) -> None:
         """A BREAK: RFC 2217 and ttys by the line, telnet by IAC BRK; raw TCP cannot."""

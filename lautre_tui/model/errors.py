@@ -19,6 +19,9 @@ class Position:
         return f"{self.file}:{self.line}:{self.col}"
 
 
+NOWHERE = Position("<built-in>", 0, 0)  # what the app builds itself, not read from a file
+
+
 @dataclass(frozen=True, slots=True)
 class LayoutError:
     """One problem in a layout; every problem is collected, never only the first."""

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lautre_tui.model import schema as k
+from lautre_tui.model.breaks import MAX_BREAKS, BreakSequence
 from lautre_tui.model.console_url import URL_OPTIONS
+from lautre_tui.model.errors import NOWHERE as NOWHERE  # re-exported
 from lautre_tui.model.errors import Position
 from lautre_tui.model.kinds import Backspace as Backspace  # re-exported, as all five
 from lautre_tui.model.kinds import ConsoleProtocol as ConsoleProtocol
@@ -21,7 +23,6 @@ from lautre_tui.model.kinds import DeviceKind as DeviceKind
 from lautre_tui.model.kinds import Lifecycle as Lifecycle
 from lautre_tui.model.kinds import Newline as Newline
 
-NOWHERE = Position("<built-in>", 0, 0)
 BAUD_RATES = (300, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400)
 
 
@@ -199,6 +200,15 @@ class ConsoleServer:
             "TCP port of console port N is `port_offset + N` (`{tcp_port}`); `{port}` is N itself",
             0,
             65535,
+        ),
+    )
+    breaks: tuple[BreakSequence, ...] = field(
+        default=(),
+        metadata=k.items(
+            f"named break sequences, offered in the console's escape menu (keys 1-{MAX_BREAKS}), "
+            "as conserver's `break`",
+            k.item_of(k.Kind.SECTION, section=BreakSequence),
+            check="break-list",
         ),
     )
     position: Position = NOWHERE

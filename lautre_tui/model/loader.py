@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import yaml
 
+from lautre_tui.model.breaks import MAX_BREAKS, BreakSequence, parse_sequence
 from lautre_tui.model.console_url import URL_OPTIONS
 from lautre_tui.model.console_url import protocol_of_url as protocol_of_url  # re-exported
 from lautre_tui.model.console_url import url_options_problem as url_options_problem
@@ -249,6 +250,41 @@ def _power_link(reader: Reader, item: yaml.Node, what: str) -> PowerLink | None:
     return PowerLink(position=reader.position(item), **values)
 
 
+def _break_sequence(reader: Reader, item: yaml.Node, what: str) -> BreakSequence | None:
+    """One named break sequence, its string read into the steps it sends."""
+    label = f"{what} item"
+    entries = _section(reader, item, label, BreakSequence)
+    if not _require(reader, item, entries, label, BreakSequence):
+        return None
+    values = _fields(reader, entries, BreakSequence, what, " ")
+    if not all(key in values for key in required(BreakSequence)):
+        return None
+    delay = values.get("delay", defaults(BreakSequence)["delay"])
+    try:
+        steps = parse_sequence(values["sequence"], delay / 1000)
+    except ValueError as error:
+        reader.error(entries["sequence"][1], f"{what} {values['name']}: {error}")
+        return None
+    return BreakSequence(position=reader.position(item), steps=steps, **values)
+
+
+def _break_list(
+    reader: Reader, node: yaml.Node, found: tuple[BreakSequence, ...], what: str, label: str
+) -> tuple[BreakSequence, ...]:
+    """At most one per menu key, each name once."""
+    if len(found) > MAX_BREAKS:
+        reader.error(node, f"{label}: at most {MAX_BREAKS} (menu keys 1-{MAX_BREAKS})")
+    kept: dict[str, BreakSequence] = {}
+    for sequence in found[:MAX_BREAKS]:
+        if sequence.name in kept:
+            reader.errors.append(
+                LayoutError(sequence.position, f"{label}: {sequence.name!r} is named twice")
+            )
+        else:
+            kept[sequence.name] = sequence
+    return tuple(kept.values())
+
+
 def _check(reader: Reader, node: yaml.Node, what: str) -> Check | None:
     r = reader
     label = f"{what} item"
@@ -343,6 +379,7 @@ ITEMS: dict[type, Callable[[Reader, yaml.Node, str], Any]] = {
     Rack: _rack,
     PowerLink: _power_link,
     Check: _check,
+    BreakSequence: _break_sequence,
 }
 NAMED: dict[type, Callable[[Reader, str, yaml.Node], Any]] = {
     Pdu: _pdu,
@@ -354,6 +391,7 @@ KEY_CHECKS: dict[str, Callable[[Reader, yaml.Node, Any, str, str], Any]] = {
     "pdu-driver": _driver,
     "console-url": _console_url,
     "baud-rate": _baud,
+    "break-list": _break_list,
 }
 
 

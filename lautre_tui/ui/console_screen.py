@@ -1,7 +1,8 @@
 """A console full screen: the terminal, a status line, and the escape menu.
 
 Ctrl-] opens the menu, like conserver's ^Ec and picocom's C-a: `.` or `q`
-detach, `b` BREAK, `s` then a key: BREAK and that Magic SysRq command, `B` baud
+detach, `b` BREAK, `s` then a key: BREAK and that Magic SysRq command, `1`-`9`
+the console server's named break sequences (layout `breaks:`), `B` baud
 rate, `l` transcript path, `r` reconnect, `z` send `stty rows R cols C`, `w` back
 to the rack with the console kept open, `?` help, Ctrl-] a literal Ctrl-], Esc
 closes it. The menu is a mode of the terminal (see `TerminalView`), drawn over
@@ -25,6 +26,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from lautre_tui.model.breaks import BreakSequence
 from lautre_tui.services.console import (
     ConsoleLinkError,
     ConsoleSession,
@@ -68,6 +70,16 @@ MENU_TEXT = "\n".join(
         *(f"  {key}  {text}" for key, _action, text in MENU if key != "q"),
     ]
 )
+SEQUENCE = "break sequence "  # the action of menu key N: "break sequence N"
+
+
+def sequence_lines(breaks: tuple[BreakSequence, ...], halts: bool) -> list[str]:
+    """The menu's lines for the console server's named break sequences."""
+    return [
+        f"  {number}  send {sequence.name}: {sequence.sequence}"
+        + (" (asks to confirm)" if sequence.confirm or halts else "")
+        for number, sequence in enumerate(breaks, 1)
+    ]
 
 
 class BaudMenu(ModalScreen[int | None]):
@@ -133,15 +145,24 @@ class ConsoleScreen(Screen[None]):
             yield Static(
                 plain(self._status_text(self.session.said)), id="console-status", markup=False
             )
-            halts = frozenset({"break", "sysrq"}) if self.session.target.break_halts else None
+            target = self.session.target
+            sequences = {f"{SEQUENCE}{n}": s for n, s in enumerate(target.breaks, 1)}
+            halts = {"break", "sysrq", *sequences} if target.break_halts else set()
+            asks = {action for action, sequence in sequences.items() if sequence.confirm}
+            keys = {action.removeprefix(SEQUENCE): action for action in sequences}
             yield TerminalView(
-                menu=MENU_KEYS,
-                confirm_first=halts or frozenset(),
+                menu={**MENU_KEYS, **keys},
+                confirm_first=frozenset(halts | asks),
                 confirm_sysrq=frozenset(SYSRQ_CONFIRM),
                 id="terminal",
             )
             yield Static(plain(self._footer_text()), id="console-footer", markup=False)
-        yield Static(MENU_TEXT, id="console-menu", markup=False)
+        yield Static(plain(self._menu_text), id="console-menu", markup=False)
+
+    @property
+    def _menu_text(self) -> str:
+        target = self.session.target
+        return "\n".join([MENU_TEXT, *sequence_lines(target.breaks, target.break_halts)])
 
     def _footer_text(self) -> str:
         session = self.session
@@ -152,6 +173,8 @@ class ConsoleScreen(Screen[None]):
         else:
             mode = "spy (read-only)"
         keys = self.session.target.keys_text
+        if self.session.target.breaks:
+            keys += f" · Ctrl-] 1-{len(self.session.target.breaks)} break sequences"
         if self._told:  # the last message first: the footer is one line
             return f"{mode} · {self._told} · {keys} · Ctrl-] menu"
         back = " · Ctrl-] w back to the rack" if self.rack else ""
@@ -219,7 +242,7 @@ class ConsoleScreen(Screen[None]):
         menu.display = text is not None
 
     def on_terminal_view_menu_opened(self, message: TerminalView.MenuOpened) -> None:
-        self._menu_shown(MENU_TEXT)
+        self._menu_shown(self._menu_text)
 
     def on_terminal_view_menu_closed(self, message: TerminalView.MenuClosed) -> None:
         self._menu_shown(None)
@@ -234,7 +257,7 @@ class ConsoleScreen(Screen[None]):
             return
         if message.action == "help":
             self.terminal.mode = "menu"  # the help is the menu, still waiting for its key
-            self._menu_shown(MENU_TEXT)
+            self._menu_shown(self._menu_text)
             return
         if message.action == "confirm":
             self._menu_shown(self._confirm_text(message.key))
@@ -251,6 +274,17 @@ class ConsoleScreen(Screen[None]):
         )
         if what == "break":
             return f"{halts}\nPress the same key again to send it; any other key cancels."
+        if what.startswith(SEQUENCE):
+            number = what.removeprefix(SEQUENCE)
+            sequence = self.session.target.breaks[int(number) - 1]
+            lines = [f"{sequence.name} on {host}: sends {sequence.sequence}."]
+            if self.session.target.break_halts:
+                lines.append(halts)
+            lines.append(
+                f"Press {number} again within {CONFIRM_SECONDS:g} s to send it; "
+                "any other key cancels."
+            )
+            return "\n".join(lines)
         key = what.removeprefix("sysrq ")
         does = SYSRQ_CONFIRM.get(key, f"SysRq {key}")
         lines = [f"SysRq {key} on {host}: {does}."]
@@ -312,6 +346,10 @@ class ConsoleScreen(Screen[None]):
             elif action == "break":
                 await session.send_break()
                 self.notify("BREAK sent", timeout=3)
+            elif action.startswith(SEQUENCE):
+                sequence = session.target.breaks[int(action.removeprefix(SEQUENCE)) - 1]
+                await session.send_break_sequence(sequence)
+                self.notify(f"{sequence.name} sent", timeout=3)
             elif action == "sysrq":  # Linux takes the key within 5 s of the BREAK
                 await session.send_sysrq(key)
                 self.notify(f"BREAK and SysRq {key} sent", timeout=3)

@@ -12,7 +12,8 @@ from concurrent.futures import Future
 from typing import Any
 
 from lautre_tui.backends.claims import Claim
-from lautre_tui.backends.serial_port import ConsoleLinkError, SerialLink
+from lautre_tui.backends.serial_port import BreakUnsupported, ConsoleLinkError, SerialLink
+from lautre_tui.model.breaks import BreakSequence, LineBreak
 from lautre_tui.model.layout import ConsoleProtocol
 from lautre_tui.services.audit import Actor, AuditLog, AuditUnwritable, utc_now
 from lautre_tui.services.console.claim import claim_path
@@ -213,6 +214,39 @@ class PortSession:
         await self._link.send_break()
         self.event(f"BREAK sent by {self.actor.user} at {utc_now()}")
         self._audit("console-break", "ok", url=self.target.url)
+
+    async def send_break_sequence(self, sequence: BreakSequence) -> None:
+        """A named break sequence of the console server, step by step: its text
+        through the port's writer, `\\z` as `send_break`, `\\d` a pause after what
+        came before reached the port. Audited and in the transcript, as BREAK."""
+        link = self._link
+        if self.read_only or link is None:
+            raise ConsoleLinkError(f"read-only: {sequence.name} not sent")
+        if sequence.has_line_break and self.target.protocol is ConsoleProtocol.RAW:
+            raise BreakUnsupported(
+                f"{sequence.name} holds a BREAK (\\z), which plain TCP ({self.target.url}) "
+                "cannot carry: nothing sent"
+            )
+        for step in sequence.steps:
+            if isinstance(step, bytes):
+                link.write(step)
+                continue
+            await link.written()
+            if isinstance(step, LineBreak):
+                await link.send_break()
+            else:
+                await asyncio.sleep(step.seconds)
+        self.event(
+            f"break sequence {sequence.name} ({sequence.sequence}) sent by {self.actor.user} "
+            f"at {utc_now()}"
+        )
+        self._audit(
+            "console-break-sequence",
+            "ok",
+            url=self.target.url,
+            name=sequence.name,
+            sequence=sequence.sequence,
+        )
 
     async def send_sysrq(self, key: str) -> None:
         """A BREAK and at once the Magic SysRq command `key` (Linux takes it within

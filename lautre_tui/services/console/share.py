@@ -8,6 +8,13 @@ nothing they send ever reaches the port (there is no frame for it).
 
 Frames are a kind byte and a 4-byte length: `D` bytes of the console, `J` a JSON
 object (hello, who, message, takeover and their answers).
+
+The stream goes out in batches, at most one every BATCH_SECONDS (at once after
+a quiet moment, so an echo is not delayed): during a flood every wake-up of the
+holder's loop and of each spy carries hundreds of kilobytes, not one read of the
+port, so 5 spies cost the writer little CPU on a small machine. Writes to a spy
+never wait for it: a spy that falls SLOW_SPY_BYTES behind is dropped, told why,
+and joins again (at the live stream: a resync), never slowing the writer.
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ SOCKET_MODE = 0o660  # the bastion's admin group connects; others nothing
 HEADER = struct.Struct(">cI")
 MAX_JSON = 64 * 1024
 SLOW_SPY_BYTES = 16 * 1024 * 1024  # a spy this far behind is dropped (it is told why)
+BATCH_SECONDS = 0.01  # the stream goes to the spies at most this often
+SPY_SOCKET_BUFFER = 1024 * 1024  # a batch of a flood in one send (Linux doubles it)
 UNIX_PATH_MAX = 100
 
 
@@ -112,6 +121,7 @@ class ShareServer:
         self._pending = bytearray()
         self._pending_lock = threading.Lock()
         self._scheduled = False
+        self._sent_at = 0.0  # when the last batch went (loop time)
         self._inode = 0
 
     async def start(self) -> None:
@@ -149,7 +159,16 @@ class ShareServer:
                 return
             self._scheduled = True
         with contextlib.suppress(RuntimeError):  # the loop closed at exit
-            loop.call_soon_threadsafe(self._deliver)
+            loop.call_soon_threadsafe(self._schedule)
+
+    def _schedule(self) -> None:
+        """Deliver now after a quiet moment, else when this batch's time has come."""
+        assert self._loop is not None
+        wait = self._sent_at + BATCH_SECONDS - self._loop.time()
+        if wait <= 0:
+            self._deliver()
+        else:
+            self._loop.call_later(wait, self._deliver)
 
     def _deliver(self) -> None:
         with self._pending_lock:
@@ -158,10 +177,12 @@ class ShareServer:
             self._scheduled = False
         if not data:
             return
+        if self._loop is not None:
+            self._sent_at = self._loop.time()
         packet = frame(b"D", data)
         for writer in list(self.spies):
             if writer.transport.get_write_buffer_size() > SLOW_SPY_BYTES:
-                self._drop(writer, "this spy could not keep up with the console: reopen it")
+                self._drop(writer, "this spy could not keep up with the console: it joins again")
             else:
                 writer.write(packet)
 
@@ -182,6 +203,10 @@ class ShareServer:
     # -- requests -------------------------------------------------------------------------
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SPY_SOCKET_BUFFER)
         try:
             while (got := await read_frame(reader)) is not None:
                 kind, payload = got

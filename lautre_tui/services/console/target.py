@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lautre_tui.backends.serial_port import ConsoleLinkError
+from lautre_tui.model.breaks import BreakSequence
 from lautre_tui.model.layout import Backspace, ConsoleProtocol, Layout, Newline
 from lautre_tui.model.loader import protocol_of_url, url_options_problem
 
@@ -18,6 +19,7 @@ class ConsoleTarget:
     break_halts: bool = False  # a BREAK stops the machine (SPARC: OpenBoot's `ok`)
     newline: Newline = Newline.CR  # what Enter sends
     backspace: Backspace = Backspace.DEL  # what Backspace sends
+    breaks: tuple[BreakSequence, ...] = ()  # the console server's named break sequences
 
     def typed(self, data: bytes) -> bytes:
         """What the admin typed, as this console wants it: Enter (CR) and
@@ -61,4 +63,5 @@ def target_for(
         break_halts=device.console.break_halts,
         newline=device.console.newline,
         backspace=device.console.backspace,
+        breaks=server.breaks,
     )

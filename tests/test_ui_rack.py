@@ -246,6 +246,18 @@ def test_long_layout_paths_keep_their_file_name() -> None:
     assert short_path(Path.home() / "rack.yaml") == "~/rack.yaml"
 
 
+async def test_the_header_gives_the_path_the_room_a_wide_terminal_has() -> None:
+    path = Path("/srv/a/very/long/path/to/the/admins/shared/config/lautre.yaml")
+    app = RackApp(lautre(), layout_path=path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        title = app.screen.query_one("#title", Static)
+        await pilot.pause()
+        assert "…" in str(title.render()) and str(path) not in str(title.render())
+        await pilot.resize_terminal(160, 48)
+        await pilot.pause()
+        assert str(path) in str(title.render())
+
+
 async def test_the_selection_stays_visible_in_a_small_terminal_and_a_full_rack(
     tmp_path: Path,
 ) -> None:

@@ -219,7 +219,7 @@ class DevicePane(VerticalScroll, can_focus=True):
 
     DEFAULT_CSS = """
     DevicePane { border: round $primary-darken-2; padding: 0 1; height: 1fr; }
-    DevicePane:focus { border: round $accent; }
+    DevicePane:focus { border: heavy $accent; }
     """
 
     def __init__(self, layout: Layout, *, id: str | None = None) -> None:

@@ -164,6 +164,8 @@ class RackScreen(Screen[None]):
             view.styles.width = width if len(self.rack_views()) == 1 else "1fr"
         with contextlib.suppress(NoMatches):
             self.query_one("#racks", TabbedContent).styles.width = width + 2
+        with contextlib.suppress(NoMatches):  # the layout's path gets the room there is
+            self.refresh_title()
 
     def on_mount(self) -> None:
         first = self.rack_views()[0] if self.rack_views() else None
@@ -300,7 +302,9 @@ class RackScreen(Screen[None]):
         manager = self.site.consoles
         open_ = ", ".join(sorted(manager.sessions)) if manager is not None else ""
         consoles = f"  consoles: {open_}" if open_ else ""
-        return f"{self.site_layout.site} — {short_path(self.layout_path)}{mode}{filtered}{consoles}"
+        room = max(34, self.size.width - 70)  # the counts take about 40 columns of the bar
+        path = short_path(self.layout_path, room)
+        return f"{self.site_layout.site} — {path}{mode}{filtered}{consoles}"
 
     def on_screen_resume(self) -> None:
         self.refresh_title()

@@ -35,7 +35,9 @@ class RackView(Widget, can_focus=True):
     """One rack; arrows or j/k move the selection, which is posted as `Selected`."""
 
     DEFAULT_CSS = """
-    RackView { width: 40; height: 1fr; padding: 0 1 0 0; }
+    /* The focused region is framed by its shape, not only its colour (NO_COLOR). */
+    RackView { width: 40; height: 1fr; border-right: blank; }
+    RackView:focus { border-right: heavy $accent; }
     RackView > .rack--legend { color: $text-muted; }
     RackView > .rack--empty { color: $text-disabled; }
     RackView > .rack--gap { color: $warning-darken-1; }

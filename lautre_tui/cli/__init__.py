@@ -16,10 +16,12 @@ from types import ModuleType
 from lautre_tui import __version__
 from lautre_tui.cli import (
     ack,
+    check,
     console,
     consoles,
     demo,
     doctor,
+    export,
     lab,
     maint,
     power,
@@ -42,6 +44,8 @@ COMMANDS: tuple[ModuleType, ...] = (
     demo,
     lab,
     doctor,
+    check,
+    export,
 )
 
 

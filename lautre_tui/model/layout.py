@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lautre_tui.model.errors import Position
+from lautre_tui.model.status_source import Icinga2Source
 
 NOWHERE = Position("<built-in>", 0, 0)
 
@@ -252,6 +253,7 @@ class Layout:
     pdus: Mapping[str, Pdu] = field(default_factory=dict)
     consoles: Mapping[str, ConsoleServer] = field(default_factory=dict)
     devices: Mapping[str, Device] = field(default_factory=dict)
+    status_source: Icinga2Source | None = None  # None: the embedded poller
 
     def rack(self, name: str) -> Rack | None:
         return next((rack for rack in self.racks if rack.name == name), None)

@@ -45,12 +45,13 @@ from lautre_tui.model.names import (
     text_problem,
     url_template_problem,
 )
+from lautre_tui.model.status_source import parse_status_source
 from lautre_tui.model.validate import layout_warnings, validate_layout
 
 T = TypeVar("T")
 E = TypeVar("E", bound=enum.Enum)
 
-TOP_KEYS = ("site", "ssh", "poll", "racks", "pdus", "consoles", "devices")
+TOP_KEYS = ("site", "ssh", "poll", "status_source", "racks", "pdus", "consoles", "devices")
 SSH_KEYS = ("host", "port", "user", "known_hosts", "client_keys", "config")
 POLL_KEYS = ("interval", "soft_fails", "timeout")
 RACK_KEYS = ("name", "height")
@@ -763,6 +764,9 @@ def _build(reader: _Reader, root: yaml.Node | None) -> LoadResult:
         pdus=pdus,
         consoles=consoles,
         devices=devices,
+        status_source=parse_status_source(reader, node["status_source"])
+        if "status_source" in node
+        else None,
     )
     return LoadResult(layout, reader.errors, frozenset(reader.broken))
 

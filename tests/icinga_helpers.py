@@ -7,10 +7,12 @@ Waits are on events (the API answers), never on a fixed sleep.
 
 from __future__ import annotations
 
+import contextlib
 import grp
 import os
 import pwd
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -71,7 +73,7 @@ def free_port() -> int:
 class Icinga:
     """One daemon's folder and process; `start()`, `kill()`, `start()` again."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, pki: Path) -> None:
         self.root = root
         self.port = free_port()
         self.url = f"https://{NODE}:{self.port}"
@@ -79,8 +81,9 @@ class Icinga:
         self.ca_file = root / "data" / "certs" / "ca.crt"
         self.password_file = root / "password"
         self.process: subprocess.Popen[bytes] | None = None
-        for folder in ("etc", "data/certs", "log", "cache", "spool", "run", "pki"):
+        for folder in ("etc", "log", "cache", "spool", "run", "pki"):
             (root / folder).mkdir(parents=True, exist_ok=True)
+        shutil.copytree(pki, root / "data")
         self.password_file.write_text(PASSWORD + "\n", encoding="utf-8")
         self.conf.write_text(
             MAIN_CONF.format(
@@ -88,39 +91,9 @@ class Icinga:
             ),
             encoding="utf-8",
         )
-        self._pki()
 
     def defines(self) -> list[str]:
-        folders = {
-            "ConfigDir": "etc",
-            "DataDir": "data",
-            "LogDir": "log",
-            "CacheDir": "cache",
-            "SpoolDir": "spool",
-            "InitRunDir": "run",
-            "PkiDir": "pki",
-        }
-        user = ["-DRunAsUser=" + _user(), "-DRunAsGroup=" + _group()]
-        return [f"-D{name}={self.root / folder}" for name, folder in folders.items()] + user
-
-    def _pki(self) -> None:
-        """A CA (`pki new-ca`, under DataDir/ca) and the node's certificate signed by it,
-        where the ApiListener looks for them (DataDir/certs)."""
-        certs = self.root / "data" / "certs"
-        self._icinga("pki", "new-ca")
-        key, csr, crt = (certs / f"{NODE}.{ext}" for ext in ("key", "csr", "crt"))
-        self._icinga("pki", "new-cert", "--cn", NODE, "--key", str(key), "--csr", str(csr))
-        self._icinga("pki", "sign-csr", "--csr", str(csr), "--cert", str(crt))
-        shutil.copy(self.root / "data" / "ca" / "ca.crt", self.ca_file)
-
-    def _icinga(self, *arguments: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [ICINGA2, *arguments, *self.defines()],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-        )
+        return defines(self.root)
 
     def load(self, config: str) -> None:
         """The objects the daemon checks (what `export icinga2` wrote)."""
@@ -142,9 +115,10 @@ class Icinga:
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            start_new_session=True,  # its umbrella process and the daemon it forks: one group
         )
         log.close()
-        deadline = time.monotonic() + 2 * WAIT
+        deadline = time.monotonic() + 5 * WAIT  # a busy machine starts it slowly
         while not self.answers():
             code = self.process.poll()
             assert code is None, f"icinga2 exited ({code}): {self.log_tail()}"
@@ -175,19 +149,21 @@ class Icinga:
             return result
 
     def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
+        """SIGKILL to the daemon's process group (the umbrella and the daemon it forks)."""
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(30)
         self.process = None
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(30)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                self.kill()
         self.process = None
 
     def log_tail(self) -> str:
@@ -207,6 +183,45 @@ class Icinga:
         )
 
 
+def defines(root: Path) -> list[str]:
+    """The daemon's folders, all under `root`, and our own user to run as."""
+    folders = {
+        "ConfigDir": "etc",
+        "DataDir": "data",
+        "LogDir": "log",
+        "CacheDir": "cache",
+        "SpoolDir": "spool",
+        "InitRunDir": "run",
+        "PkiDir": "pki",
+    }
+    user = ["-DRunAsUser=" + _user(), "-DRunAsGroup=" + _group()]
+    return [f"-D{name}={root / folder}" for name, folder in folders.items()] + user
+
+
+def make_pki(root: Path) -> Path:
+    """A CA (`pki new-ca`, under DataDir/ca) and the node's certificate signed by it
+    where the ApiListener looks for them (DataDir/certs); returns that DataDir.
+    RSA 4096 keys take seconds on a busy machine: made once per test session."""
+    data = root / "data"
+    certs = data / "certs"
+    certs.mkdir(parents=True)
+
+    def icinga(*arguments: str) -> None:
+        subprocess.run(
+            [ICINGA2, *arguments, *defines(root)],
+            capture_output=True,
+            check=True,
+            timeout=600,
+        )
+
+    icinga("pki", "new-ca")
+    key, csr, crt = (certs / f"{NODE}.{ext}" for ext in ("key", "csr", "crt"))
+    icinga("pki", "new-cert", "--cn", NODE, "--key", str(key), "--csr", str(csr))
+    icinga("pki", "sign-csr", "--csr", str(csr), "--cert", str(crt))
+    shutil.copy(data / "ca" / "ca.crt", certs / "ca.crt")
+    return data
+
+
 def _auth() -> dict[str, str]:
     token = b64encode(f"{USER}:{PASSWORD}".encode()).decode()
     return {"Authorization": f"Basic {token}"}
@@ -221,9 +236,9 @@ def _group() -> str:
 
 
 @contextmanager
-def running_icinga(root: Path, config: str) -> Iterator[Icinga]:
+def running_icinga(root: Path, pki: Path, config: str) -> Iterator[Icinga]:
     """A daemon checking `config`, stopped afterwards."""
-    icinga = Icinga(root)
+    icinga = Icinga(root, pki)
     icinga.load(config)
     icinga.start()
     try:

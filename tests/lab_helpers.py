@@ -51,8 +51,10 @@ def lab_command(
             lab.stdout.close()
 
 
-async def lab_cli(lab: Lab, *args: str, user: str = "admin2") -> tuple[int, str, str]:
-    """`lautre-tui ARGS --layout LAB` as its own process, on the shared state."""
+async def lab_cli(
+    lab: Lab, *args: str, user: str = "admin2", layout: Path | None = None
+) -> tuple[int, str, str]:
+    """`lautre-tui ARGS --layout LAB` (or `layout`) as its own process, on the shared state."""
     env = dict(os.environ, USER=user, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
     env.pop("SUDO_USER", None)
     process = await asyncio.create_subprocess_exec(
@@ -61,7 +63,7 @@ async def lab_cli(lab: Lab, *args: str, user: str = "admin2") -> tuple[int, str,
         "lautre_tui",
         *args,
         "--layout",
-        str(lab.layout_path),
+        str(layout or lab.layout_path),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env=env,

@@ -74,12 +74,12 @@ def test_export_quotes_what_the_layout_says(tmp_path: Path) -> None:
 
 
 @needs_icinga
-async def test_exports_pass_icinga_validation(lab: Lab, tmp_path: Path) -> None:
+async def test_exports_pass_icinga_validation(lab: Lab, tmp_path: Path, icinga_pki: Path) -> None:
     for name, layout, path in (
         ("lab", lab_layout(lab), lab.layout_path),
         ("lautre", lautre(), LAUTRE_LAYOUT),
     ):
-        icinga = await asyncio.to_thread(Icinga, tmp_path / name)
+        icinga = Icinga(tmp_path / name, icinga_pki)
         icinga.load(export_icinga2(layout, str(path), LAUTRE_TUI))
         done = await asyncio.to_thread(icinga.validate)
         assert done.returncode == 0, done.stdout + done.stderr
@@ -96,9 +96,11 @@ async def test_export_command_writes_the_file(lab: Lab, tmp_path: Path) -> None:
 
 
 @needs_icinga
-async def test_icinga_runs_lautre_tui_check_against_the_lab(lab: Lab, tmp_path: Path) -> None:
+async def test_icinga_runs_lautre_tui_check_against_the_lab(
+    lab: Lab, tmp_path: Path, icinga_pki: Path
+) -> None:
     config = export_icinga2(lab_layout(lab), str(lab.layout_path), LAUTRE_TUI)
-    with running_icinga(tmp_path / "icinga", config) as icinga:
+    with running_icinga(tmp_path / "icinga", icinga_pki, config) as icinga:
 
         async def service(host: str, name: str) -> dict[str, object]:
             body = await asyncio.to_thread(

@@ -7,6 +7,8 @@ import asyncio
 import json
 from pathlib import Path
 
+import pytest
+
 from lautre_tui.lab.runner import Lab
 from lautre_tui.lab.world import Fault, FaultKind
 from lautre_tui.model.icinga_config import export_icinga2
@@ -74,6 +76,7 @@ def test_export_quotes_what_the_layout_says(tmp_path: Path) -> None:
 
 
 @needs_icinga
+@pytest.mark.timeout(600)  # a real daemon and its PKI (made once) on a busy machine
 async def test_exports_pass_icinga_validation(lab: Lab, tmp_path: Path, icinga_pki: Path) -> None:
     for name, layout, path in (
         ("lab", lab_layout(lab), lab.layout_path),
@@ -96,6 +99,7 @@ async def test_export_command_writes_the_file(lab: Lab, tmp_path: Path) -> None:
 
 
 @needs_icinga
+@pytest.mark.timeout(600)  # a real daemon and its PKI (made once) on a busy machine
 async def test_icinga_runs_lautre_tui_check_against_the_lab(
     lab: Lab, tmp_path: Path, icinga_pki: Path
 ) -> None:

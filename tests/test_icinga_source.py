@@ -14,7 +14,7 @@ import pytest
 from lautre_tui.cli.tui import build_app
 from lautre_tui.lab.runner import Lab
 from lautre_tui.lab.world import Fault, FaultKind
-from lautre_tui.model.health import Verdict
+from lautre_tui.model.health import Verdict, check_names
 from lautre_tui.model.icinga_config import export_icinga2
 from lautre_tui.model.layout import Layout
 from lautre_tui.model.loader import load_layout
@@ -23,7 +23,8 @@ from lautre_tui.services.icinga_source import IcingaSource
 from tests.icinga_helpers import LAUTRE_TUI, Icinga, needs_icinga
 from tests.lab_helpers import eventually, lab_cli, lab_layout
 
-pytestmark = needs_icinga
+# A real daemon, its PKI (made once) and 66 check processes on a shared 2-core machine.
+pytestmark = [needs_icinga, pytest.mark.timeout(600)]
 
 
 def reading_layout(lab: Lab, fragment: str) -> tuple[Path, Layout]:
@@ -65,8 +66,10 @@ async def test_source_follows_icinga_through_the_stream_and_outages(
     source.start()
     try:
         source.poll_now("emma")  # Icinga checks it now, not within its first interval
-        await eventually(lambda: source.health("emma").verdict is Verdict.OK, timeout=60)
-        assert check_state(source, "emma", "web") is CheckState.OK
+        await eventually(lambda: check_state(source, "emma", "web") is CheckState.OK, 60)
+        every = len(check_names(layout, layout.devices["emma"]))
+        await eventually(lambda: len(source.health("emma").checks) == every, 60)
+        assert source.health("emma").verdict is Verdict.OK
         assert source.last_round is not None and source.trouble is None
         assert source.health("estelle").verdict is Verdict.STANDBY_OFF
         lab.world.inject(Fault(FaultKind.SERVICE_DOWN, "emma", "web"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -126,3 +127,19 @@ async def test_icinga_runs_lautre_tui_check_against_the_lab(
             isinstance(result, dict)
             and result["output"] == "OK: process apache2 running; port 80 listening"
         )
+
+
+def test_check_says_unknown_for_a_broken_layout(
+    tmp_path: Path, cli: list[str], cli_env: dict[str, str]
+) -> None:
+    path = tmp_path / "layout.yaml"
+    path.write_text("racks: []\ndevices: {emma: {rack: nowhere}}\n", encoding="utf-8")
+    done = subprocess.run(
+        [*cli, "check", "--layout", str(path), "emma", "host"],
+        capture_output=True,
+        text=True,
+        env=cli_env,
+        timeout=60,
+    )
+    assert done.returncode == 3 and done.stdout.startswith(f"UNKNOWN: layout {path}: {path}:")
+    assert done.stdout.count("\n") == 1 and done.stderr == ""

@@ -2,6 +2,7 @@
 
 What Icinga 2 (see `export icinga2`) runs: one line `STATE: text | perfdata`,
 exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (a bad layout, host or check name too).
+Icinga keeps stderr with the output, so layout warnings are not printed here.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lautre_tui.cli.common import add_layout_option, print_errors
+from lautre_tui.cli.common import add_layout_option
 from lautre_tui.locations import find_layout
 from lautre_tui.model.loader import load_layout
 
@@ -35,10 +36,12 @@ def run(args: argparse.Namespace) -> int:
 
     from lautre_tui.services.one_check import checks_of, run_check
 
-    result = load_layout(find_layout(args.layout))
-    print_errors(result)
-    if result.layout is None:
-        print("UNKNOWN: the layout cannot be loaded")
+    path = find_layout(args.layout)
+    result = load_layout(path)
+    if result.layout is None or result.errors:  # the plugin's one line says why
+        first = str(result.errors[0]) if result.errors else "cannot be loaded"
+        more = f" (and {len(result.errors) - 1} more)" if len(result.errors) > 1 else ""
+        print(f"UNKNOWN: layout {path}: {first}{more}")
         return 3
     layout = result.layout
     device = layout.devices.get(args.host)

@@ -35,12 +35,13 @@ from lautre_tui.model.health import (
 from lautre_tui.model.layout import Layout
 from lautre_tui.model.probe_format import CheckState
 from lautre_tui.model.status_source import Icinga2Source
-from lautre_tui.services.poller import BATCH_SECONDS, Subscriber
+from lautre_tui.services.source import Subscriber
 
 if TYPE_CHECKING:
     from lautre_tui.backends.icinga_api import IcingaApi
 
 STATUS_EVERY = 10.0
+BATCH_SECONDS = 0.1  # events are published in batches, as the poller's results
 MISSED_LIMIT = 3
 MAX_BACKOFF = 30.0
 ATTRS = (

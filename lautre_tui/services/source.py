@@ -10,6 +10,8 @@ from lautre_tui.model.health import HealthTracker, HostHealth, RoundInfo, Status
 from lautre_tui.model.layout import Layout
 from lautre_tui.model.status_source import Icinga2Source
 
+Subscriber = Callable[[StatusUpdate], None]
+
 
 class StatusSource(Protocol):
     tracker: HealthTracker
@@ -21,7 +23,7 @@ class StatusSource(Protocol):
 
     def health(self, name: str) -> HostHealth: ...
 
-    def subscribe(self, subscriber: Callable[[StatusUpdate], None]) -> None: ...
+    def subscribe(self, subscriber: Subscriber) -> None: ...
 
     def start(self) -> None: ...
 

@@ -95,11 +95,11 @@ async def test_app_shows_icinga_states(lab: Lab, icinga: Icinga) -> None:
     path, layout = reading_layout(lab, icinga.layout_fragment())
     app = build_app(layout, path)
     async with app.run_test(size=(120, 40)):
-        await eventually(lambda: app.poller is not None)
-        assert isinstance(app.poller, IcingaSource)
-        app.poller.poll_now("emma")
-        await eventually(lambda: app.health.get("emma") is not None, 60)
-        await eventually(lambda: app.health["emma"].verdict is Verdict.OK, 60)
+        await eventually(lambda: app.site.poller is not None)
+        assert isinstance(app.site.poller, IcingaSource)
+        app.site.poller.poll_now("emma")
+        await eventually(lambda: app.site.health.get("emma") is not None, 60)
+        await eventually(lambda: app.site.health["emma"].verdict is Verdict.OK, 60)
 
 
 async def test_status_reads_from_icinga_and_says_what_is_wrong(

@@ -66,24 +66,32 @@ def icinga_cpu(icinga: Icinga) -> float:
 
 
 INJECTOR = """
-import json, sys, time, httpx
+import json, sys, threading, time, httpx
+from concurrent.futures import ThreadPoolExecutor
 url, user, password, ca, rate, seconds, names = sys.argv[1:8]
 hosts = json.loads(names)
 rate, seconds = float(rate), float(seconds)
-client = httpx.Client(base_url=url, auth=(user, password), verify=ca, timeout=30)
-start, sent = time.monotonic(), 0
-while sent < rate * seconds:
-    due = start + sent / rate
-    pause = due - time.monotonic()
-    if pause > 0:
-        time.sleep(pause)
-    host = hosts[sent % len(hosts)]
-    client.post("/v1/actions/process-check-result", json={
-        "type": "Service", "filter": "host.name==h && service.name==\\"web\\"",
-        "filter_vars": {"h": host}, "exit_status": sent % 2 * 2,
-        "plugin_output": f"injected {sent}"}, headers={"Accept": "application/json"})
-    sent += 1
-print(json.dumps({"sent": sent, "seconds": time.monotonic() - start}))
+total, lock, counter = int(rate * seconds), threading.Lock(), [0]
+start = time.monotonic()
+def worker():
+    client = httpx.Client(base_url=url, auth=(user, password), verify=ca, timeout=30)
+    while True:
+        with lock:
+            sent = counter[0]
+            if sent >= total:
+                return
+            counter[0] += 1
+        pause = start + sent / rate - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+        client.post("/v1/actions/process-check-result", json={
+            "type": "Service", "filter": "host.name==h && service.name==\\"web\\"",
+            "filter_vars": {"h": hosts[sent % len(hosts)]}, "exit_status": sent % 2 * 2,
+            "plugin_output": f"injected {sent}"}, headers={"Accept": "application/json"})
+with ThreadPoolExecutor(32) as pool:  # requests in flight at once, paced to the rate
+    for _ in range(32):
+        pool.submit(worker)
+print(json.dumps({"sent": total, "seconds": time.monotonic() - start}))
 """
 
 

@@ -85,8 +85,8 @@ def worker():
         if pause > 0:
             time.sleep(pause)
         client.post("/v1/actions/process-check-result", json={
-            "type": "Service", "filter": "host.name==h && service.name==\\"web\\"",
-            "filter_vars": {"h": hosts[sent % len(hosts)]}, "exit_status": sent % 2 * 2,
+            "type": "Service", "service": hosts[sent % len(hosts)] + "!web",
+            "exit_status": sent % 2 * 2,
             "plugin_output": f"injected {sent}"}, headers={"Accept": "application/json"})
 with ThreadPoolExecutor(32) as pool:  # requests in flight at once, paced to the rate
     for _ in range(32):

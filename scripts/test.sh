@@ -1,7 +1,8 @@
 #!/bin/sh
 # Set up a fresh Debian machine for the test suite and run it: system packages
 # the tests talk to (a real OpenSSH sshd and client, dash and busybox for the
-# probe, Debian's ser2net and socat for the console tests), a virtualenv with
+# probe, Debian's ser2net and socat for the console tests, Icinga 2 and the
+# monitoring plugins for the Icinga tests), a virtualenv with
 # the project and its test extras, then the checks.
 # Works where the system Python refuses `pip install` (PEP 668): all goes in .venv.
 set -eu
@@ -16,6 +17,8 @@ command -v ping >/dev/null 2>&1 || need="$need iputils-ping"
 command -v tmux >/dev/null 2>&1 || need="$need tmux"
 command -v ser2net >/dev/null 2>&1 || need="$need ser2net"
 command -v socat >/dev/null 2>&1 || need="$need socat"
+command -v icinga2 >/dev/null 2>&1 || [ -x /usr/sbin/icinga2 ] || need="$need icinga2-bin"
+[ -x /usr/lib/nagios/plugins/check_tcp ] || need="$need monitoring-plugins-basic"
 python3 -c 'import ensurepip' 2>/dev/null || need="$need python3-venv"
 if [ -n "$need" ]; then
     SUDO=""

@@ -12,6 +12,7 @@ import pytest
 from lautre_tui.lab.runner import Lab
 from lautre_tui.model.layout import Layout
 from lautre_tui.model.loader import load_layout
+from tests.icinga_helpers import make_pki
 from tests.lab_helpers import lab_command
 
 REPO = Path(__file__).resolve().parent.parent
@@ -68,3 +69,10 @@ def lab_process(tmp_path: Path, cli: list[str], cli_env: dict[str, str]) -> Iter
     directory = tmp_path / "lab"
     with lab_command(cli, cli_env, directory):
         yield directory
+
+
+@pytest.fixture(scope="session")
+def icinga_pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An Icinga 2 CA and node certificate (`icinga2 pki`), made once per session:
+    RSA 4096 keys take long on a busy machine. Each daemon copies them."""
+    return make_pki(tmp_path_factory.mktemp("icinga-pki"))

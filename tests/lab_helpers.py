@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import select
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -47,6 +49,28 @@ def lab_command(
                 lab.wait()
         if lab.stdout is not None:
             lab.stdout.close()
+
+
+async def lab_cli(
+    lab: Lab, *args: str, user: str = "admin2", layout: Path | None = None
+) -> tuple[int, str, str]:
+    """`lautre-tui ARGS --layout LAB` (or `layout`) as its own process, on the shared state."""
+    env = dict(os.environ, USER=user, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    env.pop("SUDO_USER", None)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "lautre_tui",
+        *args,
+        "--layout",
+        str(layout or lab.layout_path),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
 
 
 def lab_layout(lab: Lab) -> Layout:

@@ -29,6 +29,7 @@ from lautre_tui.ui.status_bar import StatusBar
 from tests.app_helpers import a_round_after, last_round
 from tests.conftest import REPO
 from tests.lab_helpers import eventually, lab_layout
+from tests.lab_helpers import lab_cli as cli
 from tests.test_ui_rack import _plain, rack_lines
 
 
@@ -37,26 +38,6 @@ def shared(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "shared"
     monkeypatch.setenv("LAUTRE_TUI_STATE_DIR", str(folder))
     return folder
-
-
-async def cli(lab: Lab, *args: str, user: str = "admin2") -> tuple[int, str, str]:
-    """`lautre-tui ARGS --layout LAB` as its own process, on the shared state."""
-    env = dict(os.environ, USER=user, PYTHONPATH=str(REPO))
-    env.pop("SUDO_USER", None)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "lautre_tui",
-        *args,
-        "--layout",
-        str(lab.layout_path),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
 
 
 def open_windows(folder: Path) -> list[tuple[str, str]]:

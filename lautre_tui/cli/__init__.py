@@ -16,10 +16,12 @@ from types import ModuleType
 from lautre_tui import __version__
 from lautre_tui.cli import (
     ack,
+    check,
     console,
     consoles,
     demo,
     doctor,
+    export,
     lab,
     maint,
     power,
@@ -44,6 +46,8 @@ COMMANDS: tuple[ModuleType, ...] = (
     lab,
     doctor,
     schema,
+    check,
+    export,
 )
 
 

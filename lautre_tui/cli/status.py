@@ -8,11 +8,13 @@ import sys
 from typing import Any
 
 from lautre_tui.cli.common import add_layout_option, print_errors
+from lautre_tui.cli.tui import add_status_source_option
 from lautre_tui.locations import find_layout
 from lautre_tui.model.durations import format_duration
 from lautre_tui.model.health import HostHealth
 from lautre_tui.model.layout import Layout
 from lautre_tui.model.loader import load_layout
+from lautre_tui.model.status_source import Icinga2Source
 from lautre_tui.model.validate import measured_by
 
 
@@ -44,6 +46,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="count problems in maintenance or acknowledged in the exit code too",
     )
+    add_status_source_option(parser)
     parser.set_defaults(handler=run)
 
 
@@ -97,9 +100,7 @@ def table_line(health: HostHealth) -> str:
 
 def run(args: argparse.Namespace) -> int:
     import asyncio
-    import time
 
-    from lautre_tui.model.health import worst_exit
     from lautre_tui.services.poller import Poller
 
     path = find_layout(args.layout)
@@ -112,6 +113,15 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         print(f"lautre-tui status: unknown host(s): {', '.join(unknown)}", file=sys.stderr)
         return 3
+    from lautre_tui.services.source import icinga_settings
+
+    try:
+        icinga = icinga_settings(layout, args.status_source)
+    except ValueError as error:
+        print(f"lautre-tui status: {error}", file=sys.stderr)
+        return 3
+    if icinga is not None:
+        return from_icinga(args, layout, icinga)
     from lautre_tui.services.power import PowerService
 
     power = PowerService(layout, read_only=True)  # reads the strips' cards, switches nothing
@@ -135,7 +145,44 @@ def run(args: argparse.Namespace) -> int:
         print(f"lautre-tui status: {problem}", file=sys.stderr)
     names = args.hosts or list(layout.devices)  # every device, the unmonitored included
     hosts = [poller.health(name) for name in names]
-    handled = handled_hosts(layout, hosts)
+    return report(args, layout, hosts, handled_hosts(layout, hosts))
+
+
+def from_icinga(args: argparse.Namespace, layout: Layout, icinga: Icinga2Source) -> int:
+    """What Icinga 2 says now, read once (no check is run here)."""
+    import asyncio
+
+    from lautre_tui.backends.icinga_api import IcingaError
+    from lautre_tui.services.icinga_source import IcingaSource
+
+    source = IcingaSource(layout, icinga)
+
+    async def read() -> None:
+        try:
+            await source.sync_once()
+        finally:
+            await source.stop()
+
+    try:
+        asyncio.run(read())
+    except IcingaError as error:
+        print(f"lautre-tui status: UNKNOWN: {error}", file=sys.stderr)
+        return 3
+    hosts = [source.health(name) for name in args.hosts or list(layout.devices)]
+    wanted = {h.device for h in hosts}
+    return report(
+        args, layout, hosts, {d: how for d, how in source.handled().items() if d in wanted}
+    )
+
+
+def report(
+    args: argparse.Namespace, layout: Layout, hosts: list[HostHealth], handled: dict[str, str]
+) -> int:
+    """The table or JSON, and the exit code of the problems not handled."""
+    import time
+
+    from lautre_tui.model.health import worst_exit
+
     if args.json:
         now = time.time()
         print(json.dumps([with_handled(as_json(layout, h, now), handled) for h in hosts], indent=2))

@@ -32,6 +32,17 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="look only: refuse every power action and open consoles without sending a byte",
     )
+    add_status_source_option(parser)
+
+
+def add_status_source_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--status-source",
+        choices=["poller", "icinga2"],
+        default=None,
+        help="where device states come from: the embedded poller, or the Icinga 2 API of "
+        "the layout's status_source key (default: that key if present, else the poller)",
+    )
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,7 +56,12 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    return run_app(find_layout(args.layout), read_only=args.read_only, interval=args.interval)
+    return run_app(
+        find_layout(args.layout),
+        read_only=args.read_only,
+        interval=args.interval,
+        status_source=args.status_source,
+    )
 
 
 def run_app(
@@ -54,6 +70,7 @@ def run_app(
     read_only: bool = False,
     interval: float | None = None,
     fault_injector: Callable[[str], str] | None = None,
+    status_source: str | None = None,
 ) -> int:
     """Load the layout and run the app on it: the one place the app is built, for
     `lautre-tui`, the demo and the screenshots alike."""
@@ -68,6 +85,13 @@ def run_app(
             file=sys.stderr,
         )
         return 1
+    from lautre_tui.services.source import icinga_settings
+
+    try:
+        icinga_settings(layout, status_source)
+    except ValueError as error:
+        print(f"lautre-tui: {error}", file=sys.stderr)
+        return 1
     app = build_app(
         layout,
         layout_path,
@@ -75,6 +99,7 @@ def run_app(
         read_only=read_only,
         interval=interval,
         fault_injector=fault_injector,
+        status_source=status_source,
     )
     app.run()
     return app.return_code or 0
@@ -89,6 +114,7 @@ def build_app(
     interval: float | None = None,
     fault_injector: Callable[[str], str] | None = None,
     poll: bool = True,
+    status_source: str | None = None,
 ) -> RackApp:
     """The app with its services; `poll=False` shows the layout alone (no SSH)."""
     from lautre_tui.services.site import Site
@@ -100,5 +126,7 @@ def build_app(
         errors=errors,
         read_only=read_only,
         fault_injector=fault_injector,
-        site=Site(layout, read_only=read_only, interval=interval, poll=poll),
+        site=Site(
+            layout, read_only=read_only, interval=interval, poll=poll, status_source=status_source
+        ),
     )

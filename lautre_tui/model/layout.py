@@ -22,6 +22,7 @@ from lautre_tui.model.kinds import ConsoleProtocol as ConsoleProtocol
 from lautre_tui.model.kinds import DeviceKind as DeviceKind
 from lautre_tui.model.kinds import Lifecycle as Lifecycle
 from lautre_tui.model.kinds import Newline as Newline
+from lautre_tui.model.status_source import Icinga2Source, StatusSource
 
 BAUD_RATES = (300, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400)
 
@@ -455,6 +456,14 @@ class Layout:
         default_factory=dict,
         metadata=k.named(
             "the devices by name (below); names are unique", Device, required=True, nullable=True
+        ),
+    )
+    status_source: Icinga2Source | None = field(
+        default=None,
+        metadata=k.section(
+            "where the states come from: absent, the embedded poller; `{icinga2: {...}}` reads "
+            "them from an Icinga 2 API (below); `--status-source` overrides",
+            StatusSource,
         ),
     )
 

@@ -12,6 +12,7 @@ named in errors and the rules that tie its keys together.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 from collections.abc import Callable
@@ -42,6 +43,12 @@ from lautre_tui.model.layout import (
 from lautre_tui.model.names import name_problem, url_template_problem
 from lautre_tui.model.reader import Entries, Reader
 from lautre_tui.model.schema import Kind, Spec, alternatives, defaults, key_names, keys, required
+from lautre_tui.model.status_source import (
+    Icinga2Source,
+    StatusSource,
+    template_problem,
+    url_problem,
+)
 from lautre_tui.model.validate import layout_warnings, validate_layout
 
 T = TypeVar("T")
@@ -285,6 +292,43 @@ def _break_list(
     return tuple(kept.values())
 
 
+def _status_source(reader: Reader, node: yaml.Node, what: str, cls: type) -> Any:
+    """`status_source: {icinga2: {...}}`: the layout keeps the Icinga 2 section."""
+    source = _plain_section(reader, node, what, StatusSource)
+    return source.icinga2 if source is not None else None
+
+
+def _icinga2(reader: Reader, node: yaml.Node, what: str, cls: type) -> Icinga2Source | None:
+    """No source at all rather than one half read (a default in place of a bad key)."""
+    before = len(reader.errors)
+    source = _plain_section(reader, node, what, Icinga2Source)
+    if isinstance(node, yaml.MappingNode):
+        given = {key.value for key, _value in node.value if isinstance(key, yaml.ScalarNode)}
+        if ("client_cert" in given) != ("client_key" in given):
+            reader.error(node, f"{what}: client_cert and client_key go together")
+    if not isinstance(source, Icinga2Source) or len(reader.errors) > before:
+        return None
+    return dataclasses.replace(source, url=source.url.rstrip("/"))
+
+
+def _icinga_url(reader: Reader, node: yaml.Node, url: str, what: str, label: str) -> str | None:
+    problem = url_problem(url)
+    if problem is not None:
+        reader.error(node, f"{label}: {problem}")
+        return None
+    return url
+
+
+def _icinga_host_name(
+    reader: Reader, node: yaml.Node, template: str, what: str, label: str
+) -> str | None:
+    problem = template_problem(template)
+    if problem is not None:
+        reader.error(node, f"{label}: {problem}")
+        return None
+    return template
+
+
 def _check(reader: Reader, node: yaml.Node, what: str) -> Check | None:
     r = reader
     label = f"{what} item"
@@ -374,6 +418,8 @@ SECTIONS: dict[type, Callable[[Reader, yaml.Node, str, type], Any]] = {
     ConsoleLink: _console_link,
     ReachSettings: _reach,
     IpvsExpectation: _ipvs,
+    StatusSource: _status_source,
+    Icinga2Source: _icinga2,
 }
 ITEMS: dict[type, Callable[[Reader, yaml.Node, str], Any]] = {
     Rack: _rack,
@@ -392,6 +438,8 @@ KEY_CHECKS: dict[str, Callable[[Reader, yaml.Node, Any, str, str], Any]] = {
     "console-url": _console_url,
     "baud-rate": _baud,
     "break-list": _break_list,
+    "icinga-url": _icinga_url,
+    "icinga-host-name": _icinga_host_name,
 }
 
 

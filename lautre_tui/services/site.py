@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from lautre_tui.services.console import ConsoleManager
     from lautre_tui.services.history import History
     from lautre_tui.services.maintenance import Maintenance
-    from lautre_tui.services.poller import Poller
     from lautre_tui.services.power import PowerService
+    from lautre_tui.services.source import StatusSource
 
 # Told each status update, with the devices whose host key has just changed.
 StatusListener = Callable[[StatusUpdate, list[HostHealth]], None]
@@ -44,6 +44,7 @@ class Site:
         poll: bool = True,
         power: bool | None = None,
         consoles: bool | None = None,
+        status_source: str | None = None,
     ) -> None:
         self.layout = layout
         self.read_only = read_only
@@ -52,7 +53,8 @@ class Site:
         self.has_power = bool(layout.pdus) if power is None else power
         self.has_consoles = bool(layout.consoles) if consoles is None else consoles
         self.has_maintenance = poll  # windows are compared with polled checks
-        self.poller: Poller | None = None
+        self.status_source = status_source  # "poller", "icinga2", None: the layout's
+        self.poller: StatusSource | None = None
         self.power: PowerService | None = None
         self.consoles: ConsoleManager | None = None
         self.health: dict[str, HostHealth] = {}  # the latest health of each device
@@ -67,17 +69,26 @@ class Site:
 
     # -- the services, each made on first use -----------------------------------------
 
-    def start_polling(self, listener: StatusListener) -> Poller | None:
-        """Start the poller (once); `listener` hears every update, in the loop."""
+    def start_polling(self, listener: StatusListener) -> StatusSource | None:
+        """Start the status source (once): the poller, or Icinga 2 when the layout or
+        --status-source says so; `listener` hears every update, in the loop."""
         if not self.polls or self.poller is not None:
             return self.poller
-        from lautre_tui.services.poller import Poller
+        from lautre_tui.services.source import icinga_settings
 
-        self.poller = Poller(
-            self.layout,
-            interval=self.interval,
-            strip_reader=self._read_strip if self.has_power else None,
-        )
+        icinga = icinga_settings(self.layout, self.status_source)
+        if icinga is not None:
+            from lautre_tui.services.icinga_source import IcingaSource
+
+            self.poller = IcingaSource(self.layout, icinga)
+        else:
+            from lautre_tui.services.poller import Poller
+
+            self.poller = Poller(
+                self.layout,
+                interval=self.interval,
+                strip_reader=self._read_strip if self.has_power else None,
+            )
 
         def record(update: StatusUpdate) -> None:
             key_changes = []

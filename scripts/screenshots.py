@@ -174,6 +174,30 @@ async def maintenance_end(app: RackApp, pilot: Pilot[int]) -> None:
     await pilot.pause(0.3)
 
 
+async def palette(app: RackApp, pilot: Pilot[int]) -> None:
+    await pilot.press("ctrl+p", *"power fey")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def command_line(app: RackApp, pilot: Pilot[int]) -> None:
+    await pilot.press("colon", *"maint start fe")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def events(app: RackApp, pilot: Pilot[int]) -> None:
+    from textual.widgets import OptionList
+
+    from lautre_tui.ui.events_screen import EventsScreen
+
+    await pilot.press("e")
+    await settle(
+        lambda: isinstance(app.screen, EventsScreen) and bool(app.screen.query(OptionList))
+    )
+    await pilot.pause()
+
+
 SHOTS: list[tuple[str, tuple[int, int], Scene]] = [
     ("rack-80x24", (80, 24), rack),
     ("rack-160x48", (160, 48), fey_pane),
@@ -185,6 +209,9 @@ SHOTS: list[tuple[str, tuple[int, int], Scene]] = [
     ("console-who-100x30", (100, 30), console_who),
     ("console-spy-100x30", (100, 30), console_spy),
     ("console-search-100x30", (100, 30), console_search),
+    ("palette-80x24", (80, 24), palette),
+    ("command-line-80x24", (80, 24), command_line),
+    ("events-100x30", (100, 30), events),
 ]
 
 

@@ -52,6 +52,11 @@ def test_two_apps_seeing_one_change_keep_it_once(tmp_path: Path) -> None:
         ("web", "OK", "CRITICAL"),
         ("", "ok", "critical"),
     ]
+    assert second.record(transitions(ok, down, 3.5)) == 2  # down again
+    restarted = History(StateDB(path))  # an app started while it is down: its first look
+    assert restarted.record(transitions(None, ok, 4.0)) == 0  # (soft again) is no recovery
+    assert restarted.record(transitions(None, down, 4.5)) == 0  # and the failure is known
+    assert len(first.changes()) == 6
 
 
 def test_actions_from_the_audit_log_come_with_who(tmp_path: Path) -> None:

@@ -4,7 +4,8 @@ shared database, actions in the audit log, read together newest first.
 Several apps poll the same rack and each sees the same change: a change is
 written only when the last one recorded for that device and check says
 otherwise, in one transaction, so the history holds it once whoever saw it
-first. A device first seen fine with nothing recorded is not news.
+first. A device an app sees fine at its first look is not news: its failures
+are still being counted again (soft), and the history must not say it recovered.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ class History:
                     (change.device, change.check),
                 ).fetchone()
                 last = row[0] if row else None
-                if last == change.new or (last is None and change.new in QUIET):
+                first_sight = not change.old  # this app just started: its "ok" proves nothing
+                if last == change.new or (change.new in QUIET and (first_sight or last is None)):
                     continue
                 connection.execute(
                     "INSERT INTO state_changes (time, device, check_name, old, new)"

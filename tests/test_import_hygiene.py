@@ -36,6 +36,19 @@ def test_model_and_cli_parsing_import_no_heavy_library(code: str) -> None:
     assert not loaded & set(HEAVY), loaded & set(HEAVY)
 
 
+def test_the_app_parses_its_command_line_without_the_other_commands() -> None:
+    """`lautre-tui [--layout F]` loads no other sub-command's module (nor their
+    imports); a command line naming one loads that one alone."""
+    from lautre_tui.cli import COMMAND_NAMES, needed
+
+    assert needed([]) == needed(["--layout", "maint", "--read-only"]) == ()
+    assert needed(["--layout", "x.yaml", "maint", "list"]) == ("maint",)
+    assert needed(["--help"]) == needed(["mant"]) == COMMAND_NAMES
+    modules = imported_modules("from lautre_tui.cli import build_parser\nbuild_parser([])")
+    others = {f"lautre_tui.cli.{name}" for name in COMMAND_NAMES} - {"lautre_tui.cli.tui"}
+    assert not modules & others, modules & others
+
+
 def test_the_app_paints_before_asyncssh_is_imported() -> None:
     """Building the app (what happens before the first paint) loads no SSH or serial
     library: they come with the services, after the rack is on screen."""

@@ -46,6 +46,18 @@ def test_a_wrong_command_says_what_and_how(text: str, said: str) -> None:
         parse(text, DEVICES)
 
 
+def test_a_device_named_like_an_action_is_named_where_the_host_goes() -> None:
+    devices = [*DEVICES, "cycle", "list"]
+    assert parse("power cycle off", devices) == Command("power", ("cycle", "off"))
+    with pytest.raises(CommandError, match="no device 'off'"):
+        parse("power off cycle", devices)  # the action first: refused, never a crash
+    assert parse("maint list", devices) == Command("maint", ("list",))
+    with pytest.raises(CommandError, match="given twice"):
+        parse("maint start fey --for 1h --for 2h", devices)
+    with pytest.raises(CommandError, match="--until: usage"):
+        parse("maint start fey --until ''", devices)
+
+
 def test_completion_follows_the_words_before() -> None:
     assert completions("po", DEVICES) == ["power"]
     assert completions("power e", DEVICES) == ["eva", "estelle", "emma"]

@@ -57,6 +57,12 @@ def test_two_apps_seeing_one_change_keep_it_once(tmp_path: Path) -> None:
     assert restarted.record(transitions(None, ok, 4.0)) == 0  # (soft again) is no recovery
     assert restarted.record(transitions(None, down, 4.5)) == 0  # and the failure is known
     assert len(first.changes()) == 6
+    # it recovered while no app ran; days later it fails again, and that is news
+    assert restarted.record(transitions(ok, down, 90_000.0)) == 2
+    assert [(c.check, c.old, c.new) for c in first.changes()[:2]] == [
+        ("web", "OK", "CRITICAL"),
+        ("", "ok", "critical"),
+    ]
 
 
 def test_actions_from_the_audit_log_come_with_who(tmp_path: Path) -> None:
@@ -64,6 +70,7 @@ def test_actions_from_the_audit_log_come_with_who(tmp_path: Path) -> None:
     AuditLog(audit, Actor("admin2", "10.0.0.5")).record("off", "fey", "ok")
     with audit.open("a") as file:
         file.write('{"torn": \n')  # another version's line, or a torn one
+        file.write("[" * 100_000 + "\n")  # deep enough to make json recurse too far
     history = History(StateDB(tmp_path / "state.db"), audit)
     history.record([StateChange(time.time() - 3600, "fey", "", "ok", "off")])
     events = history.events()
@@ -96,3 +103,24 @@ async def test_e_shows_a_failure_seen_by_the_app_after_a_restart(lab: Lab) -> No
         assert any("emma" in line and "web: OK → CRITICAL" in line for line in lines), lines
         await pilot.press("enter")
         await eventually(lambda: again.screen is again.rack_screen)
+
+
+async def test_a_history_that_cannot_be_kept_says_so_as_text(tmp_path: Path) -> None:
+    from textual.app import App, ComposeResult
+    from textual.widgets import Static
+
+    history = History(StateDB(tmp_path / "state.db"), tmp_path / "audit.jsonl")
+    history.record([StateChange(time.time(), "fey", "", "ok", "off")])
+    trouble = "the shared state /srv/[/b]x/state.db cannot be used"  # a path is not markup
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Static("rack")
+
+    app = Host()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(EventsScreen(history, 80, trouble))
+        await eventually(lambda: bool(app.screen.query(OptionList)))
+        await pilot.pause()
+        assert app.is_running
+        assert "[/b]x" in str(app.screen.query_one(OptionList).border_subtitle)

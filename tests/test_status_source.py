@@ -40,6 +40,12 @@ def test_bad_status_sources_are_errors_at_their_line(tmp_path: Path) -> None:
         "status_source:\n  icinga2: {url: 'https://h:5665', host_name: '{host}'}\n": (
             'must contain "{name}" once'
         ),
+        "status_source:\n  icinga2: {url: 'https://h:5665', host_name: '{name:{name}}'}\n": (
+            "takes no format or conversion"
+        ),
+        "status_source:\n  icinga2: {url: 'https://h:5665', host_name: '{name!r}'}\n": (
+            "takes no format or conversion"
+        ),
         "status_source:\n  icinga2: {url: 'https://h:5665', client_cert: c}\n": (
             "client_cert and client_key go together"
         ),

@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from lautre_tui.cli.tui import build_app
-from lautre_tui.ui.tones import TONES
+from lautre_tui.ui.tones import TONES, tones_of
 from tests.conftest import lautre
 from tests.lab_helpers import eventually
 from tests.test_snapshots import ella_failing
@@ -50,3 +50,15 @@ async def test_the_pane_follows_the_theme() -> None:
         other = app.get_css_variables()["error"]
         assert other != dark
         await eventually(lambda: other.casefold() in glyph_style().casefold())
+
+
+async def test_every_theme_gives_usable_tones_the_ansi_ones_included() -> None:
+    app = build_app(lautre(), Path("layouts/lautre.yaml"), poll=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for theme in app.available_themes:
+            app.theme = theme  # the pane and the header redraw in its tones
+            await pilot.pause()
+            assert app.is_running, theme
+        app.theme = "ansi-dark"
+        await pilot.pause()
+        assert "red" in tones_of(app.screen)["critical"]  # the terminal's own red

@@ -25,7 +25,10 @@ def parse_duration(text: str | int | float) -> float:
     match = DURATION_PATTERN.match(text)
     if match is None:
         raise ValueError(f"{text!r} is not a duration (such as 90s, 10m, 26h or 2d)")
-    return float(match.group(1)) * _UNITS[match.group(2) or "s"]
+    seconds = float(match.group(1)) * _UNITS[match.group(2) or "s"]
+    if not math.isfinite(seconds) or seconds > MAX_SECONDS:
+        raise ValueError(f"{text!r}: a duration that large is not a duration")
+    return seconds
 
 
 def format_duration(seconds: float) -> str:

@@ -473,7 +473,8 @@ def _build(reader: Reader, root: yaml.Node | None) -> LoadResult:
         source=reader.file,
         **(values | {"site": values.get("site") or Path(reader.file).stem}),
     )
-    return LoadResult(layout, reader.errors, frozenset(reader.broken))
+    # a YAML alias (`*checks`) reads one node for several devices: each error once
+    return LoadResult(layout, list(dict.fromkeys(reader.errors)), frozenset(reader.broken))
 
 
 def load_layout(path: str | Path, *, check: bool = True) -> LoadResult:

@@ -46,7 +46,12 @@ def parse_until(text: str, now: float) -> float:
         ) from error
     if seconds <= 0:
         raise ValueError("a maintenance window must last more than 0 s")
+    if seconds > LONGEST_WINDOW:
+        raise ValueError(f"{text!r}: a maintenance window lasts a year at most")
     return now + seconds
+
+
+LONGEST_WINDOW = 366 * 86400  # longer is a typo, and past what a clock can print
 
 
 def clock(when: float) -> str:

@@ -5,6 +5,7 @@ raising, and gives None for a bad value so that the rest is still read."""
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -130,7 +131,14 @@ class Reader:
     def number(self, node: yaml.Node, what: str) -> float | None:
         value = self.value(node) if isinstance(node, yaml.ScalarNode) else None
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
+            try:
+                number = float(value)
+            except OverflowError:  # an integer of hundreds of digits
+                number = math.inf
+            if math.isfinite(number):
+                return number
+            self.error(node, f"{what} must be a finite number, not {value!s:.20}")
+            return None
         self.error(node, f"{what} must be a number")
         return None
 

@@ -86,9 +86,12 @@ def url_problem(url: str) -> str | None:
 def template_problem(template: str) -> str | None:
     """`host_name` may use `{name}` and nothing else."""
     try:
-        fields = [f for _t, f, _s, _c in string.Formatter().parse(template) if f is not None]
+        parts = [(f, s, c) for _t, f, s, c in string.Formatter().parse(template) if f is not None]
     except ValueError as error:
         return f"bad template: {error}"
+    if any(spec or conversion for _f, spec, conversion in parts):
+        return "{name} takes no format or conversion (no : or ! inside the braces)"
+    fields = [f for f, _s, _c in parts]
     if fields != ["name"]:
         return 'must contain "{name}" once (the device\'s name), and no other {field}'
     return None

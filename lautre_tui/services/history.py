@@ -21,6 +21,10 @@ from lautre_tui.model.history import QUIET, StateChange
 from lautre_tui.services.audit import default_audit_path
 from lautre_tui.services.state_db import StateDB
 
+# Apps polling one rack see one change within a few rounds of each other; the same
+# state recorded longer ago is a new change whose way back nobody saw (a recovery
+# while no app ran): written again rather than lost.
+SAME_CHANGE = 600.0
 AUDIT_TAIL_BYTES = 512 * 1024  # the newest actions; the file itself is never rewritten
 
 
@@ -45,18 +49,26 @@ class History:
         with self.db.transaction() as connection:
             for change in changes:
                 row = connection.execute(
-                    "SELECT new FROM state_changes WHERE device = ? AND check_name = ?"
+                    "SELECT new, time FROM state_changes WHERE device = ? AND check_name = ?"
                     " ORDER BY id DESC LIMIT 1",
                     (change.device, change.check),
                 ).fetchone()
-                last = row[0] if row else None
+                last, when = (row[0], row[1]) if row else (None, None)
                 first_sight = not change.old  # this app just started: its "ok" proves nothing
-                if last == change.new or (change.new in QUIET and (first_sight or last is None)):
+                if change.new in QUIET and (first_sight or last is None):
                     continue
+                if last == change.new and when is not None and change.time - when < SAME_CHANGE:
+                    continue  # another app saw this very change
                 connection.execute(
                     "INSERT INTO state_changes (time, device, check_name, old, new)"
                     " VALUES (?, ?, ?, ?, ?)",
-                    (change.time, change.device, change.check, last or change.old, change.new),
+                    (
+                        change.time,
+                        change.device,
+                        change.check,
+                        change.old or last or "",
+                        change.new,
+                    ),
                 )
                 written += 1
         return written
@@ -84,7 +96,7 @@ class History:
                 size = os.fstat(file.fileno()).st_size
                 file.seek(max(0, size - AUDIT_TAIL_BYTES))
                 tail = file.read()
-        except FileNotFoundError:
+        except OSError:  # none yet, or unreadable: the state changes are still shown
             return []
         lines = tail.split(b"\n")
         if len(tail) == AUDIT_TAIL_BYTES:
@@ -97,6 +109,6 @@ class History:
                 what = f"{record['action']}: {record['result']}"
                 who = f"{record.get('user', '?')} from {record.get('source', '?')}"
                 actions.append(Event(when, str(record["device"]), what, who))
-            except (ValueError, KeyError, TypeError):
-                continue  # a line another version wrote, or a torn one: skipped
+            except Exception:  # a torn, foreign or hostile line (100,000 `[` make json
+                continue  # recurse too deep) is skipped, never the whole history
         return actions

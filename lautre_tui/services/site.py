@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from lautre_tui.services.power import PowerService
     from lautre_tui.services.source import StatusSource
 
+MAX_UNSAVED = 10_000  # changes kept while the history cannot be written
+
 # Told each status update, with the devices whose host key has just changed.
 StatusListener = Callable[[StatusUpdate, list[HostHealth]], None]
 
@@ -60,7 +62,8 @@ class Site:
         self.health: dict[str, HostHealth] = {}  # the latest health of each device
         self._history: History | None = None
         self.history_trouble = ""  # why the last state changes could not be kept
-        self._writes: set[asyncio.Future[None]] = set()
+        self._unsaved: list[StateChange] = []  # in the order seen, not yet in the history
+        self._writing: asyncio.Task[None] | None = None
 
     @classmethod
     def layout_only(cls, layout: Layout) -> Site:
@@ -136,19 +139,26 @@ class Site:
         return self._history
 
     def _keep(self, changes: list[StateChange]) -> None:
-        """Into the shared history, in a thread (a locked database never stalls the
-        screen); a database that cannot be used is said in the history's view."""
+        """Into the shared history, in order, off the loop (a locked database never
+        stalls the screen); changes that could not be written wait for the next."""
+        self._unsaved.extend(changes)
+        del self._unsaved[:-MAX_UNSAVED]
+        if self._writing is None:
+            self._writing = asyncio.get_running_loop().create_task(self._write())
 
-        def write() -> None:
-            try:
-                self.history().record(changes)
-                self.history_trouble = ""
-            except Exception as error:  # StateUnavailable, a bug: never the poller's end
-                self.history_trouble = str(error) or error.__class__.__name__
-
-        task = asyncio.get_running_loop().run_in_executor(None, write)
-        self._writes.add(task)
-        task.add_done_callback(self._writes.discard)
+    async def _write(self) -> None:
+        try:
+            while self._unsaved:
+                batch, self._unsaved = self._unsaved, []
+                try:
+                    await asyncio.to_thread(self.history().record, batch)
+                    self.history_trouble = ""
+                except Exception as error:  # StateUnavailable, a bug: never the poller's end
+                    self._unsaved[:0] = batch  # tried again with the next change
+                    self.history_trouble = str(error) or error.__class__.__name__
+                    return
+        finally:
+            self._writing = None
 
     def maintenance_service(self) -> Maintenance:
         from lautre_tui.services.maintenance import Maintenance
@@ -170,8 +180,8 @@ class Site:
         return f"polling {name} now"
 
     async def close(self) -> None:
-        if self._writes:
-            await asyncio.gather(*self._writes)  # the last changes reach the history
+        if self._writing is not None:
+            await self._writing  # the last changes reach the history
         if self.poller is not None:
             await self.poller.stop()
         if self.power is not None:

@@ -69,8 +69,10 @@ def parse(text: str, devices: Sequence[str]) -> Command:
     while rest:
         token = rest.pop(0)
         if token.startswith("--") and verb == "maint":
-            if token not in MAINT_OPTIONS or not rest:
+            if token not in MAINT_OPTIONS or not rest or not rest[0].strip():
                 raise CommandError(f"{token}: usage: {USAGE[verb]}")
+            if token[2:] in options:
+                raise CommandError(f"{token} is given twice")
             options[token[2:]] = rest.pop(0)
         else:
             words.append(token)
@@ -80,18 +82,22 @@ def parse(text: str, devices: Sequence[str]) -> Command:
 
 
 def _check(command: Command, devices: Sequence[str]) -> None:
+    """Every host named is one of the layout's, where the usage puts it (a device may
+    be called `off` or `list`: the position decides, never a search of the words)."""
     verb, words = command.verb, command.words
     usage = f"usage: {USAGE[verb]}"
-    hosts = [w for w in words if w in devices]
-    if verb in ("console", "ack", "go") and (len(words) != 1 or not hosts):
-        raise CommandError(_no_such(words, devices) or usage)
-    if verb == "power" and (len(words) != 2 or words[1] not in POWER_ACTIONS or not hosts):
+    host_first = bool(words) and words[0] in devices
+    if verb in ("console", "ack", "go") and (len(words) != 1 or not host_first):
         raise CommandError(_no_such(words[:1], devices) or usage)
-    if verb == "refresh" and (len(words) > 1 or (words and not hosts)):
+    if verb == "power" and (len(words) != 2 or words[1] not in POWER_ACTIONS or not host_first):
+        raise CommandError(_no_such(words[:1], devices) or usage)
+    if verb == "refresh" and (len(words) > 1 or (words and not host_first)):
         raise CommandError(_no_such(words, devices) or usage)
     if verb == "maint":
         if not words or words[0] not in MAINT_VERBS:
             raise CommandError(usage)
+        if words[0] != "start" and command.options:
+            raise CommandError(f"maint {words[0]} takes no option: {usage}")
         if words[0] in ("start", "end") and (len(words) != 2 or words[1] not in devices):
             raise CommandError(_no_such(words[1:], devices) or usage)
     if verb in ("problems", "events", "help", "quit") and words:
@@ -99,7 +105,7 @@ def _check(command: Command, devices: Sequence[str]) -> None:
 
 
 def _no_such(words: Sequence[str], devices: Sequence[str]) -> str:
-    unknown = [w for w in words if w not in devices and w not in POWER_ACTIONS]
+    unknown = [w for w in words if w not in devices]
     return f"no device {unknown[0]!r} in the layout" if unknown else ""
 
 

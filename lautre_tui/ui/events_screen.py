@@ -10,10 +10,12 @@ import time
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from lautre_tui.model.names import printable
 from lautre_tui.services.history import Event, History
 from lautre_tui.ui.plain import plain
 
@@ -69,7 +71,8 @@ class EventsScreen(ModalScreen[str | None]):
         options.border_title = f"Events ({len(events)}, newest first)"
         options.border_subtitle = "Enter goes to the device · Esc closes"
         if self._trouble:
-            options.border_subtitle = f"not kept: {self._trouble}"[: self._width - 8]
+            trouble = printable(f"not kept: {self._trouble}")[: self._width - 8]
+            options.border_subtitle = Content(trouble)  # a path may hold `[`: never markup
         await status.remove()
         await self.mount(options)
         options.focus()

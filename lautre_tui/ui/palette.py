@@ -59,12 +59,16 @@ def rack_commands(screen: RackScreen) -> Iterator[SystemCommand]:
             )
     if site.polls:
         yield SystemCommand("Problems", "devices that are not OK", screen.action_problems)
-        yield SystemCommand("Refresh all", "check every device now", screen.action_refresh_all)
+        yield SystemCommand(
+            "Refresh every device", "check every device now", screen.action_refresh_all
+        )
         yield SystemCommand(
             "Events", "state changes and actions, newest first", screen.action_events
         )
     if watch is not None:
         yield SystemCommand(
-            "Maintenance list", "open windows and acknowledgements", screen.action_maintenance_list
+            "Maintenance windows",
+            "open windows and acknowledgements",
+            screen.action_maintenance_list,
         )
     yield SystemCommand("Filter", "show only the devices that match", screen.action_filter)

@@ -381,6 +381,9 @@ class RackScreen(Screen[None]):
         service = self.site.power_service()
         if service is None:
             return
+        if action is not None and not self.site_layout.devices[name].power:
+            self.notify(f"{name} is fed by no outlet of the layout", timeout=5)
+            action = None  # the panel says so too, and offers nothing to switch
         from lautre_tui.ui.power_screen import PowerScreen  # with asyncssh: not before paint
 
         live = {name: health.verdict.value for name, health in self.site.health.items()}

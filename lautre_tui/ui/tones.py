@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from rich.errors import StyleSyntaxError
 from rich.style import Style
 from textual.dom import DOMNode
 
@@ -33,6 +34,8 @@ TONES: Mapping[str, str] = {
     "banner": "bold $foreground on $primary",  # the console's scroll-mode status line
 }
 
+ATTRIBUTES = frozenset({"bold", "italic", "dim", "reverse", "underline"})
+
 CHECK_TONES: Mapping[CheckState, str] = {
     CheckState.OK: "ok",
     CheckState.WARNING: "warning",
@@ -41,15 +44,32 @@ CHECK_TONES: Mapping[CheckState, str] = {
 }
 
 
+def _colour(value: str) -> str:
+    """A theme's colour as Rich writes it: the ANSI themes say `ansi_red`, Rich `red`."""
+    return value.removeprefix("ansi_")
+
+
+def _usable(style: str) -> str:
+    """The style, or its attributes alone if a theme gives a colour Rich cannot read:
+    a theme never takes the app down."""
+    try:
+        Style.parse(style)
+    except StyleSyntaxError:
+        return " ".join(word for word in style.split() if word in ATTRIBUTES)
+    return style
+
+
 class Tones:
     """Each tone as a Rich style string, for one theme's variables."""
 
     def __init__(self, variables: Mapping[str, str]) -> None:
         self._styles = {
-            name: " ".join(
-                variables.get(word[1:], "") if word.startswith("$") else word
-                for word in spec.split()
-            ).strip()
+            name: _usable(
+                " ".join(
+                    _colour(variables.get(word[1:], "")) if word.startswith("$") else word
+                    for word in spec.split()
+                ).strip()
+            )
             for name, spec in TONES.items()
         }
         self._rich = {name: Style.parse(style) for name, style in self._styles.items()}

@@ -109,3 +109,24 @@ def test_command_line(snap_compare: SnapCompare) -> None:
         await pilot.pause()
 
     assert snap_compare(app(), terminal_size=SIZE, run_before=typing)
+
+
+def test_console(snap_compare: SnapCompare) -> None:
+    """The console's frame (status line, footer of keys) on pyserial's loop:// port:
+    what is typed comes back, nothing timed or networked."""
+    from lautre_tui.model.layout import ConsoleProtocol
+    from lautre_tui.services.console import ConsoleTarget
+    from lautre_tui.ui.console_app import ConsoleApp
+    from lautre_tui.ui.console_screen import ConsoleScreen
+
+    async def typed(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        while not isinstance(app.screen, ConsoleScreen):
+            await pilot.pause(0.01)
+        screen = app.screen
+        await pilot.press(*"echo hello", "enter")
+        while "echo hello" not in screen.terminal.text():
+            await pilot.pause(0.01)
+
+    target = ConsoleTarget("eva", "loop://", 9600, ConsoleProtocol.TTY)
+    assert snap_compare(ConsoleApp(target), terminal_size=SIZE, run_before=typed)

@@ -176,9 +176,10 @@ class ConsoleScreen(Screen[None]):
         if self.session.target.breaks:
             keys += f" · Ctrl-] 1-{len(self.session.target.breaks)} break sequences"
         if self._told:  # the last message first: the footer is one line
-            return f"{mode} · {self._told} · {keys} · Ctrl-] menu"
+            return f"{mode} · {self._told} · Ctrl-] menu · {keys}"
+        # the escape and the scrollback first: a narrow terminal cuts the end of the line
         back = " · Ctrl-] w back to the rack" if self.rack else ""
-        return f"{mode} · {keys} · Ctrl-] menu · Ctrl-] . detach{back}"
+        return f"{mode} · Ctrl-] menu · Shift+PgUp scroll · {keys} · Ctrl-] . detach{back}"
 
     def _status_text(self, text: str) -> str:
         target = self.session.target

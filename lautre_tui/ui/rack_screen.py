@@ -1,6 +1,7 @@
 """The rack screen: the rack's front view on the left, the selected device's pane on
-the right, the header's counts, the filter; and the keys that act on the selected
-device. The services come from the site object; this screen only shows them."""
+the right, the header's counts, the filter and the `:` line, the consoles. What it
+does to a device is in `rack_actions.py`; the services come from the site object,
+this screen only shows them."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.css.query import NoMatches
-from textual.screen import Screen
 from textual.widgets import Input, Static, TabbedContent, TabPane
 
 from lautre_tui.model.layout import Device
@@ -25,8 +25,9 @@ from lautre_tui.ui.console_opener import attach_console
 from lautre_tui.ui.device_links import links_of
 from lautre_tui.ui.device_pane import DevicePane
 from lautre_tui.ui.footer import LeanFooter
-from lautre_tui.ui.lab_faults import Injector, LabFaultScreen
+from lautre_tui.ui.lab_faults import Injector
 from lautre_tui.ui.messages import MaintenanceChanged, StatusUpdated
+from lautre_tui.ui.rack_actions import RackActions
 from lautre_tui.ui.rack_view import RackView
 from lautre_tui.ui.status_bar import StatusBar
 from lautre_tui.ui.tones import tones_of
@@ -62,7 +63,7 @@ def matches_filter(device: Device, text: str) -> bool:
     return needle in haystack
 
 
-class RackScreen(Screen[None]):
+class RackScreen(RackActions):
     """The app's first screen; consoles and dialogs are pushed over it."""
 
     # The ids keep their `app.` prefix: admins' keymap files name them so.
@@ -121,13 +122,9 @@ class RackScreen(Screen[None]):
         maintenance: MaintenanceWatch | None,
         fault_injector: Injector | None,
     ) -> None:
-        super().__init__()
-        self.site = site
-        self.site_layout = site.layout
+        super().__init__(site, maintenance=maintenance, fault_injector=fault_injector)
         self.layout_path = layout_path
         self.read_only = read_only
-        self.maintenance = maintenance
-        self.fault_injector = fault_injector
         self._filter_said = ""
 
     # -- building --------------------------------------------------------------
@@ -236,27 +233,6 @@ class RackScreen(Screen[None]):
                 watch.ending_soon() if watch else "",
             )
 
-    # -- queries ---------------------------------------------------------------
-
-    def rack_views(self) -> list[RackView]:
-        return list(self.query(RackView))
-
-    def current_rack(self) -> RackView | None:
-        """The rack on screen (the active tab when there are several)."""
-        views = self.rack_views()
-        if len(views) <= 1:
-            return views[0] if views else None
-        active = self.query_one("#racks", TabbedContent).active
-        pane = self.query_one(f"#{active}", TabPane) if active else None
-        return pane.query_one(RackView) if pane is not None else views[0]
-
-    @property
-    def selected_device(self) -> Device | None:
-        rack = self.current_rack()
-        if rack is None or rack.selected is None:
-            return None
-        return self.site_layout.devices[rack.selected]
-
     # -- the pane, the rack and the filter -------------------------------------
 
     def _show(self, name: str) -> None:
@@ -334,31 +310,7 @@ class RackScreen(Screen[None]):
         if rack is not None and rack.selected is not None:
             self._show(rack.selected)
 
-    def go_to(self, name: str) -> None:
-        """Select `name`, on its rack's tab."""
-        for index, view in enumerate(self.rack_views()):
-            if view.rack.name == self.site_layout.devices[name].rack:
-                if len(self.rack_views()) > 1:
-                    self.query_one("#racks", TabbedContent).active = f"tab-{index}"
-                view.select(name)
-
     # -- actions ---------------------------------------------------------------
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Keys for services the site does not have are hidden, not dead."""
-        if action == "lab_fault":
-            return self.fault_injector is not None
-        if action in ("refresh", "refresh_all", "problems", "events"):
-            return self.site.polls
-        if action == "power":
-            return self.site.has_power
-        if action == "console":
-            return self.site.has_consoles
-        if action in ("maintenance", "acknowledge", "maintenance_list"):
-            return self.maintenance is not None
-        if action in ("filter", "command_line"):  # a `/` or `:` typed in a field is text
-            return not isinstance(self.focused, Input)
-        return True
 
     def action_console(self) -> None:
         device = self.selected_device
@@ -370,72 +322,6 @@ class RackScreen(Screen[None]):
         self.run_worker(
             attach_console(self, self.site, host, self.refresh_title), group="console-open"
         )
-
-    def action_power(self) -> None:
-        if self.selected_device is not None:
-            self.power(self.selected_device.name)
-
-    def power(self, name: str, action: str | None = None) -> None:
-        """The power panel of `name`; with `action` (on, off, cycle), its confirmation
-        at once, the same as the panel's key would ask."""
-        service = self.site.power_service()
-        if service is None:
-            return
-        if action is not None and not self.site_layout.devices[name].power:
-            self.notify(f"{name} is fed by no outlet of the layout", timeout=5)
-            action = None  # the panel says so too, and offers nothing to switch
-        from lautre_tui.ui.power_screen import PowerScreen  # with asyncssh: not before paint
-
-        live = {name: health.verdict.value for name, health in self.site.health.items()}
-        notes = self.maintenance.power_notes if self.maintenance else None
-        panel = PowerScreen(self.site_layout.devices[name], service, live=live, notes=notes)
-        self.app.push_screen(panel)
-        if action is not None:
-            panel.call_after_refresh(panel.action_act, action)
-
-    def action_maintenance(self) -> None:
-        if self.maintenance is not None and self.selected_device is not None:
-            self.maintenance.open_dialog(self.selected_device.name)
-
-    def action_maintenance_list(self) -> None:
-        if self.maintenance is not None:
-            self.maintenance.show_list()
-
-    def action_acknowledge(self) -> None:
-        if self.maintenance is not None and self.selected_device is not None:
-            self.maintenance.acknowledge(self.selected_device.name)
-
-    def action_problems(self) -> None:
-        from lautre_tui.ui.problems_screen import ProblemsScreen
-
-        def go(name: str | None) -> None:
-            if name is not None:
-                self.go_to(name)
-
-        self.app.push_screen(ProblemsScreen(self.site.health.values(), self.size.width), go)
-
-    def action_events(self) -> None:
-        from lautre_tui.ui.events_screen import EventsScreen  # with SQLite: not before paint
-
-        def go(name: str | None) -> None:
-            if name is not None and name in self.site_layout.devices:
-                self.go_to(name)
-
-        screen = EventsScreen(self.site.history(), self.size.width, self.site.history_trouble)
-        self.app.push_screen(screen, go)
-
-    def action_refresh(self) -> None:
-        device = self.selected_device
-        if device is not None:
-            self.notify(self.site.refresh(device.name), timeout=2)
-
-    def action_refresh_all(self) -> None:
-        self.notify(self.site.refresh(), timeout=2)
-
-    def action_lab_fault(self) -> None:
-        device = self.selected_device
-        if self.fault_injector is not None and device is not None:
-            self.app.push_screen(LabFaultScreen(self.site_layout, device, self.fault_injector))
 
     def action_filter(self) -> None:
         field = self.query_one("#filter", Input)

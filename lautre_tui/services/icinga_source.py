@@ -156,6 +156,24 @@ class IcingaSource:
                 marks[device] = "acknowledged"
         return marks
 
+    def handling(self) -> dict[str, tuple[bool, frozenset[str]]]:
+        """Device → (in a downtime, the checks acknowledged: "" for the host), as
+        Icinga says, for the devices with either (made in Icinga Web or by us)."""
+        found: dict[str, tuple[bool, set[str]]] = {}
+        for icinga_name, host in self._hosts.items():
+            device = self._names.get(icinga_name)
+            if device is not None and (host.downtime or host.acknowledged):
+                found[device] = (bool(host.downtime), {""} if host.acknowledged else set())
+        for (icinga_name, service), obj in self._services.items():
+            device = self._names.get(icinga_name)
+            if device is not None and (obj.downtime or obj.acknowledged):
+                down, acked = found.get(device, (False, set()))
+                found[device] = (
+                    down or bool(obj.downtime),
+                    acked | {service} if obj.acknowledged else acked,
+                )
+        return {device: (down, frozenset(acked)) for device, (down, acked) in found.items()}
+
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)
 

@@ -18,6 +18,7 @@ from lautre_tui.lab.runner import Lab
 from lautre_tui.lab.world import Fault, FaultKind
 from lautre_tui.services.icinga_maintenance import IcingaMaintenance
 from lautre_tui.services.icinga_source import IcingaSource
+from lautre_tui.ui.maintenance_dialogs import WindowRequest
 from lautre_tui.ui.status_bar import StatusBar
 from tests.icinga_helpers import Icinga, needs_icinga, reading_layout
 from tests.lab_helpers import eventually, lab_cli
@@ -28,7 +29,7 @@ pytestmark = [needs_icinga, pytest.mark.timeout(600)]
 
 async def downtimes(icinga: Icinga) -> list[dict[str, Any]]:
     """Every downtime the API knows, with its host and service."""
-    path = "/v1/objects/downtimes?attrs=host_name&attrs=service_name&attrs=author"
+    path = "/v1/objects/downtimes?attrs=host_name&attrs=service_name&attrs=author&attrs=end_time"
     data = json.loads(await asyncio.to_thread(icinga.get, path))
     return [item["attrs"] for item in data["results"]]
 
@@ -71,6 +72,13 @@ async def test_cli_window_is_an_icinga_downtime_until_it_ends(lab: Lab, icinga: 
     assert hosts == {"fey", "emma", "ella", "elsa"}  # the dependents through child_options
     assert {d["host_name"] for d in found if d["service_name"]} >= {"fey"}  # all_services
     assert {d["author"] for d in found} == {"admin2"}
+    # Extended: Icinga's downtimes end later too (new ones in place of the old).
+    code, out, err = await lab_cli(lab, "maint", "extend", "fey", "--for", "2h", layout=path)
+    assert code == 0, err
+    later = await downtimes(icinga)
+    assert {d["host_name"] for d in later if not d["service_name"]} == hosts
+    assert len(later) == len(found)
+    assert min(d["end_time"] for d in later) > max(d["end_time"] for d in found)
     code, out, err = await lab_cli(lab, "maint", "end", "fey", layout=path)
     assert code in (0, 1), err  # 0/1: the comparison; 2 would be Icinga refusing
     assert "ended: " in out
@@ -148,3 +156,22 @@ async def test_absent_icinga_leaves_the_window_standing_and_says_so(lab: Lab) ->
     code, out, err = await lab_cli(lab, "maint", "list", "--json", layout=path)
     assert code == 0, err
     assert [w["device"] for w in json.loads(out)] == ["emma"]
+
+
+async def test_absent_icinga_in_the_app_the_window_stands_and_a_notification_says_so(
+    lab: Lab,
+) -> None:
+    fragment = "status_source:\n  icinga2:\n    url: https://localhost:1\n"
+    path, layout = reading_layout(lab, fragment)
+    app = build_app(layout, path)
+    async with app.run_test(size=(120, 40)):
+        watch = app.maintenance
+        assert watch is not None
+        watch.start_window("emma", WindowRequest("1h", "cabling", False))
+        await eventually(lambda: [w.device for w in watch.shared.windows] == ["emma"])
+        await eventually(
+            lambda: any(
+                "Icinga 2 did not take it" in n.message and "https://localhost:1" in n.message
+                for n in app._notifications
+            )
+        )

@@ -94,14 +94,26 @@ class IcingaMaintenance(Maintenance):
         with_dependents: bool = False,
         health: Mapping[str, HostHealth] | None = None,
     ) -> list[Window]:
-        before = {w.id for w in self.open_windows()}
+        before = {w.id: w.ends for w in self.open_windows()}
         windows = super().start(
             hosts, ends, reason, with_dependents=with_dependents, health=health
         )
         new = [w for w in windows if w.id not in before]
         if new:
             self._schedule(new, with_dependents)
+        self._reschedule([w for w in windows if w.id in before and w.ends != before[w.id]])
         return windows
+
+    def extend(self, hosts: Iterable[str], ends: float) -> list[Window]:
+        windows = super().extend(hosts, ends)
+        self._reschedule(windows)
+        return windows
+
+    def _reschedule(self, windows: list[Window]) -> None:
+        """Icinga cannot move a downtime's end: the old ones go, new ones come."""
+        if windows:
+            self._unschedule(windows)
+            self._schedule(windows, any(w.root != w.device for w in windows))
 
     def _schedule(self, windows: list[Window], with_dependents: bool) -> None:
         by_host = {self.icinga.host_of(w.device): w for w in windows}

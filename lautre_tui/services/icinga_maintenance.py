@@ -13,19 +13,20 @@ expiry) removes them with `actions/remove-downtime`. An acknowledgement becomes
 The shared database stays the truth: the local action is taken first, then Icinga
 is told, outside the database's write lock. An Icinga that refuses or does not
 answer leaves the window or acknowledgement standing here; why is kept in
-`icinga_trouble` for the CLI (stderr, exit 2) and the app (a notification).
+`take_icinga_trouble()` for the CLI (stderr, exit 2) and the app (a notification).
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from lautre_tui.backends.icinga_api import IcingaApi, IcingaError
 from lautre_tui.model.health import HostHealth
 from lautre_tui.model.layout import Layout
-from lautre_tui.model.maintenance import Ack, Window
+from lautre_tui.model.maintenance import Ack, Comparison, Window
 from lautre_tui.model.status_source import Icinga2Source
 from lautre_tui.services.maintenance import Maintenance
 
@@ -41,17 +42,21 @@ def _host_of_downtime(name: str) -> str:
 class IcingaMaintenance(Maintenance):
     """`Maintenance` whose windows and acknowledgements are mirrored in Icinga 2."""
 
-    def __init__(
-        self, layout: Layout, icinga: Icinga2Source, *args: Any, **kwargs: Any
-    ) -> None:
-        super().__init__(layout, *args, **kwargs)
+    def __init__(self, layout: Layout, icinga: Icinga2Source, **kwargs: Any) -> None:
+        super().__init__(layout, **kwargs)
         self.icinga = icinga
-        self.icinga_trouble: list[str] = []  # what Icinga did not take, in order
+        self._trouble: list[str] = []  # what Icinga did not take, in order
+        self._trouble_lock = threading.Lock()  # app workers add, the UI takes
 
     def take_icinga_trouble(self) -> list[str]:
         """What Icinga did not take since the last call (and forget it)."""
-        said, self.icinga_trouble = self.icinga_trouble, []
+        with self._trouble_lock:
+            said, self._trouble = self._trouble, []
         return said
+
+    def _not_taken(self, line: str) -> None:
+        with self._trouble_lock:
+            self._trouble.append(line)
 
     # -- talking to Icinga (blocking: the CLI's thread or an app worker's) -----------
 
@@ -66,11 +71,9 @@ class IcingaMaintenance(Maintenance):
         try:
             return asyncio.run(go())
         except IcingaError as error:
-            self.icinga_trouble.append(f"{what}: Icinga 2 did not take it: {error}")
+            self._not_taken(f"{what}: Icinga 2 did not take it: {error}")
         except Exception as error:  # never the end of the local action
-            self.icinga_trouble.append(
-                f"{what}: Icinga 2 at {self.icinga.url} did not take it: {error!r}"
-            )
+            self._not_taken(f"{what}: Icinga 2 at {self.icinga.url} did not take it: {error!r}")
         return None
 
     def _filter(self, device: str, check: str = "") -> dict[str, Any]:
@@ -184,8 +187,10 @@ class IcingaMaintenance(Maintenance):
         with self.db.transaction() as db:
             db.execute(f"DELETE FROM icinga_downtimes WHERE window_id IN ({marks})", ids)
 
-    def end(self, hosts: Iterable[str], *args: Any, **kwargs: Any) -> list[Window]:
-        windows = super().end(hosts, *args, **kwargs)
+    def end(
+        self, hosts: Iterable[str], comparison: Comparison | None = None, note: str = ""
+    ) -> list[Window]:
+        windows = super().end(hosts, comparison, note)
         self._unschedule(windows)
         return windows
 
@@ -196,8 +201,16 @@ class IcingaMaintenance(Maintenance):
 
     # -- acknowledgements -------------------------------------------------------------
 
-    def acknowledge(self, health: HostHealth, comment: str, **kwargs: Any) -> list[Ack]:
-        acks = super().acknowledge(health, comment, **kwargs)
+    def acknowledge(
+        self,
+        health: HostHealth,
+        comment: str,
+        *,
+        check: str | None = None,
+        sticky: bool = False,
+        expires: float | None = None,
+    ) -> list[Ack]:
+        acks = super().acknowledge(health, comment, check=check, sticky=sticky, expires=expires)
 
         async def work(api: IcingaApi) -> None:
             for ack in acks:

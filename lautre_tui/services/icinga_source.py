@@ -144,17 +144,10 @@ class IcingaSource:
 
     def handled(self) -> dict[str, str]:
         """Device → "maintenance" (a downtime) or "acknowledged", as Icinga says."""
-        marks: dict[str, str] = {}
-        for icinga_name, host in self._hosts.items():
-            device = self._names.get(icinga_name)
-            if device is None:
-                continue
-            services = [o for (h, _s), o in self._services.items() if h == icinga_name]
-            if host.downtime or any(o.downtime for o in services):
-                marks[device] = "maintenance"
-            elif host.acknowledged or any(o.acknowledged for o in services):
-                marks[device] = "acknowledged"
-        return marks
+        return {
+            device: "maintenance" if down else "acknowledged"
+            for device, (down, _acked) in self.handling().items()
+        }
 
     def handling(self) -> dict[str, tuple[bool, frozenset[str]]]:
         """Device → (in a downtime, the checks acknowledged: "" for the host), as

@@ -109,7 +109,7 @@ async def test_cli_ack_is_an_icinga_acknowledgement_until_it_ends(
     assert int(state["acknowledgement"]) == 0 and int(state["state"]) == 2
 
 
-async def test_downtime_made_in_icinga_marks_the_device_in_the_app(
+async def test_ack_and_downtime_made_in_icinga_mark_the_device_in_the_app(
     lab: Lab, icinga: Icinga
 ) -> None:
     path, layout = reading_layout(lab, icinga.layout_fragment())
@@ -122,6 +122,12 @@ async def test_downtime_made_in_icinga_marks_the_device_in_the_app(
         watch = app.maintenance
         assert watch is not None
         assert "⚒emma" not in "\n".join(rack_lines(app))
+        await action(
+            icinga,
+            "acknowledge-problem",
+            {"type": "Service", "service": "emma!web", "author": "web", "comment": "on it"},
+        )
+        await eventually(lambda: "✓emma" in "\n".join(rack_lines(app)), 60)
         now = time.time()
         await action(
             icinga,
@@ -137,7 +143,7 @@ async def test_downtime_made_in_icinga_marks_the_device_in_the_app(
             },
         )
         await eventually(lambda: "⚒emma" in "\n".join(rack_lines(app)), 60)
-        # emma's web is CRITICAL, and handled: counted apart in the header.
+        # emma is not OK (web soft CRITICAL), and handled: counted apart in the header.
         await eventually(lambda: "⚒1 " in str(app.query_one(StatusBar).render()))
         assert watch.handled(app.site.health)["emma"] == "maintenance"
         assert await asyncio.to_thread(watch.service.open_windows) == []  # not written here

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from lautre_tui.lab.runner import Lab
+from lautre_tui.model.icinga_config import export_icinga2
 from lautre_tui.model.layout import Layout
 from lautre_tui.model.loader import load_layout
-from tests.icinga_helpers import make_pki
-from tests.lab_helpers import lab_command
+from tests.icinga_helpers import LAUTRE_TUI, Icinga, make_pki
+from tests.lab_helpers import lab_command, lab_layout
 
 REPO = Path(__file__).resolve().parent.parent
 LAUTRE_LAYOUT = REPO / "layouts" / "lautre.yaml"
@@ -76,3 +79,19 @@ def icinga_pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An Icinga 2 CA and node certificate (`icinga2 pki`), made once per session:
     RSA 4096 keys take long on a busy machine. Each daemon copies them."""
     return make_pki(tmp_path_factory.mktemp("icinga-pki"))
+
+
+@pytest.fixture
+async def icinga(lab: Lab, tmp_path: Path, icinga_pki: Path) -> AsyncIterator[Icinga]:
+    """A daemon checking the lab's export (checks run `lautre-tui check`), every 10
+    minutes: the tests ask for the checks they need (`poll_now`), so that 66 check
+    processes every 10 s do not take the machine's two cores."""
+    layout = lab_layout(lab)
+    quiet = replace(layout, poll=replace(layout.poll, interval=600))
+    daemon = Icinga(tmp_path / "icinga", icinga_pki)
+    daemon.load(export_icinga2(quiet, str(lab.layout_path), LAUTRE_TUI))
+    await asyncio.to_thread(daemon.start)
+    try:
+        yield daemon
+    finally:
+        await asyncio.to_thread(daemon.stop)

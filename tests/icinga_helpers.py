@@ -27,6 +27,9 @@ from pathlib import Path
 
 import pytest
 
+from lautre_tui.lab.runner import Lab
+from lautre_tui.model.layout import Layout
+from lautre_tui.model.loader import load_layout
 from tests.lab_helpers import WAIT
 
 ICINGA2 = shutil.which("icinga2") or "/usr/sbin/icinga2"
@@ -181,6 +184,15 @@ class Icinga:
             f"    password_file: {self.password_file}\n"
             f"    ca_file: {self.ca_file}\n"
         )
+
+
+def reading_layout(lab: Lab, fragment: str) -> tuple[Path, Layout]:
+    """The lab's layout with a `status_source:` key, next to it (its relative paths hold)."""
+    path = lab.layout_path.with_name("icinga-layout.yaml")
+    path.write_text(fragment + lab.layout_path.read_text(encoding="utf-8"), encoding="utf-8")
+    result = load_layout(path)
+    assert result.errors == [] and result.layout is not None
+    return path, result.layout
 
 
 def defines(root: Path) -> list[str]:

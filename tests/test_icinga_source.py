@@ -5,8 +5,6 @@ API and event stream."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,41 +13,13 @@ from lautre_tui.cli.tui import build_app
 from lautre_tui.lab.runner import Lab
 from lautre_tui.lab.world import Fault, FaultKind
 from lautre_tui.model.health import Verdict, check_names
-from lautre_tui.model.icinga_config import export_icinga2
-from lautre_tui.model.layout import Layout
-from lautre_tui.model.loader import load_layout
 from lautre_tui.model.probe_format import CheckState
 from lautre_tui.services.icinga_source import IcingaSource
-from tests.icinga_helpers import LAUTRE_TUI, Icinga, needs_icinga
-from tests.lab_helpers import eventually, lab_cli, lab_layout
+from tests.icinga_helpers import Icinga, needs_icinga, reading_layout
+from tests.lab_helpers import eventually, lab_cli
 
 # A real daemon, its PKI (made once) and 66 check processes on a shared 2-core machine.
 pytestmark = [needs_icinga, pytest.mark.timeout(600)]
-
-
-def reading_layout(lab: Lab, fragment: str) -> tuple[Path, Layout]:
-    """The lab's layout with a `status_source:` key, next to it (its relative paths hold)."""
-    path = lab.layout_path.with_name("icinga-layout.yaml")
-    path.write_text(fragment + lab.layout_path.read_text(encoding="utf-8"), encoding="utf-8")
-    result = load_layout(path)
-    assert result.errors == [] and result.layout is not None
-    return path, result.layout
-
-
-@pytest.fixture
-async def icinga(lab: Lab, tmp_path: Path, icinga_pki: Path) -> AsyncIterator[Icinga]:
-    """A daemon checking the lab's export (checks run `lautre-tui check`), every 10
-    minutes: the tests ask for the checks they need (`poll_now`), so that 66 check
-    processes every 10 s do not take the machine's two cores."""
-    layout = lab_layout(lab)
-    quiet = replace(layout, poll=replace(layout.poll, interval=600))
-    daemon = Icinga(tmp_path / "icinga", icinga_pki)
-    daemon.load(export_icinga2(quiet, str(lab.layout_path), LAUTRE_TUI))
-    await asyncio.to_thread(daemon.start)
-    try:
-        yield daemon
-    finally:
-        await asyncio.to_thread(daemon.stop)
 
 
 def check_state(source: IcingaSource, device: str, check: str) -> CheckState | None:

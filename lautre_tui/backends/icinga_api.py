@@ -132,13 +132,25 @@ class IcingaApi:
         data = await self._request("GET", "/v1/status/IcingaApplication")
         return data if isinstance(data, dict) else {}
 
-    async def action(self, name: str, body: dict[str, Any]) -> list[dict[str, Any]]:
-        """`/v1/actions/NAME`; a result whose code is not 2xx is an error."""
-        data = await self._request("POST", f"/v1/actions/{name}", body)
+    async def action(
+        self, name: str, body: dict[str, Any], *, missing_ok: bool = False
+    ) -> list[dict[str, Any]]:
+        """`/v1/actions/NAME`; an HTTP error or a result whose code is not 2xx is an
+        error. With `missing_ok`, a filter that matches nothing (404) is no result:
+        removing what Icinga already removed (a downtime that ended) is done."""
+        try:
+            answer = await self.client.post(f"/v1/actions/{name}", json=body)
+        except httpx.HTTPError as error:
+            raise self._explain(error) from error
+        if missing_ok and answer.status_code == 404:
+            return []
+        data = self._checked(answer)
         results = [r for r in data.get("results", []) if isinstance(r, dict)]
         failed = [r for r in results if not 200 <= int(r.get("code", 200)) < 300]
         if failed:
             raise IcingaError(f"Icinga 2 at {self.url}: {name}: {failed[0].get('status', '')}")
+        if not results and answer.status_code >= 400:
+            raise IcingaError(f"Icinga 2 at {self.url}: {name}: HTTP {answer.status_code}")
         return results
 
     async def events(self, queue: str, types: Sequence[str]) -> AsyncIterator[dict[str, Any]]:

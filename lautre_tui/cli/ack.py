@@ -3,7 +3,9 @@
 After one fresh round of HOST: its problems (or only NAME's) stay visible,
 marked acknowledged with who and the comment, and leave the alert counts and
 `status`'s exit code until the check is OK again (a plain acknowledgement also
-ends when the state changes; `--sticky` only at OK) or `--expire` passes.
+ends when the state changes; `--sticky` only at OK) or `--expire` passes. With
+Icinga 2 as the status source it is an Icinga acknowledgement too; when Icinga
+does not take it, it stands here, stderr says why and the exit code is 2.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 import argparse
 
 from lautre_tui.cli.common import add_layout_option
-from lautre_tui.cli.maint import fail, load, poll_once
+from lautre_tui.cli.maint import fail, icinga_said, load, poll_once, service_for
+from lautre_tui.cli.tui import add_status_source_option
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -20,7 +23,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="acknowledge a host's problem (shared by the admins of the bastion)",
         description="Acknowledge HOST's current problems, or only one check's, after one "
         "fresh round. Exit 1 when there is nothing to acknowledge or the shared state "
-        "cannot be used.",
+        "cannot be used; 2 when Icinga 2 (the status source) did not take it.",
     )
     parser.add_argument("host", metavar="HOST")
     parser.add_argument("--check", metavar="NAME", help="only this check (as in the layout)")
@@ -30,12 +33,13 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--expire", metavar="DURATION", help="end it after this long (2h)")
     add_layout_option(parser)
+    add_status_source_option(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from lautre_tui.model.maintenance import parse_until
-    from lautre_tui.services.maintenance import Maintenance, MaintenanceError
+    from lautre_tui.services.maintenance import MaintenanceError
     from lautre_tui.services.state_db import StateUnavailable
 
     layout = load(args)
@@ -44,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     if args.host not in layout.devices:
         return fail(f"unknown device: {args.host}")
     try:
-        service = Maintenance(layout)
+        service = service_for(layout, args)
         service.db.connection()
         expires = parse_until(args.expire, service.clock()) if args.expire else None
         health = poll_once(layout, [args.host])
@@ -61,4 +65,4 @@ def run(args: argparse.Namespace) -> int:
         return fail(str(error))
     for ack in acks:
         print(f"{ack.device:<10} {ack.state} {ack.describe()}")
-    return 0
+    return icinga_said(service, 0)

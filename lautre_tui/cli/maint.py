@@ -4,6 +4,9 @@ Shared with every admin of the bastion through the state database; `start`
 snapshots the scope's checks after one round, `end` compares after one fresh
 round (exit 0: all back as before, 1: some differ, listed). A database that
 cannot be used, an unknown host or nothing to end: exit 1 with the message.
+With Icinga 2 as the status source, windows are Icinga downtimes too; when
+Icinga does not take one, the window still stands here, stderr says why and the
+exit code is 2.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from lautre_tui.cli.common import add_layout_option, print_errors
+from lautre_tui.cli.tui import add_status_source_option
 from lautre_tui.locations import find_layout
 from lautre_tui.model.layout import Layout
 from lautre_tui.model.loader import load_layout
@@ -25,7 +29,7 @@ if TYPE_CHECKING:
     from lautre_tui.model.health import HostHealth
     from lautre_tui.services.maintenance import Maintenance
 
-EXIT_OK, EXIT_DIFFER = 0, 1
+EXIT_OK, EXIT_DIFFER, EXIT_NOT_IN_ICINGA = 0, 1, 2
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -54,7 +58,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Poll the window's devices once, compare every check with the snapshot "
         "taken when the window began, print the differences and end the window (with every "
         "window opened together with it, e.g. the dependents of --with-dependents). Exit 0 "
-        "when all checks are back as before, 1 when some differ.",
+        "when all checks are back as before, 1 when some differ, 2 when Icinga 2 (the status "
+        "source) did not remove its downtimes.",
     )
     end.add_argument("hosts", nargs="+", metavar="HOST")
     end.add_argument("--json", action="store_true", help="the comparison as JSON")
@@ -68,6 +73,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     listing.add_argument("--history", action="store_true", help="the ended windows too")
     for sub in (start, extend, end, listing):
         add_layout_option(sub)
+        add_status_source_option(sub)
     parser.set_defaults(handler=run)
 
 
@@ -129,16 +135,34 @@ def window_line(window: Window) -> str:
     return f"{window.device:<10} {window.describe()}{scope}"
 
 
+def service_for(layout: Layout, args: argparse.Namespace) -> Maintenance:
+    """Mirrored in Icinga 2 when it is the status source (ValueError: no settings)."""
+    from lautre_tui.services.icinga_maintenance import maintenance_for
+    from lautre_tui.services.source import icinga_settings
+
+    return maintenance_for(layout, icinga_settings(layout, args.status_source))
+
+
+def icinga_said(service: Maintenance, code: int) -> int:
+    """What Icinga 2 did not take, on stderr; then exit 2 (the local action stands)."""
+    from lautre_tui.services.icinga_maintenance import IcingaMaintenance
+
+    said = service.take_icinga_trouble() if isinstance(service, IcingaMaintenance) else []
+    for line in said:
+        print(f"lautre-tui: {line} (done here all the same)", file=sys.stderr)
+    return EXIT_NOT_IN_ICINGA if said else code
+
+
 def run(args: argparse.Namespace) -> int:
-    from lautre_tui.services.maintenance import Maintenance, MaintenanceError
+    from lautre_tui.services.maintenance import MaintenanceError
     from lautre_tui.services.state_db import StateUnavailable
 
     layout = load(args)
     if layout is None:
         return 1
     try:
-        service = Maintenance(layout)
-        return int(ACTIONS[args.maint_action](service, args))
+        service = service_for(layout, args)
+        return icinga_said(service, int(ACTIONS[args.maint_action](service, args)))
     except (MaintenanceError, StateUnavailable, ValueError) as error:
         return fail(str(error))
 

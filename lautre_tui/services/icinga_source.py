@@ -144,17 +144,28 @@ class IcingaSource:
 
     def handled(self) -> dict[str, str]:
         """Device → "maintenance" (a downtime) or "acknowledged", as Icinga says."""
-        marks: dict[str, str] = {}
+        return {
+            device: "maintenance" if down else "acknowledged"
+            for device, (down, _acked) in self.handling().items()
+        }
+
+    def handling(self) -> dict[str, tuple[bool, frozenset[str]]]:
+        """Device → (in a downtime, the checks acknowledged: "" for the host), as
+        Icinga says, for the devices with either (made in Icinga Web or by us)."""
+        found: dict[str, tuple[bool, set[str]]] = {}
         for icinga_name, host in self._hosts.items():
             device = self._names.get(icinga_name)
-            if device is None:
-                continue
-            services = [o for (h, _s), o in self._services.items() if h == icinga_name]
-            if host.downtime or any(o.downtime for o in services):
-                marks[device] = "maintenance"
-            elif host.acknowledged or any(o.acknowledged for o in services):
-                marks[device] = "acknowledged"
-        return marks
+            if device is not None and (host.downtime or host.acknowledged):
+                found[device] = (bool(host.downtime), {""} if host.acknowledged else set())
+        for (icinga_name, service), obj in self._services.items():
+            device = self._names.get(icinga_name)
+            if device is not None and (obj.downtime or obj.acknowledged):
+                down, acked = found.get(device, (False, set()))
+                found[device] = (
+                    down or bool(obj.downtime),
+                    acked | {service} if obj.acknowledged else acked,
+                )
+        return {device: (down, frozenset(acked)) for device, (down, acked) in found.items()}
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)

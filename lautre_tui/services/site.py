@@ -161,9 +161,11 @@ class Site:
             self._writing = None
 
     def maintenance_service(self) -> Maintenance:
-        from lautre_tui.services.maintenance import Maintenance
+        """Mirrored in Icinga 2 (downtimes, acknowledgements) when it is the source."""
+        from lautre_tui.services.icinga_maintenance import maintenance_for
+        from lautre_tui.services.source import icinga_settings
 
-        return Maintenance(self.layout)
+        return maintenance_for(self.layout, icinga_settings(self.layout, self.status_source))
 
     # -- asking for fresh figures -------------------------------------------------------
 

@@ -85,6 +85,13 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX state_changes_last ON state_changes(device, check_name, id);
     """,
+    """
+    CREATE TABLE icinga_downtimes (
+        window_id INTEGER NOT NULL,      -- windows.id
+        name TEXT NOT NULL,              -- a downtime's name, as Icinga 2 returned it
+        PRIMARY KEY (window_id, name)
+    ) WITHOUT ROWID;
+    """,
 )
 
 

@@ -7,7 +7,10 @@ another admin's change within about a second. After each status round, the
 acknowledgements that the round ends are closed. Database calls run in threads:
 a database locked by another admin never freezes the screen. A database that
 cannot be used is said once, maintenance actions are refused with the reason,
-and the app keeps running.
+and the app keeps running. With Icinga 2 as the status source, its downtimes and
+acknowledgements (Icinga Web's too) mark the rack and count as handled, read
+from the source, never written into the database; what Icinga did not take of
+ours is said in a notification.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from lautre_tui.model.maintenance import (
     snapshot,
 )
 from lautre_tui.model.topology import transitive_dependents
+from lautre_tui.services.icinga_maintenance import IcingaMaintenance
+from lautre_tui.services.icinga_source import IcingaSource
 from lautre_tui.services.maintenance import Maintenance, MaintenanceError, Shared
 from lautre_tui.services.state_db import StateUnavailable
 from lautre_tui.ui.badges import ACK_MARK, MAINTENANCE_MARK
@@ -59,6 +64,7 @@ class MaintenanceWatch:
         self.snapshots: dict[str, list[CheckSnapshot]] = {}
         self._version: tuple[int, int] | None = None
         self._busy = False
+        self._icinga: dict[str, tuple[bool, frozenset[str]]] = {}
 
     # -- the shared state -------------------------------------------------------------
 
@@ -67,6 +73,12 @@ class MaintenanceWatch:
         self._tick()
 
     def _tick(self) -> None:
+        source = self.app.site.poller
+        if isinstance(source, IcingaSource):
+            icinga = source.handling()
+            if icinga != self._icinga:
+                self._icinga = icinga
+                self.app.maintenance_changed()
         if not self._busy:
             self._busy = True
             self.app.run_worker(self._refresh(), group="maintenance-tick")
@@ -87,6 +99,18 @@ class MaintenanceWatch:
                 self.app.maintenance_changed()
         finally:
             self._busy = False
+            self._said_by_icinga()
+
+    def _said_by_icinga(self) -> None:
+        """What Icinga 2 did not take of ours (the local action stands)."""
+        if isinstance(self.service, IcingaMaintenance):
+            for line in self.service.take_icinga_trouble():
+                self.app.notify(
+                    f"{line}\nIt stands here all the same.",
+                    title="Icinga 2",
+                    severity="warning",
+                    timeout=20,
+                )
 
     def _read(self) -> tuple[Shared, dict[str, list[CheckSnapshot]]] | None:
         self.service.expire()
@@ -131,6 +155,7 @@ class MaintenanceWatch:
                 return
             if done:
                 self.app.notify(done, title="maintenance", timeout=5)
+            self._said_by_icinga()
             self._tick()
 
         self.app.run_worker(work(), group="maintenance-write")
@@ -139,11 +164,23 @@ class MaintenanceWatch:
 
     def marks(self) -> dict[str, str]:
         marks = {a.device: ACK_MARK for a in self.shared.acks}
+        marks.update({d: ACK_MARK for d, (_down, acked) in self._icinga.items() if acked})
         marks.update({w.device: MAINTENANCE_MARK for w in self.shared.windows})
+        marks.update({d: MAINTENANCE_MARK for d, (down, _acked) in self._icinga.items() if down})
         return marks
 
     def handled(self, health: Mapping[str, HostHealth]) -> dict[str, str]:
-        return self.service.handled(health, self.shared)
+        result = self.service.handled(health, self.shared)
+        for device, (down, acked) in self._icinga.items():
+            host = health.get(device)
+            if host is None or host.exit_code == 0 or device in result:
+                continue  # nothing to handle, or handled here already
+            found = problems(host)
+            if down:
+                result[device] = "maintenance"
+            elif found and set(found) <= acked:
+                result[device] = "acknowledged"
+        return result
 
     def notes(self, device: str, health: HostHealth | None) -> list[str]:
         lines: list[str] = []

@@ -125,6 +125,7 @@ class IcingaSource:
         self.last_round: RoundInfo | None = None
         self.trouble: str | None = None
         self.silent_since: float | None = None  # wall time of the first unanswered status
+        self._stale = False  # every device turned STALE: the silence is the news
         self._pending: dict[str, HostHealth] = {}
 
     @property
@@ -264,7 +265,8 @@ class IcingaSource:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                self._set_trouble(f"{error}; reconnecting")
+                if not self._stale:  # "does not answer since 14:02" says more: it stays
+                    self._set_trouble(f"{error}; reconnecting")
             backoff = min(MAX_BACKOFF, max(1.0, backoff * 2))
             await asyncio.sleep(self._rng.uniform(0.5, 1.0) * backoff)
 
@@ -287,7 +289,7 @@ class IcingaSource:
                 if missed >= MISSED_LIMIT:
                     self._dirty.update(self._hosts)
                     self._derive()
-                missed, self.silent_since = 0, None
+                missed, self.silent_since, self._stale = 0, None, False
             await asyncio.sleep(self.status_every)
 
     def _all_stale(self) -> None:
@@ -301,6 +303,7 @@ class IcingaSource:
         self._publish(self.tracker.rejudge())
         self._publish(self.tracker.hosts[name] for name in changed)
         self._deliver()
+        self._stale = True
         self._set_trouble(message)
 
     # -- events ---------------------------------------------------------------------

@@ -185,6 +185,16 @@ def test_status_command_against_the_lab(
     )
     assert one.returncode == 2
     assert '"state": "critical"' in one.stdout
+    worst = subprocess.run(
+        [*cli, "status", "--layout", layout, "--sort", "state"],
+        capture_output=True,
+        text=True,
+        env=cli_env,
+        timeout=120,
+        check=False,
+    )
+    lines = worst.stdout.splitlines()
+    assert lines[0].startswith("DEVICE") and lines[1].startswith("fey ")  # the worst first
     bad = subprocess.run(
         [*cli, "status", "--layout", layout, "--host", "nobody"],
         capture_output=True,

@@ -46,6 +46,12 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="count problems in maintenance or acknowledged in the exit code too",
     )
+    parser.add_argument(
+        "--sort",
+        choices=("rack", "state"),
+        default="rack",
+        help="rack: the layout's order (default); state: worst first, as the app's `!`",
+    )
     add_status_source_option(parser)
     parser.set_defaults(handler=run)
 
@@ -181,8 +187,10 @@ def report(
     """The table or JSON, and the exit code of the problems not handled."""
     import time
 
-    from lautre_tui.model.health import worst_exit
+    from lautre_tui.model.health import SEVERITY, worst_exit
 
+    if args.sort == "state":  # worst first; the layout's order among equals
+        hosts = sorted(hosts, key=lambda h: -SEVERITY[h.exit_code])
     if args.json:
         now = time.time()
         print(json.dumps([with_handled(as_json(layout, h, now), handled) for h in hosts], indent=2))

@@ -7,6 +7,7 @@ from textual.widgets import Static
 from lautre_tui.cli.tui import build_app
 from lautre_tui.lab.runner import Lab
 from lautre_tui.lab.world import Fault, FaultKind
+from lautre_tui.model.health import Verdict
 from lautre_tui.ui.status_bar import StatusBar
 from tests.app_helpers import a_round_after, last_round
 from tests.lab_helpers import eventually, lab_layout, presents_another_key
@@ -63,10 +64,25 @@ async def test_the_problems_view_lists_what_is_wrong_worst_first(lab: Lab) -> No
     async with app.run_test(size=(80, 24)) as pilot:
         await a_round_after(app)
         assert app.site.poller is not None
-        for _ in range(3):  # soft, soft, hard
+
+        def hard() -> bool:  # a refused host is retried with back-off: rounds vary
+            health = app.site.health
+            return (
+                "elea" in health
+                and "emma" in health
+                and (
+                    health["elea"].verdict is Verdict.DOWN
+                    and health["emma"].verdict is Verdict.CRITICAL
+                )
+            )
+
+        for _ in range(12):  # soft, soft, hard, and the refused host's back-off
+            if hard():
+                break
             before = last_round(app)
             app.site.poller.poll_now()
             await a_round_after(app, before)
+        assert hard()
         await pilot.press("exclamation_mark")
         await eventually(lambda: isinstance(app.screen, ProblemsScreen))
         options = app.screen.query_one(OptionList)

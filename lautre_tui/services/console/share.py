@@ -181,10 +181,11 @@ class ShareServer:
             self._sent_at = self._loop.time()
         packet = frame(b"D", data)
         for writer in list(self.spies):
+            writer.write(packet)
+            # judged after the write: the batch that puts a spy too far behind drops it,
+            # even when it is the last of a flood
             if writer.transport.get_write_buffer_size() > SLOW_SPY_BYTES:
                 self._drop(writer, "this spy could not keep up with the console: it joins again")
-            else:
-                writer.write(packet)
 
     def broadcast(self, **fields: Any) -> None:
         packet = message(**fields)

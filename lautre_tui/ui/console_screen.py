@@ -278,21 +278,15 @@ class ConsoleScreen(Screen[None]):
         if what.startswith(SEQUENCE):
             number = what.removeprefix(SEQUENCE)
             sequence = self.session.target.breaks[int(number) - 1]
-            lines = [f"{sequence.name} on {host}: sends {sequence.sequence}."]
-            if self.session.target.break_halts:
-                lines.append(halts)
-            lines.append(
-                f"Press {number} again within {CONFIRM_SECONDS:g} s to send it; "
-                "any other key cancels."
-            )
-            return "\n".join(lines)
-        key = what.removeprefix("sysrq ")
-        does = SYSRQ_CONFIRM.get(key, f"SysRq {key}")
-        lines = [f"SysRq {key} on {host}: {does}."]
-        if self.session.target.break_halts:
-            lines.append(halts)
+            said = f"{sequence.name} on {host}: sends {sequence.sequence}."
+            key, sends = number, "it"
+        else:
+            key = what.removeprefix("sysrq ")
+            does = SYSRQ_CONFIRM.get(key, f"SysRq {key}")
+            said, sends = f"SysRq {key} on {host}: {does}.", f"the BREAK and {key}"
+        lines = [said, halts] if self.session.target.break_halts else [said]
         lines.append(
-            f"Press {key} again within {CONFIRM_SECONDS:g} s to send the BREAK and {key}; "
+            f"Press {key} again within {CONFIRM_SECONDS:g} s to send {sends}; "
             "any other key cancels."
         )
         return "\n".join(lines)

@@ -150,12 +150,7 @@ class ConsoleSession(PortSession):
     async def _stop_holding(self, **farewell: Any) -> None:
         """Close the port, tell the spies `farewell`, and let the claim go (last:
         the next holder binds the socket only once it has the claim)."""
-        if self._reconnect is not None:
-            self._reconnect.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reconnect
-            self._reconnect = None
-        await self._close_link()
+        await self._close_port()
         if self.transcript is not None:
             self.transcript.close()
             self.transcript = None
@@ -163,6 +158,15 @@ class ConsoleSession(PortSession):
             await self._server.close(**(farewell or {"type": "bye", "why": "the holder left"}))
             self._server = None
         self._claim.release()
+
+    async def _close_port(self) -> None:
+        """No more reconnecting, and the port closed (closing twice does nothing)."""
+        if self._reconnect is not None:
+            self._reconnect.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reconnect
+            self._reconnect = None
+        await self._close_link()
 
     async def _request(self, request: dict[str, Any]) -> dict[str, Any] | None:
         """What someone on the holder's socket asks."""
@@ -290,12 +294,7 @@ class ConsoleSession(PortSession):
             self._client.close()
             self._client = None
         if self.holding:
-            if self._reconnect is not None:
-                self._reconnect.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._reconnect
-                self._reconnect = None
-            await self._close_link()
+            await self._close_port()  # before the transcript's last line
             self.event(f"detached by {self.actor.user} at {utc_now()}")
             self._audit("console-detach", "ok", url=self.target.url)
             await self._stop_holding(type="bye", why=f"{self.actor.user} detached")

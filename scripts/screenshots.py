@@ -62,7 +62,12 @@ async def rack(app: RackApp, pilot: Pilot[int]) -> None:
 
 
 async def fey_pane(app: RackApp, pilot: Pilot[int]) -> None:
+    from lautre_tui.ui.events_pane import EventsPane
+
     await select(app, pilot, "fey")
+    events = app.rack_screen.query_one(EventsPane)  # beside the rack: ella's failure in it
+    await settle(lambda: events.has_read and not events.get_option_at_index(0).disabled)
+    await pilot.pause()
 
 
 async def power_dialog(app: RackApp, pilot: Pilot[int]) -> None:
@@ -187,13 +192,12 @@ async def command_line(app: RackApp, pilot: Pilot[int]) -> None:
 
 
 async def events(app: RackApp, pilot: Pilot[int]) -> None:
-    from textual.widgets import OptionList
-
+    from lautre_tui.ui.events_pane import EventsPane
     from lautre_tui.ui.events_screen import EventsScreen
 
     await pilot.press("e")
     await settle(
-        lambda: isinstance(app.screen, EventsScreen) and bool(app.screen.query(OptionList))
+        lambda: isinstance(app.screen, EventsScreen) and app.screen.query_one(EventsPane).has_read
     )
     await pilot.pause()
 

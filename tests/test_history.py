@@ -18,9 +18,14 @@ from lautre_tui.model.probe_format import CheckState
 from lautre_tui.services.audit import Actor, AuditLog
 from lautre_tui.services.history import History
 from lautre_tui.services.state_db import StateDB
+from lautre_tui.ui.events_pane import EventsPane
 from lautre_tui.ui.events_screen import EventsScreen
 from tests.app_helpers import a_round_after, last_round
 from tests.lab_helpers import eventually, lab_layout
+
+
+def lines_of(listed: OptionList) -> list[str]:
+    return [str(listed.get_option_at_index(i).prompt) for i in range(listed.option_count)]
 
 
 def health(verdict: Verdict, web: CheckState) -> HostHealth:
@@ -97,12 +102,41 @@ async def test_e_shows_a_failure_seen_by_the_app_after_a_restart(lab: Lab) -> No
     async with again.run_test(size=(100, 30)) as pilot:
         await pilot.press("e")
         await eventually(lambda: isinstance(again.screen, EventsScreen))
-        await eventually(lambda: bool(again.screen.query(OptionList)))
-        listed = again.screen.query_one(OptionList)
-        lines = [str(listed.get_option_at_index(i).prompt) for i in range(listed.option_count)]
-        assert any("emma" in line and "web: OK → CRITICAL" in line for line in lines), lines
+        listed = again.screen.query_one(EventsPane)
+        failed = "web: OK → CRITICAL"
+        await eventually(lambda: any(failed in line for line in lines_of(listed)))
+        listed.highlighted = next(i for i, line in enumerate(lines_of(listed)) if failed in line)
+        assert "emma" in lines_of(listed)[listed.highlighted]
         await pilot.press("enter")
         await eventually(lambda: again.screen is again.rack_screen)
+        assert again.rack_screen.selected_device is not None
+        assert again.rack_screen.selected_device.name == "emma"
+
+
+async def test_a_large_terminal_shows_the_events_beside_the_rack(lab: Lab) -> None:
+    history = History()  # the lab's shared state folder, as the app's
+    history.record([StateChange(time.time(), "fey", "nfs", "OK", "CRITICAL")])
+    app = build_app(lab_layout(lab), lab.layout_path, interval=60)
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.rack_screen.query_one(EventsPane)
+        await pilot.pause()
+        assert not pane.display  # no room at 80x24: `e` opens the history
+        await pilot.resize_terminal(160, 48)
+        await eventually(lambda: any("nfs: OK → CRITICAL" in line for line in lines_of(pane)))
+        assert pane.display and pane.region.width > 0
+        line = next(i for i, line in enumerate(lines_of(pane)) if "fey" in line)
+        pane.focus()
+        pane.highlighted = line
+        await pilot.press("enter")  # goes to the device, as in the `e` view
+        await eventually(
+            lambda: (
+                app.rack_screen.selected_device is not None
+                and app.rack_screen.selected_device.name == "fey"
+            )
+        )
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert not pane.display
 
 
 async def test_a_history_that_cannot_be_kept_says_so_as_text(tmp_path: Path) -> None:
@@ -118,9 +152,10 @@ async def test_a_history_that_cannot_be_kept_says_so_as_text(tmp_path: Path) -> 
             yield Static("rack")
 
     app = Host()
-    async with app.run_test(size=(80, 24)) as pilot:
-        app.push_screen(EventsScreen(history, 80, trouble))
-        await eventually(lambda: bool(app.screen.query(OptionList)))
-        await pilot.pause()
+    async with app.run_test(size=(80, 24)):
+        app.push_screen(EventsScreen(lambda: history, lambda: trouble))
+        await eventually(lambda: bool(app.screen.query(EventsPane)))
+        pane = app.screen.query_one(EventsPane)
+        await eventually(lambda: any("fey" in line for line in lines_of(pane)))
         assert app.is_running
-        assert "[/b]x" in str(app.screen.query_one(OptionList).border_subtitle)
+        assert "[/b]x" in str(pane.border_subtitle)

@@ -131,7 +131,7 @@ class RackActions(Screen[None]):
             if name is not None and name in self.site_layout.devices:
                 self.go_to(name)
 
-        screen = EventsScreen(self.site.history(), self.size.width, self.site.history_trouble)
+        screen = EventsScreen(self.site.history, lambda: self.site.history_trouble)
         self.app.push_screen(screen, go)
 
     def action_refresh(self) -> None:

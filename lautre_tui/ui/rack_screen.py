@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.css.query import NoMatches
 from textual.widgets import Input, Static, TabbedContent, TabPane
@@ -24,6 +24,7 @@ from lautre_tui.ui.command_line import CommandError, CommandLine, parse, run
 from lautre_tui.ui.console_opener import attach_console
 from lautre_tui.ui.device_links import links_of
 from lautre_tui.ui.device_pane import DevicePane
+from lautre_tui.ui.events_pane import EventsPane
 from lautre_tui.ui.footer import LeanFooter
 from lautre_tui.ui.lab_faults import Injector
 from lautre_tui.ui.messages import MaintenanceChanged, StatusUpdated
@@ -145,7 +146,14 @@ class RackScreen(RackActions):
                     for index, rack in enumerate(racks):
                         with TabPane(Content(rack.name), id=f"tab-{index}"):
                             yield RackView(self.site_layout, rack, id=f"rack-{index}")
-            yield DevicePane(self.site_layout, id="pane")
+            with Vertical(id="side"):
+                yield DevicePane(self.site_layout, id="pane")
+                yield EventsPane(
+                    self.site.history,
+                    lambda: self.site.history_trouble,
+                    hint="e: all · Enter: go to the device",
+                    id="events-pane",
+                )
         yield Input(
             placeholder="filter by name, role or software — Enter keeps, Esc clears", id="filter"
         )
@@ -161,6 +169,7 @@ class RackScreen(RackActions):
             view.styles.width = width if len(self.rack_views()) == 1 else "1fr"
         with contextlib.suppress(NoMatches):
             self.query_one("#racks", TabbedContent).styles.width = width + 2
+        self.query_one(EventsPane).fit(event.size.width, event.size.height)
         with contextlib.suppress(NoMatches):  # the layout's path gets the room there is
             self.refresh_title()
 
@@ -248,6 +257,10 @@ class RackScreen(RackActions):
         rack = self.current_rack()
         if rack is not None and message.rack == rack.rack.name:
             self._show(message.device)
+
+    def on_events_pane_chosen(self, message: EventsPane.Chosen) -> None:
+        if message.device in self.site_layout.devices:
+            self.go_to(message.device)
 
     def on_rack_view_activated(self, _message: RackView.Activated) -> None:
         self.query_one(DevicePane).focus()

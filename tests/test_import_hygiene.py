@@ -60,7 +60,7 @@ def test_the_app_paints_before_asyncssh_is_imported() -> None:
         "build_app(layout, Path('layouts/lautre.yaml'))"
     )
     assert "textual" in loaded
-    assert not loaded & {"asyncssh", "serial", "pyte"}
+    assert not loaded & {"asyncssh", "serial", "pyte", "httpx"}
 
 
 def test_the_console_command_needs_neither_the_poller_nor_ssh() -> None:

@@ -23,6 +23,7 @@ from lautre_tui.model.layout import Layout
 if TYPE_CHECKING:
     from lautre_tui.services.console import ConsoleManager
     from lautre_tui.services.history import History
+    from lautre_tui.services.icinga_source import IcingaSource
     from lautre_tui.services.maintenance import Maintenance
     from lautre_tui.services.power import PowerService
     from lautre_tui.services.source import StatusSource
@@ -57,6 +58,7 @@ class Site:
         self.has_maintenance = poll  # windows are compared with polled checks
         self.status_source = status_source  # "poller", "icinga2", None: the layout's
         self.poller: StatusSource | None = None
+        self.icinga: IcingaSource | None = None  # the poller, when Icinga 2 is the source
         self.power: PowerService | None = None
         self.consoles: ConsoleManager | None = None
         self.health: dict[str, HostHealth] = {}  # the latest health of each device
@@ -83,7 +85,7 @@ class Site:
         if icinga is not None:
             from lautre_tui.services.icinga_source import IcingaSource
 
-            self.poller = IcingaSource(self.layout, icinga)
+            self.poller = self.icinga = IcingaSource(self.layout, icinga)
         else:
             from lautre_tui.services.poller import Poller
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from lautre_tui.model.health import HostHealth
@@ -30,8 +31,6 @@ from lautre_tui.model.maintenance import (
     snapshot,
 )
 from lautre_tui.model.topology import transitive_dependents
-from lautre_tui.services.icinga_maintenance import IcingaMaintenance
-from lautre_tui.services.icinga_source import IcingaSource
 from lautre_tui.services.maintenance import Maintenance, MaintenanceError, Shared
 from lautre_tui.services.state_db import StateUnavailable
 from lautre_tui.ui.badges import ACK_MARK, MAINTENANCE_MARK
@@ -58,13 +57,18 @@ def describe(error: BaseException) -> str:
 class MaintenanceWatch:
     def __init__(self, app: RackApp, factory: MaintenanceFactory) -> None:
         self.app = app
-        self.service = factory()
+        self._factory = factory
         self.shared = Shared((), ())
         self.trouble = ""
         self.snapshots: dict[str, list[CheckSnapshot]] = {}
         self._version: tuple[int, int] | None = None
         self._busy = False
         self._icinga: dict[str, tuple[bool, frozenset[str]]] = {}
+
+    @cached_property
+    def service(self) -> Maintenance:
+        """Made on first use, after the first paint: with SQLite, and httpx for Icinga."""
+        return self._factory()
 
     # -- the shared state -------------------------------------------------------------
 
@@ -73,8 +77,8 @@ class MaintenanceWatch:
         self._tick()
 
     def _tick(self) -> None:
-        source = self.app.site.poller
-        if isinstance(source, IcingaSource):
+        source = self.app.site.icinga
+        if source is not None:
             icinga = source.handling()
             if icinga != self._icinga:
                 self._icinga = icinga
@@ -103,6 +107,10 @@ class MaintenanceWatch:
 
     def _said_by_icinga(self) -> None:
         """What Icinga 2 did not take of ours (the local action stands)."""
+        if self.app.site.icinga is None:
+            return  # and httpx is never imported
+        from lautre_tui.services.icinga_maintenance import IcingaMaintenance
+
         if isinstance(self.service, IcingaMaintenance):
             for line in self.service.take_icinga_trouble():
                 self.app.notify(

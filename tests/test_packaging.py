@@ -39,6 +39,7 @@ def test_the_built_package_finds_its_own_layout(tmp_path: Path, cli_env: dict[st
             "install",
             "-q",
             "--no-deps",
+            "--no-build-isolation",  # the test extra's setuptools: no download
             "--target",
             str(target),
             str(REPO),

@@ -118,7 +118,8 @@ class ShareServer:
         self._server: asyncio.AbstractServer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.spies: dict[asyncio.StreamWriter, Attendee] = {}
-        self._pending = bytearray()
+        self._pending: list[bytes] = []  # the chunks of the next batch, as recorded
+        self._pending_bytes = 0
         self._pending_lock = threading.Lock()
         self._scheduled = False
         self._sent_at = 0.0  # when the last batch went (loop time)
@@ -154,7 +155,8 @@ class ShareServer:
         if loop is None or not self.spies:
             return
         with self._pending_lock:
-            self._pending += data
+            self._pending.append(data)
+            self._pending_bytes += len(data)
             if self._scheduled:
                 return
             self._scheduled = True
@@ -171,15 +173,17 @@ class ShareServer:
             self._loop.call_later(wait, self._deliver)
 
     def _deliver(self) -> None:
+        """One frame per batch, made once for every spy (a single copy of the
+        chunks, which the transport sends as it is when the spy keeps up)."""
         with self._pending_lock:
-            data = bytes(self._pending)
-            self._pending.clear()
+            chunks, size = self._pending, self._pending_bytes
+            self._pending, self._pending_bytes = [], 0
             self._scheduled = False
-        if not data:
+        if not size:
             return
         if self._loop is not None:
             self._sent_at = self._loop.time()
-        packet = frame(b"D", data)
+        packet = b"".join([HEADER.pack(b"D", size), *chunks])
         for writer in list(self.spies):
             writer.write(packet)
             # judged after the write: the batch that puts a spy too far behind drops it,
@@ -251,38 +255,3 @@ class ShareServer:
                 writer.write(message(**farewell))
                 await asyncio.wait_for(writer.drain(), 2)
             writer.close()
-
-
-class ShareClient:
-    """A spy's side (or a one-off question: who, take over)."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
-
-    @classmethod
-    async def connect(cls, path: Path) -> ShareClient:
-        """Raises OSError when nobody listens there."""
-        with reachable(path) as name:
-            reader, writer = await asyncio.open_unix_connection(name, limit=1 << 20)
-        return cls(reader, writer)
-
-    def send(self, **fields: Any) -> None:
-        self.writer.write(message(**fields))
-
-    async def ask(self, timeout: float, **fields: Any) -> dict[str, Any] | None:
-        """A request and its answer (the other frames before it are skipped)."""
-        self.send(**fields)
-        try:
-            return await asyncio.wait_for(self._answer(), timeout)
-        except TimeoutError:
-            return None
-
-    async def _answer(self) -> dict[str, Any] | None:
-        while (got := await read_frame(self.reader)) is not None:
-            if got[0] == b"J":
-                return decode(got[1])
-        return None
-
-    def close(self) -> None:
-        self.writer.close()

@@ -68,6 +68,8 @@ class Stripper:
             if found := block.count(sequence):
                 known.append(sequence)
                 escapes -= found
+                if not escapes:
+                    break
         if not escapes:  # every ESC begins a known sequence: exactly ESCAPES' matches
             for sequence in known:
                 block = block.replace(sequence, b"")

@@ -6,7 +6,9 @@ process, no screen) logs in and floods N bytes, once alone and once with S spies
 Printed: every spy's sha256 of the flood against the source's; the spies' lag
 (from the writer recording a byte in the transcript, which feeds the spies, to a
 spy receiving it: CLOCK_MONOTONIC is one clock for every process), median and
-p99; the writer's throughput with spies against alone.
+p99; the writer's throughput with spies against alone; and the CPU time each
+process spent during the flood (its threads' own account in /proc, which other
+work on the machine does not change, unlike the throughput), per MB.
 Run: `.venv/bin/python benchmarks/console_spies.py [--megabytes 5] [--spies 5]`.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import bisect
+import contextlib
 import hashlib
 import json
 import os
@@ -41,6 +44,16 @@ def url_of(layout_path: Path) -> str:
     return urls(layout_path)["socket"]
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time of every thread of `pid` so far (the kernel's own account, in ns):
+    what a process costs does not depend on what else shares the cores."""
+    total = 0
+    for thread in os.listdir(f"/proc/{pid}/task"):
+        with contextlib.suppress(OSError):
+            total += int(Path(f"/proc/{pid}/task/{thread}/schedstat").read_text().split()[0])
+    return total / 1e9
+
+
 async def spy(url: str) -> None:
     """A spy process: what it received, when, until the flood's checksum line."""
     session = ConsoleSession(ConsoleTarget(DEVICE, url, 9600, ConsoleProtocol.RAW), read_only=True)
@@ -61,7 +74,7 @@ async def spy(url: str) -> None:
     print(json.dumps({"start": start, "marks": marks, "bytes": received.hex()}), flush=True)
 
 
-async def writer(url: str, size: int, spies: int) -> dict[str, float]:
+async def writer(url: str, size: int, spies: int, lab: int) -> dict[str, float]:
     session = ConsoleSession(ConsoleTarget(DEVICE, url, 9600, ConsoleProtocol.RAW))
     await session.attach()
     recorded = bytearray()
@@ -93,10 +106,13 @@ async def writer(url: str, size: int, spies: int) -> dict[str, float]:
     await asyncio.sleep(0.3)  # the spies' hellos are in
     session.send(b"\rroot\rpw\r")
     await asyncio.sleep(0.5)
+    pids = [os.getpid(), lab, *(child.pid for child in children)]
+    cpu = [cpu_seconds(pid) for pid in pids]
     started = time.monotonic()
     session.send(b"flood %d\r" % size)
     while END not in recorded[-4096:] or recorded.rfind(END) < recorded.find(START):
         await asyncio.sleep(0.002)
+    cpu = [cpu_seconds(pid) - before for pid, before in zip(pids, cpu, strict=True)]
     start = recorded.find(START)
     done = marks[bisect.bisect_left([m[0] for m in marks], start + size)][1]
     expected = hashlib.sha256(flood(size)).hexdigest()
@@ -125,6 +141,10 @@ async def writer(url: str, size: int, spies: int) -> dict[str, float]:
         "lag_median": statistics.median(lags) if lags else 0.0,
         "lag_p99": sorted(lags)[max(0, int(len(lags) * 0.99) - 1)] if lags else 0.0,
         "lag_max": max(lags) if lags else 0.0,
+        "cpu_writer": cpu[0],
+        "cpu_lab": cpu[1],
+        "cpu_spy": statistics.median(cpu[2:]) if spies else 0.0,
+        "cpu_spy_max": max(cpu[2:], default=0.0),
     }
 
 
@@ -148,8 +168,8 @@ def main() -> None:
         try:
             assert lab.stdout is not None and lab.stdout.readline().startswith("lab ready")
             url = url_of(Path(folder) / "lab" / "layout.yaml")
-            alone = asyncio.run(writer(url, size, 0))
-            shared = asyncio.run(writer(url, size, args.spies))
+            alone = asyncio.run(writer(url, size, 0, lab.pid))
+            shared = asyncio.run(writer(url, size, args.spies, lab.pid))
         finally:
             lab.terminate()
             lab.wait(30)
@@ -166,6 +186,14 @@ def main() -> None:
         f"  spy lag: median {shared['lag_median']:.1f} ms, p99 {shared['lag_p99']:.1f} ms, "
         f"max {shared['lag_max']:.1f} ms"
     )
+    per_mb = 1e3 * mb / size  # seconds of CPU for the flood -> ms per MB
+    print(
+        f"  CPU during the flood, ms per MB: writer alone {alone['cpu_writer'] * per_mb:.1f}, "
+        f"with the spies {shared['cpu_writer'] * per_mb:.1f}; each spy "
+        f"{shared['cpu_spy'] * per_mb:.1f} (median, max {shared['cpu_spy_max'] * per_mb:.1f}); "
+        f"the lab's device {shared['cpu_lab'] * per_mb:.1f}"
+    )
+    print(f"  load average at the end: {' '.join(f'{n:.2f}' for n in os.getloadavg())}")
 
 
 if __name__ == "__main__":

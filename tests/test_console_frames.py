@@ -9,7 +9,7 @@ import random
 import socket
 
 from lautre_tui.services.console.client import FrameReader
-from lautre_tui.services.console.share import HEADER, MAX_JSON, frame, message
+from lautre_tui.services.console.share import HEADER, MAX_JSON, frame, message, send_pieces
 
 
 async def read_all(stream: bytes, cuts: list[int]) -> tuple[bytes, list[object]]:
@@ -57,3 +57,22 @@ async def test_a_message_beyond_the_limit_ends_the_connection() -> None:
     stream = HEADER.pack(b"J", MAX_JSON + 1) + b"{" * 100 + frame(b"D", b"never shown")
     data, said = await read_all(stream, [])
     assert (data, said) == (b"", [])
+
+
+async def test_pieces_reach_a_spy_in_order_when_its_socket_is_full() -> None:
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 64 * 1024)
+    _reader, writer = await asyncio.open_unix_connection(sock=ours)
+    pieces = [bytes([n]) * 300_000 for n in range(3)]
+    send_pieces(writer, pieces)  # more than the socket takes: the rest waits in the transport
+    assert writer.transport.get_write_buffer_size() > 0
+    send_pieces(writer, [b"after"])  # behind what waits, never before it
+    theirs.setblocking(False)
+    loop = asyncio.get_running_loop()
+    expected = b"".join(pieces) + b"after"
+    received = bytearray()
+    while len(received) < len(expected):
+        received += await loop.sock_recv(theirs, 1 << 20)
+    assert received == expected
+    writer.close()
+    theirs.close()

@@ -12,7 +12,9 @@ object (hello, who, message, takeover and their answers).
 The stream goes out in batches, at most one every BATCH_SECONDS (at once after
 a quiet moment, so an echo is not delayed): during a flood every wake-up of the
 holder's loop and of each spy carries hundreds of kilobytes, not one read of the
-port, so 5 spies cost the writer little CPU on a small machine. Writes to a spy
+port, so 5 spies cost the writer little CPU on a small machine. A batch is the
+list of chunks the transcript recorded, written to each spy with one writev (no
+copy of it is made for the spies; `client` reads it as cheaply). Writes to a spy
 never wait for it: a spy that falls SLOW_SPY_BYTES behind is dropped, told why,
 and joins again (at the live stream: a resync), never slowing the writer.
 """

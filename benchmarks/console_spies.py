@@ -54,24 +54,56 @@ def cpu_seconds(pid: int) -> float:
     return total / 1e9
 
 
-async def spy(url: str) -> None:
-    """A spy process: what it received, when, until the flood's checksum line."""
+class Record:
+    """What a spy received: its sha256 from the flood's first line on, as it
+    comes (a spy keeps no copy of the flood: a real one feeds a screen), and
+    when each piece arrived."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.count = 0  # bytes received
+        self.start = -1  # where the flood began, once seen
+        self.hashed = 0
+        self.sha = hashlib.sha256()
+        self.before = bytearray()  # until the flood begins (the login, the command)
+        self.after = bytearray()  # once it is hashed (its checksum line)
+        self.marks: list[tuple[int, float]] = []
+
+    def got(self, data: bytes) -> None:
+        self.count += len(data)
+        self.marks.append((self.count, time.monotonic()))
+        if self.start < 0:
+            self.before += data
+            at = self.before.find(START)
+            if at < 0:
+                return
+            self.start = self.count - len(self.before) + at
+            data = bytes(self.before[at:])
+        if self.hashed < self.size:
+            part = data[: self.size - self.hashed]
+            self.sha.update(part)
+            self.hashed += len(part)
+            data = data[len(part) :]
+        self.after += data
+
+    @property
+    def ended(self) -> bool:
+        return self.hashed == self.size and END in self.after
+
+
+async def spy(url: str, size: int) -> None:
+    """A spy process: the flood's sha256 and when each piece came, until the
+    flood's checksum line."""
     session = ConsoleSession(ConsoleTarget(DEVICE, url, 9600, ConsoleProtocol.RAW), read_only=True)
-    received = bytearray()
-    marks: list[tuple[int, float]] = []
-
-    def got(data: bytes) -> None:
-        received.extend(data)
-        marks.append((len(received), time.monotonic()))
-
-    session.subscribe(got, lambda _text: None)
+    record = Record(size)
+    session.subscribe(record.got, lambda _text: None)
     await session.attach()
     print("ready", flush=True)
-    while END not in received[-4096:] or received.rfind(END) < received.find(START):
+    while not record.ended:
         await asyncio.sleep(0.01)
     await session.detach()
-    start = received.find(START)
-    print(json.dumps({"start": start, "marks": marks, "bytes": received.hex()}), flush=True)
+    result = {"start": record.start, "marks": record.marks, "sha256": record.sha.hexdigest()}
+    print(json.dumps(result), flush=True)
 
 
 async def writer(url: str, size: int, spies: int, lab: int) -> dict[str, float]:
@@ -95,6 +127,8 @@ async def writer(url: str, size: int, spies: int, lab: int) -> dict[str, float]:
             __file__,
             "--spy-of",
             url,
+            "--spy-size",
+            str(size),
             stdout=subprocess.PIPE,
             limit=64 * 1024 * 1024,
         )
@@ -122,10 +156,7 @@ async def writer(url: str, size: int, spies: int, lab: int) -> dict[str, float]:
         assert child.stdout is not None
         result = json.loads(await child.stdout.readline())
         await child.wait()
-        data = bytes.fromhex(result["bytes"])
-        same += (
-            hashlib.sha256(data[result["start"] : result["start"] + size]).hexdigest() == expected
-        )
+        same += result["sha256"] == expected
         ends = [m[0] - start for m in marks]
         for end, when in result["marks"]:
             relative = end - result["start"]
@@ -153,9 +184,10 @@ def main() -> None:
     parser.add_argument("--megabytes", type=float, default=5.0)
     parser.add_argument("--spies", type=int, default=5)
     parser.add_argument("--spy-of", help=argparse.SUPPRESS)
+    parser.add_argument("--spy-size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.spy_of:
-        asyncio.run(spy(args.spy_of))
+        asyncio.run(spy(args.spy_of, args.spy_size))
         return
     size = int(args.megabytes * 1024 * 1024)
     with tempfile.TemporaryDirectory() as folder:

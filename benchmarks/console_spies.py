@@ -55,40 +55,36 @@ def cpu_seconds(pid: int) -> float:
 
 
 class Record:
-    """What a spy received: its sha256 from the flood's first line on, as it
-    comes (a spy keeps no copy of the flood: a real one feeds a screen), and
-    when each piece arrived."""
+    """What a spy received, copied into a buffer allocated (and faulted in)
+    before the flood, so that recording it costs a copy and no fresh memory
+    (a real spy feeds a screen, not a record), and when each piece arrived."""
+
+    SLACK = 1024 * 1024  # the login before the flood, its checksum line after
 
     def __init__(self, size: int) -> None:
         self.size = size
+        self.received = bytearray(size + self.SLACK)
         self.count = 0  # bytes received
         self.start = -1  # where the flood began, once seen
-        self.hashed = 0
-        self.sha = hashlib.sha256()
-        self.before = bytearray()  # until the flood begins (the login, the command)
-        self.after = bytearray()  # once it is hashed (its checksum line)
         self.marks: list[tuple[int, float]] = []
 
     def got(self, data: bytes) -> None:
-        self.count += len(data)
-        self.marks.append((self.count, time.monotonic()))
-        if self.start < 0:
-            self.before += data
-            at = self.before.find(START)
-            if at < 0:
-                return
-            self.start = self.count - len(self.before) + at
-            data = bytes(self.before[at:])
-        if self.hashed < self.size:
-            part = data[: self.size - self.hashed]
-            self.sha.update(part)
-            self.hashed += len(part)
-            data = data[len(part) :]
-        self.after += data
+        end = self.count + len(data)
+        if end > len(self.received):
+            self.received.extend(bytes(end - len(self.received)))
+        self.received[self.count : end] = data
+        if self.start < 0 and (at := self.received.find(START, 0, end)) >= 0:
+            self.start = at
+        self.count = end
+        self.marks.append((end, time.monotonic()))
 
     @property
     def ended(self) -> bool:
-        return self.hashed == self.size and END in self.after
+        flood_end = self.start + self.size
+        return self.start >= 0 and self.received.find(END, flood_end, self.count) >= 0
+
+    def sha256(self) -> str:
+        return hashlib.sha256(self.received[self.start : self.start + self.size]).hexdigest()
 
 
 async def spy(url: str, size: int) -> None:
@@ -102,7 +98,7 @@ async def spy(url: str, size: int) -> None:
     while not record.ended:
         await asyncio.sleep(0.01)
     await session.detach()
-    result = {"start": record.start, "marks": record.marks, "sha256": record.sha.hexdigest()}
+    result = {"start": record.start, "marks": record.marks, "sha256": record.sha256()}
     print(json.dumps(result), flush=True)
 
 

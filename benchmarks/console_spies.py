@@ -6,7 +6,9 @@ process, no screen) logs in and floods N bytes, once alone and once with S spies
 Printed: every spy's sha256 of the flood against the source's; the spies' lag
 (from the writer recording a byte in the transcript, which feeds the spies, to a
 spy receiving it: CLOCK_MONOTONIC is one clock for every process), median and
-p99; the writer's throughput with spies against alone.
+p99; the writer's throughput with spies against alone; and the CPU time each
+process spent during the flood (its threads' own account in /proc, which other
+work on the machine does not change, unlike the throughput), per MB.
 Run: `.venv/bin/python benchmarks/console_spies.py [--megabytes 5] [--spies 5]`.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import bisect
+import contextlib
 import hashlib
 import json
 import os
@@ -41,27 +44,65 @@ def url_of(layout_path: Path) -> str:
     return urls(layout_path)["socket"]
 
 
-async def spy(url: str) -> None:
-    """A spy process: what it received, when, until the flood's checksum line."""
+def cpu_seconds(pid: int) -> float:
+    """CPU time of every thread of `pid` so far (the kernel's own account, in ns):
+    what a process costs does not depend on what else shares the cores."""
+    total = 0
+    for thread in os.listdir(f"/proc/{pid}/task"):
+        with contextlib.suppress(OSError):
+            total += int(Path(f"/proc/{pid}/task/{thread}/schedstat").read_text().split()[0])
+    return total / 1e9
+
+
+class Record:
+    """What a spy received, copied into a buffer allocated (and faulted in)
+    before the flood, so that recording it costs a copy and no fresh memory
+    (a real spy feeds a screen, not a record), and when each piece arrived."""
+
+    SLACK = 1024 * 1024  # the login before the flood, its checksum line after
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.received = bytearray(size + self.SLACK)
+        self.count = 0  # bytes received
+        self.start = -1  # where the flood began, once seen
+        self.marks: list[tuple[int, float]] = []
+
+    def got(self, data: bytes) -> None:
+        end = self.count + len(data)
+        if end > len(self.received):
+            self.received.extend(bytes(end - len(self.received)))
+        self.received[self.count : end] = data
+        if self.start < 0 and (at := self.received.find(START, 0, end)) >= 0:
+            self.start = at
+        self.count = end
+        self.marks.append((end, time.monotonic()))
+
+    @property
+    def ended(self) -> bool:
+        flood_end = self.start + self.size
+        return self.start >= 0 and self.received.find(END, flood_end, self.count) >= 0
+
+    def sha256(self) -> str:
+        return hashlib.sha256(self.received[self.start : self.start + self.size]).hexdigest()
+
+
+async def spy(url: str, size: int) -> None:
+    """A spy process: the flood's sha256 and when each piece came, until the
+    flood's checksum line."""
     session = ConsoleSession(ConsoleTarget(DEVICE, url, 9600, ConsoleProtocol.RAW), read_only=True)
-    received = bytearray()
-    marks: list[tuple[int, float]] = []
-
-    def got(data: bytes) -> None:
-        received.extend(data)
-        marks.append((len(received), time.monotonic()))
-
-    session.subscribe(got, lambda _text: None)
+    record = Record(size)
+    session.subscribe(record.got, lambda _text: None)
     await session.attach()
     print("ready", flush=True)
-    while END not in received[-4096:] or received.rfind(END) < received.find(START):
+    while not record.ended:
         await asyncio.sleep(0.01)
     await session.detach()
-    start = received.find(START)
-    print(json.dumps({"start": start, "marks": marks, "bytes": received.hex()}), flush=True)
+    result = {"start": record.start, "marks": record.marks, "sha256": record.sha256()}
+    print(json.dumps(result), flush=True)
 
 
-async def writer(url: str, size: int, spies: int) -> dict[str, float]:
+async def writer(url: str, size: int, spies: int, lab: int) -> dict[str, float]:
     session = ConsoleSession(ConsoleTarget(DEVICE, url, 9600, ConsoleProtocol.RAW))
     await session.attach()
     recorded = bytearray()
@@ -82,6 +123,8 @@ async def writer(url: str, size: int, spies: int) -> dict[str, float]:
             __file__,
             "--spy-of",
             url,
+            "--spy-size",
+            str(size),
             stdout=subprocess.PIPE,
             limit=64 * 1024 * 1024,
         )
@@ -93,10 +136,13 @@ async def writer(url: str, size: int, spies: int) -> dict[str, float]:
     await asyncio.sleep(0.3)  # the spies' hellos are in
     session.send(b"\rroot\rpw\r")
     await asyncio.sleep(0.5)
+    pids = [os.getpid(), lab, *(child.pid for child in children)]
+    cpu = [cpu_seconds(pid) for pid in pids]
     started = time.monotonic()
     session.send(b"flood %d\r" % size)
     while END not in recorded[-4096:] or recorded.rfind(END) < recorded.find(START):
         await asyncio.sleep(0.002)
+    cpu = [cpu_seconds(pid) - before for pid, before in zip(pids, cpu, strict=True)]
     start = recorded.find(START)
     done = marks[bisect.bisect_left([m[0] for m in marks], start + size)][1]
     expected = hashlib.sha256(flood(size)).hexdigest()
@@ -106,10 +152,7 @@ async def writer(url: str, size: int, spies: int) -> dict[str, float]:
         assert child.stdout is not None
         result = json.loads(await child.stdout.readline())
         await child.wait()
-        data = bytes.fromhex(result["bytes"])
-        same += (
-            hashlib.sha256(data[result["start"] : result["start"] + size]).hexdigest() == expected
-        )
+        same += result["sha256"] == expected
         ends = [m[0] - start for m in marks]
         for end, when in result["marks"]:
             relative = end - result["start"]
@@ -125,6 +168,10 @@ async def writer(url: str, size: int, spies: int) -> dict[str, float]:
         "lag_median": statistics.median(lags) if lags else 0.0,
         "lag_p99": sorted(lags)[max(0, int(len(lags) * 0.99) - 1)] if lags else 0.0,
         "lag_max": max(lags) if lags else 0.0,
+        "cpu_writer": cpu[0],
+        "cpu_lab": cpu[1],
+        "cpu_spy": statistics.median(cpu[2:]) if spies else 0.0,
+        "cpu_spy_max": max(cpu[2:], default=0.0),
     }
 
 
@@ -133,9 +180,10 @@ def main() -> None:
     parser.add_argument("--megabytes", type=float, default=5.0)
     parser.add_argument("--spies", type=int, default=5)
     parser.add_argument("--spy-of", help=argparse.SUPPRESS)
+    parser.add_argument("--spy-size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.spy_of:
-        asyncio.run(spy(args.spy_of))
+        asyncio.run(spy(args.spy_of, args.spy_size))
         return
     size = int(args.megabytes * 1024 * 1024)
     with tempfile.TemporaryDirectory() as folder:
@@ -148,8 +196,8 @@ def main() -> None:
         try:
             assert lab.stdout is not None and lab.stdout.readline().startswith("lab ready")
             url = url_of(Path(folder) / "lab" / "layout.yaml")
-            alone = asyncio.run(writer(url, size, 0))
-            shared = asyncio.run(writer(url, size, args.spies))
+            alone = asyncio.run(writer(url, size, 0, lab.pid))
+            shared = asyncio.run(writer(url, size, args.spies, lab.pid))
         finally:
             lab.terminate()
             lab.wait(30)
@@ -166,6 +214,14 @@ def main() -> None:
         f"  spy lag: median {shared['lag_median']:.1f} ms, p99 {shared['lag_p99']:.1f} ms, "
         f"max {shared['lag_max']:.1f} ms"
     )
+    per_mb = 1e3 * mb / size  # seconds of CPU for the flood -> ms per MB
+    print(
+        f"  CPU during the flood, ms per MB: writer alone {alone['cpu_writer'] * per_mb:.1f}, "
+        f"with the spies {shared['cpu_writer'] * per_mb:.1f}; each spy "
+        f"{shared['cpu_spy'] * per_mb:.1f} (median, max {shared['cpu_spy_max'] * per_mb:.1f}); "
+        f"the lab's device {shared['cpu_lab'] * per_mb:.1f}"
+    )
+    print(f"  load average at the end: {' '.join(f'{n:.2f}' for n in os.getloadavg())}")
 
 
 if __name__ == "__main__":

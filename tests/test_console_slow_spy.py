@@ -3,6 +3,7 @@ dropped, told why, and may join again at the live stream."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 
 import pytest
@@ -11,7 +12,7 @@ from lautre_tui.lab.runner import Lab
 from lautre_tui.lab.serial_device import flood
 from lautre_tui.services.console import ConsoleSession, share
 from lautre_tui.services.console.claim import share_path
-from lautre_tui.services.console.share import ShareClient, decode, read_frame
+from lautre_tui.services.console.share import decode, message, reachable, read_frame
 from tests.console_helpers import Screen
 from tests.lab_helpers import eventually
 from tests.test_console import target
@@ -26,9 +27,10 @@ async def test_a_spy_that_reads_nothing_is_dropped_and_told_while_the_writer_flo
     await session.attach()
     server = session._server
     assert server is not None
-    stuck = await ShareClient.connect(share_path("elea"))
+    with reachable(share_path("elea")) as name:  # a stream read only when asked
+        stuck, hello = await asyncio.open_unix_connection(name)
     try:
-        stuck.send(type="hello", user="slow", source="test", since="now", pid=0)
+        hello.write(message(type="hello", user="slow", source="test", since="now", pid=0))
         await eventually(lambda: len(server.spies) == 1)
         count = 8_000_000  # beyond the spy's socket buffer and SLOW_SPY_BYTES
         session.send(b"\rroot\rpw\r")
@@ -38,10 +40,10 @@ async def test_a_spy_that_reads_nothing_is_dropped_and_told_while_the_writer_flo
         await seen.wait_for(b"flood sha256 " + digest)  # the writer had all of it
         await eventually(lambda: not server.spies)
         last: dict[str, object] = {}
-        while (got := await read_frame(stuck.reader)) is not None:
+        while (got := await read_frame(stuck)) is not None:
             if got[0] == b"J":
                 last = decode(got[1])
         assert last.get("type") == "bye" and "could not keep up" in str(last.get("why"))
     finally:
-        stuck.close()
+        hello.close()
         await session.detach()

@@ -1,7 +1,8 @@
 """Serial consoles shared by the admins of a bastion: one writer, any number of spies.
 
-See `session` (attach, spy, take over), `share` (the holder's socket), `claim`
-(who holds a console), `transcript` (the record of every byte) and `target`.
+See `session` (attach, spy, take over), `share` (the holder's socket), `client`
+(a spy's side of it), `claim` (who holds a console), `transcript` (the record of
+every byte), `history` and `plaintext` (reading it back) and `target`.
 """
 
 from lautre_tui.services.console.claim import (

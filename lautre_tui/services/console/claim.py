@@ -14,7 +14,8 @@ from typing import Any
 
 from lautre_tui.backends.claims import Holder, holder_of
 from lautre_tui.backends.serial_port import ConsoleLinkError
-from lautre_tui.services.console.share import ShareClient, socket_path
+from lautre_tui.services.console.client import ShareClient
+from lautre_tui.services.console.share import socket_path
 from lautre_tui.services.console.transcript import consoles_dir
 
 WATCHING = "watching"  # the claim's `doing` when its holder only watches (a spy first there)

@@ -17,7 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import AnyStr
 
+from lautre_tui.services.console.plaintext import Stripper, plain_text
 from lautre_tui.services.console.transcript import (
     INDEX,
     KEEP_ROTATED,
@@ -26,13 +28,6 @@ from lautre_tui.services.console.transcript import (
     transcript_path,
 )
 
-ESCAPES = re.compile(
-    rb"\x1b(?:\[[0-?]*[ -/]*[@-~]"  # CSI
-    rb"|\][^\x07\x1b\n]*(?:\x07|\x1b\\)?"  # OSC (a title)
-    rb"|[()*+][0-~]"  # charset designation
-    rb"|[ -/]*[0-~]?)"  # other escapes
-)
-CONTROLS = bytes([*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F])  # all but tab and newline
 RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|m|min|h|d)$")
 UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
 
@@ -49,18 +44,6 @@ class Line:
     def stamp(self) -> str:
         """ISO 8601 in the bastion's zone, to the millisecond."""
         return datetime.fromtimestamp(self.when).astimezone().isoformat(timespec="milliseconds")
-
-
-def plain_bytes(raw: bytes) -> bytes:
-    """Without control sequences nor control characters (tab and newline kept, so
-    that a file's lines stay its lines)."""
-    if b"\x1b" in raw:
-        raw = ESCAPES.sub(b"", raw)
-    return raw.translate(None, CONTROLS)
-
-
-def plain_text(raw: bytes) -> str:
-    return plain_bytes(raw).decode("utf-8", "replace")
 
 
 def transcript_files(host: str) -> list[Path]:
@@ -129,18 +112,15 @@ def file_matches(path: Path, pattern: re.Pattern[str], end: int | None = None) -
             fallback = os.fstat(file.fileno()).st_mtime
     except OSError:
         return
-    text = plain_bytes(data).decode("utf-8", "replace")
-    whole = re.compile(pattern.pattern, pattern.flags | re.MULTILINE)
-    line_number = counted = raw_line = raw_start = position = plain_at = 0
-    while position < len(text) and (found := whole.search(text, position)) is not None:
-        start = text.rfind("\n", 0, found.start()) + 1
-        stop = text.find("\n", found.start())
-        stop = len(text) if stop < 0 else stop
-        position = stop + 1
-        if pattern.search(text[start:stop]) is None:
-            continue  # the match went past the end of its line
-        line_number += text.count("\n", counted, start)
-        counted = start
+    plain = Stripper().plain(data)
+    as_bytes = ascii_pattern(pattern) if plain.isascii() else None
+    found = (
+        matching_lines(plain, as_bytes, b"\n")
+        if as_bytes is not None
+        else matching_lines(plain.decode("utf-8", "replace"), pattern, "\n")
+    )
+    raw_line = raw_start = plain_at = 0
+    for start, line_number in found:
         if raw_line < line_number:  # plain text is never longer: jump, then walk the rest
             ahead = raw_start + (start - plain_at)
             skipped = data.count(b"\n", raw_start, ahead)
@@ -155,6 +135,36 @@ def file_matches(path: Path, pattern: re.Pattern[str], end: int | None = None) -
         raw = data[raw_start : len(data) if raw_stop < 0 else raw_stop]
         at = bisect.bisect_right(offsets, raw_start) - 1
         yield Line(times[at] if at >= 0 else (times[0] if times else fallback), raw.rstrip(b"\r"))
+
+
+def ascii_pattern(pattern: re.Pattern[str]) -> re.Pattern[bytes] | None:
+    """`pattern` for bytes, when it is ASCII: on ASCII text it matches the same
+    lines (classes and case included), and bytes are searched without decoding
+    and faster. None when it is not (or cannot be)."""
+    if not pattern.pattern.isascii():
+        return None
+    try:
+        return re.compile(pattern.pattern.encode(), pattern.flags & ~re.UNICODE)
+    except re.error:
+        return None
+
+
+def matching_lines(
+    text: AnyStr, pattern: re.Pattern[AnyStr], newline: AnyStr
+) -> Iterator[tuple[int, int]]:
+    """Where each line of `text` matching `pattern` begins, and its number."""
+    whole = re.compile(pattern.pattern, pattern.flags | re.MULTILINE)
+    line_number = counted = position = 0
+    while position < len(text) and (found := whole.search(text, position)) is not None:
+        start = text.rfind(newline, 0, found.start()) + 1
+        stop = text.find(newline, found.start())
+        stop = len(text) if stop < 0 else stop
+        position = stop + 1
+        if pattern.search(text[start:stop]) is None:
+            continue  # the match went past the end of its line
+        line_number += text.count(newline, counted, start)
+        counted = start
+        yield start, line_number
 
 
 def parse_time(text: str, now: datetime | None = None) -> float:

@@ -17,7 +17,8 @@ from lautre_tui.model.breaks import BreakSequence, LineBreak
 from lautre_tui.model.layout import ConsoleProtocol
 from lautre_tui.services.audit import Actor, AuditLog, AuditUnwritable, utc_now
 from lautre_tui.services.console.claim import claim_path
-from lautre_tui.services.console.share import Attendee, ShareClient, ShareServer
+from lautre_tui.services.console.client import ShareClient
+from lautre_tui.services.console.share import Attendee, ShareServer
 from lautre_tui.services.console.target import ConsoleTarget
 from lautre_tui.services.console.transcript import Transcript, transcript_path
 

@@ -36,14 +36,10 @@ from lautre_tui.services.console.claim import (
     holder,
     share_path,
 )
+from lautre_tui.services.console.client import ShareClient
 from lautre_tui.services.console.history import replay
 from lautre_tui.services.console.port import MAX_BACKOFF, PortSession
-from lautre_tui.services.console.share import (
-    ShareClient,
-    ShareServer,
-    decode,
-    read_frame,
-)
+from lautre_tui.services.console.share import ShareServer
 from lautre_tui.services.console.transcript import Transcript
 
 JOIN_WAIT = 5.0  # for the holder's socket to answer (it listens before opening the port)
@@ -209,7 +205,7 @@ class ConsoleSession(PortSession):
                 return
             client: ShareClient | None = None
             with contextlib.suppress(OSError):
-                client = await ShareClient.connect(share_path(self.host))
+                client = await ShareClient.connect(share_path(self.host), on_data=self._emit)
             if client is not None and other is not None:
                 client.send(type="hello", **self._me.public())
                 self._client = client
@@ -228,14 +224,10 @@ class ConsoleSession(PortSession):
             await asyncio.sleep(0.05)
 
     async def _listen(self, client: ShareClient) -> None:
-        """A spy: the holder's stream, until it ends; then join again."""
+        """A spy: the holder's messages (its stream goes to `_emit` as it comes),
+        until it ends; then join again."""
         why, taken = "the console's holder ended", False
-        while (got := await read_frame(client.reader)) is not None:
-            kind, payload = got
-            if kind == b"D":
-                self._emit(payload)
-                continue
-            said = decode(payload)
+        while (said := await client.next_message()) is not None:
             if said.get("type") == "message":
                 self._notice(f"{said.get('user', '?')}: {said.get('text', '')}")
             elif said.get("type") == "taken":

@@ -12,7 +12,9 @@ object (hello, who, message, takeover and their answers).
 The stream goes out in batches, at most one every BATCH_SECONDS (at once after
 a quiet moment, so an echo is not delayed): during a flood every wake-up of the
 holder's loop and of each spy carries hundreds of kilobytes, not one read of the
-port, so 5 spies cost the writer little CPU on a small machine. Writes to a spy
+port, so 5 spies cost the writer little CPU on a small machine. A batch is the
+list of chunks the transcript recorded, written to each spy with one writev (no
+copy of it is made for the spies; `client` reads it as cheaply). Writes to a spy
 never wait for it: a spy that falls SLOW_SPY_BYTES behind is dropped, told why,
 and joins again (at the live stream: a resync), never slowing the writer.
 """
@@ -39,6 +41,7 @@ HEADER = struct.Struct(">cI")
 MAX_JSON = 64 * 1024
 SLOW_SPY_BYTES = 16 * 1024 * 1024  # a spy this far behind is dropped (it is told why)
 BATCH_SECONDS = 0.01  # the stream goes to the spies at most this often
+MAX_PIECES = 1000  # buffers in one writev (Linux takes 1024)
 SPY_SOCKET_BUFFER = 1024 * 1024  # a batch of a flood in one send (Linux doubles it)
 UNIX_PATH_MAX = 100
 
@@ -64,6 +67,30 @@ async def read_frame(reader: asyncio.StreamReader) -> tuple[bytes, bytes] | None
         return kind, await reader.readexactly(size)
     except (asyncio.IncompleteReadError, ConnectionError, struct.error):
         return None
+
+
+def send_pieces(writer: asyncio.StreamWriter, pieces: list[bytes]) -> None:
+    """`pieces` to a spy in order: straight from them to its socket (one writev, no
+    copy) when nothing waits in its transport, which keeps what the socket does
+    not take (and everything while something waits there). Raises OSError when
+    the spy is gone."""
+    sent = 0
+    transport = writer.transport
+    sock = writer.get_extra_info("socket")
+    if transport.is_closing():  # its descriptor may be closed, even reused
+        raise ConnectionResetError("the spy's connection is closing")
+    if sock is not None and not transport.get_write_buffer_size():
+        with contextlib.suppress(BlockingIOError, InterruptedError):
+            sent = os.writev(sock.fileno(), pieces)
+    rest: list[bytes | memoryview] = []
+    for piece in pieces:
+        if sent >= len(piece):
+            sent -= len(piece)
+            continue
+        rest.append(memoryview(piece)[sent:] if sent else piece)
+        sent = 0
+    if rest:
+        writer.write(b"".join(rest))
 
 
 def decode(payload: bytes) -> dict[str, Any]:
@@ -118,7 +145,8 @@ class ShareServer:
         self._server: asyncio.AbstractServer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.spies: dict[asyncio.StreamWriter, Attendee] = {}
-        self._pending = bytearray()
+        self._pending: list[bytes] = []  # the chunks of the next batch, as recorded
+        self._pending_bytes = 0
         self._pending_lock = threading.Lock()
         self._scheduled = False
         self._sent_at = 0.0  # when the last batch went (loop time)
@@ -154,7 +182,8 @@ class ShareServer:
         if loop is None or not self.spies:
             return
         with self._pending_lock:
-            self._pending += data
+            self._pending.append(data)
+            self._pending_bytes += len(data)
             if self._scheduled:
                 return
             self._scheduled = True
@@ -171,17 +200,26 @@ class ShareServer:
             self._loop.call_later(wait, self._deliver)
 
     def _deliver(self) -> None:
+        """One frame per batch for every spy, written from the recorded chunks
+        themselves (see `send_pieces`)."""
         with self._pending_lock:
-            data = bytes(self._pending)
-            self._pending.clear()
+            chunks, size = self._pending, self._pending_bytes
+            self._pending, self._pending_bytes = [], 0
             self._scheduled = False
-        if not data:
+        if not size:
             return
         if self._loop is not None:
             self._sent_at = self._loop.time()
-        packet = frame(b"D", data)
+        pieces = [HEADER.pack(b"D", size), *chunks]
+        if len(pieces) > MAX_PIECES:
+            pieces = [b"".join(pieces)]
         for writer in list(self.spies):
-            writer.write(packet)
+            try:
+                send_pieces(writer, pieces)
+            except OSError:  # the spy is gone
+                self.spies.pop(writer, None)
+                writer.close()
+                continue
             # judged after the write: the batch that puts a spy too far behind drops it,
             # even when it is the last of a flood
             if writer.transport.get_write_buffer_size() > SLOW_SPY_BYTES:
@@ -251,38 +289,3 @@ class ShareServer:
                 writer.write(message(**farewell))
                 await asyncio.wait_for(writer.drain(), 2)
             writer.close()
-
-
-class ShareClient:
-    """A spy's side (or a one-off question: who, take over)."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
-
-    @classmethod
-    async def connect(cls, path: Path) -> ShareClient:
-        """Raises OSError when nobody listens there."""
-        with reachable(path) as name:
-            reader, writer = await asyncio.open_unix_connection(name, limit=1 << 20)
-        return cls(reader, writer)
-
-    def send(self, **fields: Any) -> None:
-        self.writer.write(message(**fields))
-
-    async def ask(self, timeout: float, **fields: Any) -> dict[str, Any] | None:
-        """A request and its answer (the other frames before it are skipped)."""
-        self.send(**fields)
-        try:
-            return await asyncio.wait_for(self._answer(), timeout)
-        except TimeoutError:
-            return None
-
-    async def _answer(self) -> dict[str, Any] | None:
-        while (got := await read_frame(self.reader)) is not None:
-            if got[0] == b"J":
-                return decode(got[1])
-        return None
-
-    def close(self) -> None:
-        self.writer.close()

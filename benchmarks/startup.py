@@ -4,7 +4,8 @@ Side by side with the floor: a bare Textual app that paints one word. Each is
 started in a fresh tmux window; the screen is read every 5 ms until the marker
 text appears. Our package is byte-compiled first, as `pip install` does: an
 editable install under PYTHONDONTWRITEBYTECODE would otherwise compile every
-module at each start, which no installed bastion does. Run: `.venv/bin/python benchmarks/startup.py [--runs N]`.
+module at each start, which no installed bastion does.
+Run: `.venv/bin/python benchmarks/startup.py [--runs N]`.
 """
 
 from __future__ import annotations

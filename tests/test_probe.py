@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lautre_tui.backends.probe import probe_script
-from lautre_tui.model.layout import Check, IpvsExpectation
+from lautre_tui.model.checks import Check, IpvsExpectation
 from lautre_tui.model.probe_format import CheckState, parse_report
 
 SHELLS = [

@@ -15,8 +15,9 @@ from lautre_tui.backends.reach import Answer, ping, tcp
 from lautre_tui.lab.management import _Silent
 from lautre_tui.lab.runner import Lab
 from lautre_tui.lab.world import Fault, FaultKind
+from lautre_tui.model.checks import ReachSettings
 from lautre_tui.model.health import Reachability, Verdict
-from lautre_tui.model.layout import PollSettings, ReachSettings
+from lautre_tui.model.layout import PollSettings
 from lautre_tui.model.probe_format import CheckState
 from lautre_tui.services.console import ConsoleSession, target_for
 from lautre_tui.services.poller import Poller

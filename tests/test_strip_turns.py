@@ -11,7 +11,8 @@ from pathlib import Path
 from lautre_tui.lab.runner import Lab
 from lautre_tui.lab.world import Fault, FaultKind
 from lautre_tui.model.health import Verdict
-from lautre_tui.model.layout import Pdu, PollSettings
+from lautre_tui.model.layout import PollSettings
+from lautre_tui.model.wiring import Pdu
 from lautre_tui.services.poller import Poller
 from lautre_tui.services.power import PowerService
 from tests.lab_helpers import eventually, lab_layout, refuses_ssh

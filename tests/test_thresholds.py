@@ -13,7 +13,7 @@ from pathlib import Path
 
 from lautre_tui.backends.probe import probe_script
 from lautre_tui.lab.runner import Lab
-from lautre_tui.model.layout import Check, IpvsExpectation
+from lautre_tui.model.checks import Check, IpvsExpectation
 from lautre_tui.model.probe_format import CheckState, parse_report
 from lautre_tui.model.thresholds import judge_thresholds
 from lautre_tui.services.poller import Poller

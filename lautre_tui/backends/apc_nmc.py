@@ -26,7 +26,8 @@ import asyncssh
 from lautre_tui.backends.pdu import Load, OutletState, PduCommandError, PduError
 from lautre_tui.backends.ssh import SshConnector, SshError
 from lautre_tui.backends.strip_turns import StripTurns, TurnTimeout, Waiting
-from lautre_tui.model.layout import Pdu, SshSettings
+from lautre_tui.model.layout import SshSettings
+from lautre_tui.model.wiring import Pdu
 
 PROMPT = re.compile(r"(?:^|[\r\n])[A-Za-z0-9_.-]*>\s*$")
 CODE = re.compile(r"^\s*E(\d{3}):\s*(.*?)\s*$", re.MULTILINE)

@@ -10,7 +10,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
-from lautre_tui.model.layout import Pdu
+from lautre_tui.model.wiring import Pdu
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from lautre_tui.model.layout import Check
+from lautre_tui.model.checks import Check
 from lautre_tui.model.probe_format import BEGIN, END, MARKER, check_calls, format_call
 
 REMOTE_COMMAND = "sh -s 2>/dev/null"  # errors of missing tools must not pile up unread

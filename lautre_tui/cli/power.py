@@ -8,8 +8,9 @@ import sys
 from lautre_tui.cli.common import add_layout_option, print_errors
 from lautre_tui.locations import find_layout
 from lautre_tui.model.impact import PowerAction
-from lautre_tui.model.layout import Layout, Pdu
+from lautre_tui.model.layout import Layout
 from lautre_tui.model.loader import load_layout
+from lautre_tui.model.wiring import Pdu
 
 EXIT_OK, EXIT_ERROR, EXIT_REFUSED = 0, 1, 2
 

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lautre_tui.lab.world import FaultKind, World
-from lautre_tui.model.layout import Check, Device, DeviceKind
+from lautre_tui.model.checks import Check
+from lautre_tui.model.layout import Device, DeviceKind
 
 VIP = "192.0.2.10"  # documentation range: the real public addresses are not in the seed
 BASE_PROCESSES = ("init", "sshd", "cron", "rsyslogd")

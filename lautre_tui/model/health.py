@@ -14,7 +14,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field, replace
 
-from lautre_tui.model.layout import Device, DeviceKind, Layout, Lifecycle, Pdu, ReachSettings
+from lautre_tui.model.checks import ReachSettings
+from lautre_tui.model.layout import Device, DeviceKind, Layout, Lifecycle
 from lautre_tui.model.probe_format import (
     CheckResult,
     CheckState,
@@ -23,6 +24,7 @@ from lautre_tui.model.probe_format import (
     one_line,
 )
 from lautre_tui.model.validate import measured_by
+from lautre_tui.model.wiring import Pdu
 
 
 def reach_check_names(reach: ReachSettings | None) -> list[str]:

@@ -1,9 +1,11 @@
-"""The rack layout: racks, devices, power strips, console servers and checks.
+"""The rack layout: the site, its racks and its devices.
 
 Plain frozen dataclasses built by `loader.load_layout`. Every object keeps the
 position of its YAML node so that validation and the UI can point at the line
 the admin has to fix. The fields a layout writes carry their declaration (type,
-bounds, doc) in `metadata`: see `model.schema` for how to add a key.
+bounds, doc) in `metadata`: see `model.schema` for how to add a key. What a
+device is cabled to is declared in `model.wiring`, what is checked on it in
+`model.checks`.
 """
 
 from __future__ import annotations
@@ -13,8 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lautre_tui.model import schema as k
-from lautre_tui.model.breaks import MAX_BREAKS, BreakSequence
-from lautre_tui.model.console_url import URL_OPTIONS
+from lautre_tui.model.checks import Check, ReachSettings
 from lautre_tui.model.errors import NOWHERE as NOWHERE  # re-exported
 from lautre_tui.model.errors import Position
 from lautre_tui.model.kinds import Backspace as Backspace  # re-exported, as all five
@@ -23,8 +24,7 @@ from lautre_tui.model.kinds import DeviceKind as DeviceKind
 from lautre_tui.model.kinds import Lifecycle as Lifecycle
 from lautre_tui.model.kinds import Newline as Newline
 from lautre_tui.model.status_source import Icinga2Source, StatusSource
-
-BAUD_RATES = (300, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400)
+from lautre_tui.model.wiring import ConsoleLink, ConsoleServer, Pdu, PowerLink
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,245 +90,6 @@ class PollSettings:
 class Rack:
     name: str = field(metadata=k.text("the rack's name", required=True))
     height: int = field(metadata=k.integer("height in units", 1, 60, required=True))
-    position: Position = NOWHERE
-
-
-@dataclass(frozen=True, slots=True)
-class Pdu:
-    """A switched power strip and how to reach its management card."""
-
-    name: str
-    device: str | None = field(
-        metadata=k.text(
-            "the rack device that is this strip (so it is drawn and protected)",
-            nullable=True,
-            default=None,
-        )
-    )
-    driver: str = field(
-        metadata=k.text(
-            "how the card is spoken to: `apc-nmc` is the APC Network Management Card's "
-            "command line over SSH",
-            values=("apc-nmc",),
-            check="pdu-driver",
-            default="apc-nmc",
-        )
-    )
-    host: str = field(metadata=k.host("the management card's address", required=True))
-    port: int = field(metadata=k.integer("the card's SSH port", 1, 65535, default=22))
-    user: str = field(metadata=k.text("the card's login", default="apc"))
-    password_file: Path | None = field(
-        metadata=k.path(
-            "file holding the card's password; never put the password in the layout",
-            default=None,
-        )
-    )
-    outlets: int = field(metadata=k.integer("number of outlets", 1, 96, required=True))
-    known_hosts: Path | None = field(
-        default=None, metadata=k.path("known_hosts file for the card", default_doc="OpenSSH's")
-    )
-    position: Position = NOWHERE
-    rating_amps: float | None = field(
-        default=None,
-        metadata=k.number(
-            "the strip's rating in amps (e.g. `16`): its load is judged against it",
-            low=0.1,
-            high=1000,
-        ),
-    )
-    load_warn: float = field(
-        default=80.0, metadata=k.percent("the strip warns above this share of its rating")
-    )
-    poll_interval: float = field(
-        default=60.0,
-        metadata=k.duration(
-            "how often its card is read; it is also read after every power action and on `r`",
-            5,
-            86400,
-        ),
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class ReachSettings:
-    """How a device without a shell (or with one, in addition) is seen to answer:
-    TCP connects that send nothing, and/or the system's ping."""
-
-    host: str | None = field(
-        default=None,
-        metadata=k.host("where to send them", default_doc="the device's `ssh.host`, else its name"),
-    )
-    tcp: tuple[int, ...] = field(
-        default=(),
-        metadata=k.items(
-            "TCP ports to connect to (and close without sending a byte)",
-            k.item_of(k.Kind.INTEGER, low=1, high=65535),
-            alternative=True,
-        ),
-    )
-    ping: bool = field(
-        default=False, metadata=k.boolean("run the system's `ping` once", alternative=True)
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class ConsoleServer:
-    """A serial port server; `url` is a pyserial URL template."""
-
-    name: str
-    device: str | None = field(
-        metadata=k.text("the rack device that is this console server", nullable=True, default=None)
-    )
-    url: str = field(
-        metadata=k.text(
-            "pyserial URL template: `rfc2217://HOST:{tcp_port}`, `socket://HOST:{tcp_port}`, "
-            "or `/dev/ttyUSB{port}`, with pyserial's URL options if needed (below)",
-            required=True,
-            check="console-url",
-            pattern="^(" + "|".join(URL_OPTIONS) + ")",
-        )
-    )
-    protocol: ConsoleProtocol = field(
-        metadata=k.choice(
-            "how bytes travel: `raw` is plain TCP, `telnet` TCP with telnet IAC",
-            ConsoleProtocol,
-            default_doc="from the URL",
-        )
-    )
-    port_offset: int = field(
-        default=0,
-        metadata=k.integer(
-            "TCP port of console port N is `port_offset + N` (`{tcp_port}`); `{port}` is N itself",
-            0,
-            65535,
-        ),
-    )
-    breaks: tuple[BreakSequence, ...] = field(
-        default=(),
-        metadata=k.items(
-            f"named break sequences, offered in the console's escape menu (keys 1-{MAX_BREAKS}), "
-            "as conserver's `break`",
-            k.item_of(k.Kind.SECTION, section=BreakSequence),
-            check="break-list",
-        ),
-    )
-    position: Position = NOWHERE
-
-    def url_for(self, port: int) -> str:
-        """The URL of console port `port`: `{port}` is the port number as cabled,
-        `{tcp_port}` the TCP port (`port_offset` + port) as many servers number them."""
-        return self.url.format(port=port, tcp_port=self.port_offset + port)
-
-
-@dataclass(frozen=True, slots=True)
-class ConsoleLink:
-    server: str = field(metadata=k.text("the console server's name", required=True))
-    port: int = field(metadata=k.integer("port number on it", 0, 65535, required=True))
-    baud: int = field(
-        default=9600,
-        metadata=k.integer("baud rate", 1, 4_000_000, values=BAUD_RATES, check="baud-rate"),
-    )
-    position: Position = NOWHERE
-    break_halts: bool = field(
-        default=False,
-        metadata=k.boolean(
-            "`true` when a BREAK stops the machine (SPARC with OpenBoot): BREAK then asks "
-            "for confirmation"
-        ),
-    )
-    newline: Newline = field(
-        default=Newline.CR,
-        metadata=k.choice(
-            "what Enter sends (Sun ILOMs, old switches); shown in the footer", Newline
-        ),
-    )
-    backspace: Backspace = field(
-        default=Backspace.DEL,
-        metadata=k.choice("what Backspace sends: `del` is 0x7f, `bs` is Ctrl-H", Backspace),
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class PowerLink:
-    pdu: str = field(metadata=k.text("the strip's name", required=True))
-    outlet: int = field(metadata=k.integer("the outlet's number on it", 1, 96, required=True))
-    position: Position = NOWHERE
-
-
-@dataclass(frozen=True, slots=True)
-class IpvsExpectation:
-    """An LVS virtual service and how many real servers it needs at least."""
-
-    virtual: str = field(
-        metadata=k.text(
-            "the virtual service, `IP:PORT` (`0.0.0.0` matches any address)", required=True
-        )
-    )
-    min_real: int = field(
-        default=1, metadata=k.integer("the fewest real servers it may have", 0, 1000)
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Check:
-    """One service check on a host; which fields are set says what is checked."""
-
-    name: str = field(metadata=k.text("the check's name, shown in the app", required=True))
-    process: str | None = field(
-        default=None, metadata=k.text("a process of that name runs", alternative=True)
-    )
-    port: int | None = field(
-        default=None,
-        metadata=k.integer("something listens on this TCP port", 1, 65535, alternative=True),
-    )
-    service: str | None = field(
-        default=None,
-        metadata=k.text("the init script / systemd unit is active", alternative=True),
-    )
-    mount: str | None = field(
-        default=None, metadata=k.text("this path is mounted", alternative=True)
-    )
-    file: str | None = field(default=None, metadata=k.text("the file exists", alternative=True))
-    mdstat: bool = field(
-        default=False,
-        metadata=k.boolean("`true`: no degraded RAID array in /proc/mdstat", alternative=True),
-    )
-    ipvs: IpvsExpectation | None = field(
-        default=None,
-        metadata=k.section(
-            "the LVS virtual service exists with at least `min_real` real servers",
-            IpvsExpectation,
-            alternative=True,
-        ),
-    )
-    command: str | None = field(
-        default=None,
-        metadata=k.text(
-            "a Nagios plugin's command line: exit 0/1/2/3 = OK/WARNING/CRITICAL/UNKNOWN, "
-            "first line shown",
-            alternative=True,
-        ),
-    )
-    fstype: str | None = field(
-        default=None, metadata=k.text("the mount's filesystem type (`nfs`)", needs="mount")
-    )
-    max_age: float | None = field(
-        default=None, metadata=k.duration("the file is at most this old (`26h`)", needs="file")
-    )
-    contains: str | None = field(
-        default=None, metadata=k.text("the file contains this text", needs="file")
-    )
-    warn: float | None = field(
-        default=None,
-        metadata=k.number(
-            "WARNING beyond this figure: above it for a mount's disk use (%) or a file's age "
-            "(seconds), below it for an ipvs service's real servers; shown as perfdata"
-        ),
-    )
-    crit: float | None = field(
-        default=None,
-        metadata=k.number("CRITICAL beyond this figure, as `warn`"),
-    )
     position: Position = NOWHERE
 
 
@@ -492,3 +253,19 @@ class Layout:
     def strip_of(self, device: Device) -> Pdu | None:
         """The strip whose card this device is, if it is one."""
         return next((pdu for pdu in self.pdus.values() if pdu.device == device.name), None)
+
+
+__all__ = [  # Check: re-exported for ui/device_pane.py until it imports model.checks
+    "NOWHERE",
+    "Backspace",
+    "Check",
+    "ConsoleProtocol",
+    "Device",
+    "DeviceKind",
+    "Layout",
+    "Lifecycle",
+    "Newline",
+    "PollSettings",
+    "Rack",
+    "SshSettings",
+]

@@ -23,23 +23,12 @@ from typing import Any, TypeVar
 import yaml
 
 from lautre_tui.model.breaks import MAX_BREAKS, BreakSequence, parse_sequence
+from lautre_tui.model.checks import Check, IpvsExpectation, ReachSettings
 from lautre_tui.model.console_url import URL_OPTIONS
 from lautre_tui.model.console_url import protocol_of_url as protocol_of_url  # re-exported
 from lautre_tui.model.console_url import url_options_problem as url_options_problem
 from lautre_tui.model.errors import LayoutError, Position, did_you_mean
-from lautre_tui.model.layout import (
-    BAUD_RATES,
-    Check,
-    ConsoleLink,
-    ConsoleServer,
-    Device,
-    IpvsExpectation,
-    Layout,
-    Pdu,
-    PowerLink,
-    Rack,
-    ReachSettings,
-)
+from lautre_tui.model.layout import Device, Layout, Rack
 from lautre_tui.model.names import name_problem, url_template_problem
 from lautre_tui.model.reader import Entries, Reader
 from lautre_tui.model.schema import Kind, Spec, alternatives, defaults, key_names, keys, required
@@ -50,6 +39,7 @@ from lautre_tui.model.status_source import (
     url_problem,
 )
 from lautre_tui.model.validate import layout_warnings, validate_layout
+from lautre_tui.model.wiring import BAUD_RATES, ConsoleLink, ConsoleServer, Pdu, PowerLink
 
 T = TypeVar("T")
 

@@ -27,7 +27,7 @@ import enum
 import shlex
 from dataclasses import dataclass, field
 
-from lautre_tui.model.layout import Check
+from lautre_tui.model.checks import Check
 
 MARKER = "# lautre-tui probe v1"
 BEGIN = "LTP1 BEGIN"

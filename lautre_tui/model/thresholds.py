@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from lautre_tui.model.layout import Check
+from lautre_tui.model.checks import Check
 from lautre_tui.model.probe_format import CheckResult, CheckState, ProbeReport
 
 

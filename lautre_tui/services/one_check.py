@@ -18,6 +18,7 @@ import asyncssh
 
 from lautre_tui.backends.probe import REMOTE_COMMAND, probe_script
 from lautre_tui.backends.ssh import SetupError, SshConnector, SshError
+from lautre_tui.model.checks import ReachSettings
 from lautre_tui.model.health import (
     STRIP_CHECKS,
     Failure,
@@ -26,7 +27,7 @@ from lautre_tui.model.health import (
     reach_check_names,
     strip_report,
 )
-from lautre_tui.model.layout import Device, DeviceKind, Layout, ReachSettings
+from lautre_tui.model.layout import Device, DeviceKind, Layout
 from lautre_tui.model.probe_format import CheckResult, CheckState, HostFigures, parse_report
 from lautre_tui.services.reachability import as_check, judge, run_checks
 

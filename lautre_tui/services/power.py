@@ -27,7 +27,8 @@ from lautre_tui.backends.pdu import Load, OutletState, PduDriver, PduError
 from lautre_tui.backends.ssh import SshConnector
 from lautre_tui.backends.strip_turns import StripTurns
 from lautre_tui.model.impact import PowerAction, PowerImpact, outlets_of, power_impact
-from lautre_tui.model.layout import Layout, Pdu
+from lautre_tui.model.layout import Layout
+from lautre_tui.model.wiring import Pdu
 from lautre_tui.services.audit import AuditLog, AuditUnwritable, utc_now
 from lautre_tui.services.strip_readings import SharedReadings
 

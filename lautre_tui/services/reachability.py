@@ -13,8 +13,8 @@ from collections.abc import Awaitable
 
 from lautre_tui.backends import reach
 from lautre_tui.backends.reach import Answer, ReachResult
+from lautre_tui.model.checks import ReachSettings
 from lautre_tui.model.health import Failure, Reachability
-from lautre_tui.model.layout import ReachSettings
 from lautre_tui.model.probe_format import CheckResult, CheckState, HostFigures, ProbeReport
 
 STATES = {

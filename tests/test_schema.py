@@ -13,11 +13,13 @@ import pytest
 import yaml
 
 from lautre_tui.lab.runner import Lab
+from lautre_tui.model.key_checks import KEY_CHECKS
 from lautre_tui.model.layout import Layout
-from lautre_tui.model.loader import ITEMS, KEY_CHECKS, NAMED, parse_layout
+from lautre_tui.model.loader import parse_layout
 from lautre_tui.model.schema import Kind, keys, sections
 from lautre_tui.model.schema_docs import DocsError, documented, render_docs
 from lautre_tui.model.schema_json import SCHEMA_FILE, json_schema
+from lautre_tui.model.sections import ITEMS, NAMED
 from tests.conftest import REPO
 from tests.layout_cases import GOOD, KEY_AND_TYPE_CASES, BadCase
 

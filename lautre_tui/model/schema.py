@@ -1,21 +1,23 @@
 """The layout's keys, declared once: each is a dataclass field of `model.layout`
-whose `metadata` holds a `Spec` (type, constraint, doc, default).
+(or `model.wiring`, `model.checks`) whose `metadata` holds a `Spec` (type,
+constraint, doc, default).
 
 From these declarations come the loader's key lists, type checks and "unknown
-key" errors (`model.loader`), the key tables of `docs/layout.md`
+key" errors (`model.sections`), the key tables of `docs/layout.md`
 (`model.schema_docs`) and the JSON Schema that editors use
 (`model.schema_json`, printed by `lautre-tui schema`). Checks that are about
 more than one key (references, overlaps, cycles) stay code in `model.validate`.
 
-To add a key: add one field to the dataclass of its section in
-`model/layout.py`, with `metadata=` one of the constructors below (`text()`,
-`integer()`, `duration()`, `choice()`, `section()` …) and a default, then run
+To add a key: add one field to the dataclass of its section (in
+`model/layout.py`, `wiring.py` or `checks.py`), with `metadata=` one of the
+constructors below (`text()`, `integer()`, `duration()`, `choice()`,
+`section()` …) and a default, then run
 `python scripts/layout_docs.py` to regenerate the docs' tables and the committed
 `layouts/layout.schema.json` (the suite fails until you do). A new section is a
 new dataclass declared the same way, named by a `section()` key; the loader reads
 it with no code of its own (errors name its keys `what.key`) unless it has rules
 that tie its keys together, or is the item of a list or a mapping of named
-entries: those builders are in `model/loader.py` (SECTIONS, ITEMS, NAMED).
+entries: those builders are in `model/sections.py` (SECTIONS, ITEMS, NAMED).
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ class Spec:
     high: float | None = None
     choices: type[enum.Enum] | None = None
     values: tuple[str | int, ...] = ()  # the only values allowed (checked by `check`)
-    check: str | None = None  # a loader check beyond the type (see loader.KEY_CHECKS)
+    check: str | None = None  # a loader check beyond the type (see key_checks.KEY_CHECKS)
     pattern: str | None = None  # for the JSON Schema: what `check` accepts, as a regex
     item: Spec | None = None  # LIST: what each item is
     section: type | None = None  # SECTION / NAMED: the dataclass of the keys

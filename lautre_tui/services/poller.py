@@ -3,6 +3,8 @@
 Rounds start every interval; a host whose previous probe is still running is
 skipped, never piled up; a host that failed to connect waits out an
 exponential back-off with jitter. Connects share a global concurrency limit.
+Each host's round and back-off are `services.polled_host`'s; this module says
+when rounds run and publishes what they find.
 Nothing one host does can stop the others: any exception while probing it makes
 that host UNKNOWN with the reason, and a failure of a whole round is published
 as the poller's trouble (the header shows it) before the next round starts.
@@ -18,19 +20,9 @@ import contextlib
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import replace
 
-import asyncssh
-
-from lautre_tui.backends.probe import REMOTE_COMMAND, probe_library, probe_round
-from lautre_tui.backends.reach import ReachResult
-from lautre_tui.backends.ssh import (
-    AuthRefused,
-    HostKeyChanged,
-    SetupError,
-    SshConnector,
-    SshError,
-)
+from lautre_tui.backends.probe import probe_library
+from lautre_tui.backends.ssh import SshConnector
 from lautre_tui.model.health import (
     Failure,
     HealthTracker,
@@ -41,18 +33,11 @@ from lautre_tui.model.health import (
     strip_report,
 )
 from lautre_tui.model.layout import DeviceKind, Layout
-from lautre_tui.model.probe_format import (
-    END,
-    ProbeReport,
-    parse_report,
-)
-from lautre_tui.model.thresholds import judge_thresholds
-from lautre_tui.services.reachability import as_check, judge, run_checks
+from lautre_tui.services.polled_host import PolledHost, Probing
 
 BATCH_SECONDS = 0.1
 BOOT_POLL = 3.0  # seconds between polls of a host whose power just came back
 BOOT_TIMEOUT = 180.0  # after which it is judged as any other host
-MAX_BACKOFF = 300.0
 
 
 Subscriber = Callable[[StatusUpdate], None]
@@ -76,23 +61,6 @@ def polled_devices(layout: Layout, only: Iterable[str] | None = None) -> list[st
     return names
 
 
-class _Host:
-    def __init__(self, layout: Layout, name: str) -> None:
-        device = layout.devices[name]
-        self.name = name
-        self.ssh = device.kind is DeviceKind.SERVER
-        self.round = probe_round(device.services) if self.ssh else ""
-        self.services = device.services if self.ssh else ()
-        self.checks = len(self.services)
-        self.reach = device.reach
-        self.address = layout.reach_address(device)
-        self.connection: asyncssh.SSHClientConnection | None = None
-        self.shell: asyncssh.SSHClientProcess[str] | None = None
-        self.busy = False
-        self.next_try = 0.0  # monotonic time before which no connect is tried
-        self.backoff = 0.0
-
-
 class Poller:
     """Polls the layout's servers; `start()` in the app, `run_round()` for the CLI."""
 
@@ -111,8 +79,15 @@ class Poller:
         self.interval = interval or layout.poll.interval
         self.tracker = HealthTracker(layout, interval=self.interval, soft_fails=soft_fails)
         self.connector = connector or SshConnector(connect_timeout=layout.poll.timeout)
-        self._hosts = {name: _Host(layout, name) for name in polled_devices(layout, hosts)}
-        self._connects = asyncio.Semaphore(concurrency)
+        probing = Probing(
+            layout,
+            self.connector,
+            asyncio.Semaphore(concurrency),
+            probe_library(),
+            self.interval,
+            random.Random(),
+        )
+        self._hosts = {name: PolledHost(probing, name) for name in polled_devices(layout, hosts)}
         self._subscribers: list[Subscriber] = []
         self._pending: dict[str, HostHealth] = {}
         self._flush: asyncio.TimerHandle | None = None
@@ -121,8 +96,6 @@ class Poller:
         self._task: asyncio.Task[None] | None = None
         self.trouble: str | None = None
         self._booting: dict[str, float] = {}  # host -> monotonic deadline of its watch
-        self._rng = random.Random()
-        self._library = probe_library()
         self.last_round: RoundInfo | None = None
         self._strip_reader = strip_reader
         wanted = set(hosts) if hosts is not None else None
@@ -299,13 +272,13 @@ class Poller:
         self.publish((), info)
         return info
 
-    async def _probe(self, host: _Host) -> None:
+    async def _probe(self, host: PolledHost) -> None:
         try:
             try:
-                outcome = await self._outcome(host)
+                outcome = await host.outcome()
             except Exception as error:
-                self._drop(host)
-                self._back_off(host)
+                host.drop()
+                host.back_off()
                 outcome = Failure(Reachability.ERROR.value, f"cannot check: {_describe(error)}")
             if outcome is not None:
                 self.publish([self.tracker.observe(host.name, outcome, time.time())])
@@ -328,83 +301,6 @@ class Poller:
             report = strip_report(pdu, amps)
         self.publish([self.tracker.observe(pdu.device, report, time.time())])
 
-    async def _outcome(self, host: _Host) -> ProbeReport | Failure | None:
-        """The round's result for `host`; None while it waits out its back-off."""
-        if not host.ssh:
-            return await self._reached(host)
-        report = await self._probed(host)
-        if host.reach is None or not isinstance(report, ProbeReport):
-            return report
-        extra = await self._reach_results(host)
-        results = dict(report.results)
-        for index, result in enumerate(extra):
-            results[host.checks + index] = as_check(result)
-        return replace(report, results=results)
-
-    async def _reach_results(self, host: _Host) -> list[ReachResult]:
-        assert host.reach is not None
-        async with self._connects:
-            return await run_checks(host.address, host.reach, self.layout.poll.timeout)
-
-    async def _reached(self, host: _Host) -> ProbeReport | Failure | None:
-        """A device without a shell: up if anything answered for its address."""
-        if time.monotonic() < host.next_try:
-            return None
-        outcome = judge(host.address, await self._reach_results(host))
-        if isinstance(outcome, Failure):
-            self._back_off(host)
-        else:
-            host.backoff = 0.0
-        return outcome
-
-    async def _probed(self, host: _Host) -> ProbeReport | Failure | None:
-        """The SSH probe's answer."""
-        if host.connection is None:
-            if time.monotonic() < host.next_try:
-                return None
-            try:
-                async with self._connects:
-                    host.connection = await self.connector.connect(
-                        self.layout.ssh_for(self.layout.devices[host.name])
-                    )
-                host.backoff = 0.0
-            except SshError as error:
-                self._back_off(host)
-                return _failure(error)
-        timeout = self.layout.poll.timeout
-        try:
-            if host.shell is None:  # one shell per connection: the library goes once
-                host.shell = await host.connection.create_process(REMOTE_COMMAND)
-                host.shell.stdin.write(self._library)
-            host.shell.stdin.write(host.round)
-            text = await asyncio.wait_for(host.shell.stdout.readuntil(END + "\n"), timeout)
-        except (asyncio.TimeoutError, TimeoutError):
-            self._close_shell(host)  # a late answer must not leak into the next round
-            return Failure("timeout", f"no answer to the probe within {timeout:g} s")
-        except asyncio.IncompleteReadError:
-            self._drop(host)
-            return Failure("unreachable", "connection dropped during the probe")
-        except (asyncssh.Error, OSError) as error:
-            self._drop(host)
-            return Failure("unreachable", f"connection lost: {error}")
-        return judge_thresholds(host.services, parse_report(str(text), host.checks))
-
-    def _close_shell(self, host: _Host) -> None:
-        if host.shell is not None:
-            host.shell.close()
-            host.shell = None
-
-    def _back_off(self, host: _Host) -> None:
-        """Exponential with full jitter, from one interval up to MAX_BACKOFF."""
-        host.backoff = min(MAX_BACKOFF, max(self.interval, host.backoff * 2))
-        host.next_try = time.monotonic() + self._rng.uniform(0.5, 1.0) * host.backoff
-
-    def _drop(self, host: _Host) -> None:
-        host.shell = None
-        if host.connection is not None:
-            host.connection.abort()
-            host.connection = None
-
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
@@ -414,22 +310,7 @@ class Poller:
         if self._flush is not None:
             self._flush.cancel()
         for host in self._hosts.values():
-            self._close_shell(host)
-            if host.connection is not None:
-                host.connection.close()
-                with contextlib.suppress(Exception):
-                    await host.connection.wait_closed()
-                host.connection = None
-
-
-def _failure(error: SshError) -> Failure:
-    if isinstance(error, HostKeyChanged):
-        return Failure(Reachability.KEY_CHANGED.value, str(error), error.fingerprint)
-    if isinstance(error, AuthRefused):
-        return Failure(Reachability.AUTH_REFUSED.value, str(error))
-    if isinstance(error, SetupError):
-        return Failure(Reachability.ERROR.value, str(error))
-    return Failure("unreachable", str(error))
+            await host.close()
 
 
 def _describe(error: BaseException) -> str:

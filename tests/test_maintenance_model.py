@@ -21,7 +21,8 @@ from lautre_tui.model.maintenance import (
 )
 from lautre_tui.model.probe_format import CheckState, HostFigures
 from lautre_tui.services.audit import Actor, AuditLog
-from lautre_tui.services.maintenance import Maintenance, MaintenanceError
+from lautre_tui.services.audited import MaintenanceError
+from lautre_tui.services.maintenance import Maintenance
 from lautre_tui.services.state_db import StateDB
 from tests.conftest import LAUTRE_LAYOUT
 

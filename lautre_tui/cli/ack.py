@@ -39,7 +39,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     from lautre_tui.model.maintenance import parse_until
-    from lautre_tui.services.maintenance import MaintenanceError
+    from lautre_tui.services.audited import MaintenanceError
     from lautre_tui.services.state_db import StateUnavailable
 
     layout = load(args)

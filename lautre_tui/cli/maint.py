@@ -154,7 +154,7 @@ def icinga_said(service: Maintenance, code: int) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lautre_tui.services.maintenance import MaintenanceError
+    from lautre_tui.services.audited import MaintenanceError
     from lautre_tui.services.state_db import StateUnavailable
 
     layout = load(args)
@@ -191,7 +191,7 @@ def extend(service: Maintenance, args: argparse.Namespace) -> int:
 
 
 def end(service: Maintenance, args: argparse.Namespace) -> int:
-    from lautre_tui.services.maintenance import MaintenanceError
+    from lautre_tui.services.audited import MaintenanceError
 
     chosen = service.windows_of(args.hosts)
     if not chosen:

@@ -5,14 +5,14 @@ Each write is one immediate transaction: two admins starting a window on the sam
 host at once get one window (the second extends it), never two half-written.
 The audit line is written inside the transaction: if it cannot be written, the
 action is not taken. Expired windows and acknowledgements are closed by whoever
-notices first, once (the UPDATE only touches rows still open).
+notices first, once (the UPDATE only touches rows still open). This module holds
+the windows and their snapshots; `services.acknowledgements` the acknowledgements.
 """
 
 from __future__ import annotations
 
 import sqlite3
-import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from lautre_tui.model.health import HostHealth
@@ -22,38 +22,21 @@ from lautre_tui.model.maintenance import (
     CheckSnapshot,
     Comparison,
     Window,
-    ack_ends,
     clock,
     compare,
-    current_states,
     handled,
-    problems,
     snapshot,
 )
 from lautre_tui.model.topology import transitive_dependents
-from lautre_tui.services.audit import Actor, AuditLog, AuditUnwritable
-from lautre_tui.services.state_db import StateDB, StateUnavailable
+from lautre_tui.services.acknowledgements import Acknowledgements
+from lautre_tui.services.audited import MaintenanceError
+from lautre_tui.services.state_db import StateUnavailable
 
-Clock = Callable[[], float]
 _WINDOW_COLUMNS = "id, batch, device, root, user, source, reason, started, ends, ended, end_note"
-_ACK_COLUMNS = (
-    "id, device, check_name, state, user, source, comment, sticky, created, expires, ended,"
-    " end_note"
-)
-
-
-class MaintenanceError(Exception):
-    """An action that cannot be taken as asked (unknown host, nothing open…)."""
 
 
 def _window(row: tuple[object, ...]) -> Window:
     return Window(*row)  # type: ignore[arg-type]
-
-
-def _ack(row: tuple[object, ...]) -> Ack:
-    values = list(row)
-    values[7] = bool(values[7])
-    return Ack(*values)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,23 +53,8 @@ class Shared:
         return [a for a in self.acks if a.device == device]
 
 
-class Maintenance:
+class Maintenance(Acknowledgements):
     """Windows, acknowledgements and snapshots for one layout."""
-
-    def __init__(
-        self,
-        layout: Layout,
-        db: StateDB | None = None,
-        *,
-        audit: AuditLog | None = None,
-        actor: Actor | None = None,
-        clock: Clock = time.time,
-    ) -> None:
-        self.layout = layout
-        self.db = db if db is not None else StateDB()
-        self.actor = actor if actor is not None else Actor.current()
-        self.audit = audit if audit is not None else AuditLog(actor=self.actor)
-        self.clock = clock
 
     # -- scope ----------------------------------------------------------------------
 
@@ -102,12 +70,6 @@ class Maintenance:
                 for dependent in transitive_dependents(self.layout, [name]):
                     scope.setdefault(dependent, name)
         return scope
-
-    def _record(self, action: str, device: str, **details: object) -> None:
-        try:
-            self.audit.record(action, device, "ok", **details)
-        except AuditUnwritable as error:
-            raise MaintenanceError(f"{error}: nothing was changed") from error
 
     # -- windows --------------------------------------------------------------------
 
@@ -301,96 +263,6 @@ class Maintenance:
         ]
         return compare(before, after)
 
-    # -- acknowledgements ---------------------------------------------------------------
-
-    def acknowledge(
-        self,
-        health: HostHealth,
-        comment: str,
-        *,
-        check: str | None = None,
-        sticky: bool = False,
-        expires: float | None = None,
-    ) -> list[Ack]:
-        """Acknowledge the host's problems now (or only `check`'s)."""
-        comment = comment.strip()
-        if not comment:
-            raise MaintenanceError("an acknowledgement needs a comment")
-        now = self.clock()
-        found = problems(health)
-        if check is not None:
-            states = current_states(health)
-            if check not in states:
-                raise MaintenanceError(f"{health.device} has no check named {check!r}")
-            found = {check: states[check]} if states[check] != "OK" else {}
-        if not found:
-            what = f"{health.device} {check}" if check else health.device
-            raise MaintenanceError(f"{what} has no problem to acknowledge")
-        with self.db.transaction() as db:
-            for name, state in found.items():
-                db.execute(
-                    "UPDATE acks SET ended = ?, end_note = 'replaced'"
-                    " WHERE device = ? AND check_name = ? AND ended IS NULL",
-                    (now, health.device, name),
-                )
-                db.execute(
-                    "INSERT INTO acks (device, check_name, state, user, source, comment, sticky,"
-                    " created, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        health.device,
-                        name,
-                        state,
-                        self.actor.user,
-                        self.actor.source,
-                        comment,
-                        int(sticky),
-                        now,
-                        expires,
-                    ),
-                )
-                self._record(
-                    "acknowledge",
-                    health.device,
-                    check=name or "host",
-                    state=state,
-                    comment=comment,
-                    sticky=sticky,
-                    expires=expires,
-                )
-        return [a for a in self.open_acks() if a.device == health.device and a.check in found]
-
-    def open_acks(self) -> list[Ack]:
-        rows = self.db.read(f"SELECT {_ACK_COLUMNS} FROM acks WHERE ended IS NULL ORDER BY id")
-        return [_ack(row) for row in rows]
-
-    def reconcile(self, health: Mapping[str, HostHealth]) -> list[tuple[Ack, str]]:
-        """End the acknowledgements whose rules say so, given what is seen now."""
-        now = self.clock()
-        due: list[tuple[Ack, str]] = []
-        for ack in self.open_acks():
-            seen = health.get(ack.device)
-            current = current_states(seen).get(ack.check, "OK") if seen is not None else None
-            if seen is not None and seen.verdict.value == "unpolled":
-                current = None
-            why = ack_ends(ack, current, now)
-            if why is not None:
-                due.append((ack, why))
-        if not due:
-            return []
-        ended: list[tuple[Ack, str]] = []
-        with self.db.transaction() as db:
-            for ack, why in due:
-                cursor = db.execute(
-                    "UPDATE acks SET ended = ?, end_note = ? WHERE id = ? AND ended IS NULL",
-                    (now, why, ack.id),
-                )
-                if cursor.rowcount:
-                    ended.append((ack, why))
-                    self._record(
-                        "acknowledgement-end", ack.device, check=ack.check or "host", why=why
-                    )
-        return ended
-
     # -- reading it all -----------------------------------------------------------------
 
     def shared(self) -> Shared:
@@ -429,4 +301,10 @@ def handled_now(layout: Layout, health: Mapping[str, HostHealth]) -> tuple[dict[
         service.db.close()
 
 
-__all__ = ["Maintenance", "MaintenanceError", "Shared", "StateUnavailable", "handled_now"]
+__all__ = [  # MaintenanceError: re-exported for ui/maintenance_watch.py
+    "Maintenance",
+    "MaintenanceError",
+    "Shared",
+    "StateUnavailable",
+    "handled_now",
+]

@@ -1,8 +1,9 @@
 """How each section of a layout is built from its YAML node.
 
 Which keys a section has, and what each holds, comes from the declarations in
-`model.layout` (see `model.schema`): this module only says how each section is
-named in errors and the rules that tie its keys together. Errors are collected
+`model.layout`, `model.wiring` and `model.checks` (see `model.schema`): this
+module only says how each section is named in errors and the rules that tie its
+keys together; `model.key_checks` holds the checks of single values. Errors are collected
 in the `Reader` and the rest is still built, so that one bad device does not
 hide the others.
 """

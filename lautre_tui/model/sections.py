@@ -125,16 +125,25 @@ def _require(reader: Reader, node: yaml.Node, entries: Entries, what: str, cls: 
     return not missing
 
 
-def _plain_section(reader: Reader, node: yaml.Node, what: str, cls: type) -> Any:
-    """A section with no rule beyond its keys' own (`ssh`, `poll`): its values are
-    named `what.key` in errors. A new section of that sort needs no code here."""
+def _complete(
+    reader: Reader, node: yaml.Node, what: str, cls: type, sep: str
+) -> tuple[Entries, dict[str, Any]] | None:
+    """The entries of section `cls` and their values, every key read so that each
+    bad one is said; None when a required key is missing or bad."""
     entries = _section(reader, node, what, cls)
-    values = _fields(reader, entries, cls, what, ".")
+    values = _fields(reader, entries, cls, what, sep)
     if not _require(reader, node, entries, what, cls):
         return None
     if not all(key in values for key in required(cls)):
         return None
-    return cls(**(defaults(cls) | values))
+    return entries, values
+
+
+def _plain_section(reader: Reader, node: yaml.Node, what: str, cls: type) -> Any:
+    """A section with no rule beyond its keys' own (`ssh`, `poll`): its values are
+    named `what.key` in errors. A new section of that sort needs no code here."""
+    read = _complete(reader, node, what, cls, ".")
+    return None if read is None else cls(**(defaults(cls) | read[1]))
 
 
 def _rack(reader: Reader, item: yaml.Node, what: str) -> Rack | None:
@@ -154,14 +163,10 @@ def _rack(reader: Reader, item: yaml.Node, what: str) -> Rack | None:
 
 
 def _pdu(reader: Reader, name: str, node: yaml.Node) -> Pdu | None:
-    what = f"pdu {name}"
-    entries = _section(reader, node, what, Pdu)
-    values = _fields(reader, entries, Pdu, what, " ")
-    if not _require(reader, node, entries, what, Pdu):
+    read = _complete(reader, node, f"pdu {name}", Pdu, " ")
+    if read is None:
         return None
-    if not all(key in values for key in required(Pdu)):
-        return None
-    return Pdu(name=name, position=reader.position(node), **(defaults(Pdu) | values))
+    return Pdu(name=name, position=reader.position(node), **(defaults(Pdu) | read[1]))
 
 
 def _console_server(reader: Reader, name: str, node: yaml.Node) -> ConsoleServer | None:
@@ -177,13 +182,10 @@ def _console_server(reader: Reader, name: str, node: yaml.Node) -> ConsoleServer
 
 
 def _console_link(reader: Reader, node: yaml.Node, what: str, _cls: type) -> ConsoleLink | None:
-    entries = _section(reader, node, what, ConsoleLink)
-    values = _fields(reader, entries, ConsoleLink, what, ".")
-    if not _require(reader, node, entries, what, ConsoleLink):
+    read = _complete(reader, node, what, ConsoleLink, ".")
+    if read is None:
         return None
-    if not all(key in values for key in required(ConsoleLink)):
-        return None
-    return ConsoleLink(position=reader.position(node), **(defaults(ConsoleLink) | values))
+    return ConsoleLink(position=reader.position(node), **(defaults(ConsoleLink) | read[1]))
 
 
 def _power_link(reader: Reader, item: yaml.Node, what: str) -> PowerLink | None:
@@ -275,18 +277,14 @@ def _reach(reader: Reader, node: yaml.Node, what: str, _cls: type) -> ReachSetti
 
 
 def _device(reader: Reader, name: str, node: yaml.Node) -> Device | None:
-    r = reader
-    what = f"device {name}"
-    entries = _section(r, node, what, Device)
-    values = _fields(r, entries, Device, what, " ")
-    if not _require(r, node, entries, what, Device):
+    read = _complete(reader, node, f"device {name}", Device, " ")
+    if read is None:
         return None
-    if not all(key in values for key in required(Device)):
-        return None
-    positions = {key: r.position(value_node) for key, (_k, value_node) in entries.items()}
+    entries, values = read
+    positions = {key: reader.position(value_node) for key, (_k, value_node) in entries.items()}
     return Device(
         name=name,
-        position=r.position(node),
+        position=reader.position(node),
         field_positions=positions,
         **(defaults(Device) | values),
     )

@@ -16,6 +16,7 @@ unless asked: opening, closing and reconnecting never touch the break condition.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import socket
 import sys
@@ -162,7 +163,7 @@ class SerialLink:
             reason = str(error) or error.__class__.__name__
         if self._running:
             self._running = False
-            self._loop.call_soon_threadsafe(self._on_lost, reason)
+            self._to_loop(self._on_lost, reason)
 
     def _hand_over(self, data: bytes) -> None:
         """Queue bytes for the loop, at most DISPLAY_BUFFER of them, with at most one
@@ -177,7 +178,14 @@ class SerialLink:
             if self._delivery_scheduled:
                 return
             self._delivery_scheduled = True
-        self._loop.call_soon_threadsafe(self._deliver)
+        self._to_loop(self._deliver)
+
+    def _to_loop(self, callback: Callable[..., object], *args: object) -> None:
+        """From a link thread: a loop closed meanwhile (the app quit while bytes
+        came) has nobody left to tell, and must not end the thread with a traceback."""
+        assert self._loop is not None
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(callback, *args)
 
     def _deliver(self) -> None:
         with self._inbox_lock:
@@ -269,12 +277,10 @@ class SerialLink:
             await asyncio.to_thread(thread.join, 2)
 
 
-__all__ = [  # TelnetFilter, with_ign_set_control: re-exported for tests/test_console.py
-    "BreakUnsupported",  # and benchmarks/console.py, which another branch is changing
+__all__ = [
+    "BreakUnsupported",
     "ConsoleLinkError",
     "SerialLink",
-    "TelnetFilter",
     "open_in_background",
     "open_port",
-    "with_ign_set_control",
 ]

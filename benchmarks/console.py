@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 import serial
 from textual.app import App, ComposeResult
 
-from lautre_tui.backends.serial_port import with_ign_set_control
+from lautre_tui.backends.tolerant_rfc2217 import with_ign_set_control
 from lautre_tui.lab.serial_device import flood
 from lautre_tui.model.layout import ConsoleProtocol
 from lautre_tui.model.loader import load_layout

@@ -17,7 +17,8 @@ from serial import rfc2217
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
-from lautre_tui.backends.serial_port import TelnetFilter, with_ign_set_control
+from lautre_tui.backends.telnet import TelnetFilter
+from lautre_tui.backends.tolerant_rfc2217 import with_ign_set_control
 from lautre_tui.lab.runner import Lab
 from lautre_tui.lab.world import Fault, FaultKind
 from lautre_tui.model.layout import ConsoleProtocol

@@ -255,10 +255,9 @@ class Layout:
         return next((pdu for pdu in self.pdus.values() if pdu.device == device.name), None)
 
 
-__all__ = [  # Check: re-exported for ui/device_pane.py until it imports model.checks
+__all__ = [
     "NOWHERE",
     "Backspace",
-    "Check",
     "ConsoleProtocol",
     "Device",
     "DeviceKind",

@@ -16,8 +16,6 @@ from pathlib import Path
 
 import yaml
 
-from lautre_tui.model.console_url import protocol_of_url as protocol_of_url  # re-exported
-from lautre_tui.model.console_url import url_options_problem as url_options_problem
 from lautre_tui.model.errors import LayoutError, Position
 from lautre_tui.model.layout import Layout
 from lautre_tui.model.reader import Reader
@@ -107,13 +105,11 @@ def read_text_file(path: Path, limit: int = MAX_LAYOUT_BYTES) -> str:
     return data.decode("utf-8")
 
 
-__all__ = [  # the console_url names: re-exported for services/console/target.py
+__all__ = [
     "MAX_LAYOUT_BYTES",
     "LoadResult",
     "SafeLoader",
     "load_layout",
     "parse_layout",
-    "protocol_of_url",
     "read_text_file",
-    "url_options_problem",
 ]

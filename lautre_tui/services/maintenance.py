@@ -301,9 +301,8 @@ def handled_now(layout: Layout, health: Mapping[str, HostHealth]) -> tuple[dict[
         service.db.close()
 
 
-__all__ = [  # MaintenanceError: re-exported for ui/maintenance_watch.py
+__all__ = [
     "Maintenance",
-    "MaintenanceError",
     "Shared",
     "StateUnavailable",
     "handled_now",

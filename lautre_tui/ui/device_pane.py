@@ -14,9 +14,10 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from lautre_tui.model.checks import Check
 from lautre_tui.model.durations import format_duration
 from lautre_tui.model.health import CheckHealth, HostHealth
-from lautre_tui.model.layout import Check, Device, Layout
+from lautre_tui.model.layout import Device, Layout
 from lautre_tui.model.probe_format import CheckState
 from lautre_tui.model.topology import dependents, transitive_dependents
 from lautre_tui.ui.badges import CHECK_GLYPHS, SOFT_GLYPHS, Badge

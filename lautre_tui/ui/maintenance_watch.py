@@ -31,7 +31,8 @@ from lautre_tui.model.maintenance import (
     snapshot,
 )
 from lautre_tui.model.topology import transitive_dependents
-from lautre_tui.services.maintenance import Maintenance, MaintenanceError, Shared
+from lautre_tui.services.audited import MaintenanceError
+from lautre_tui.services.maintenance import Maintenance, Shared
 from lautre_tui.services.state_db import StateUnavailable
 from lautre_tui.ui.badges import ACK_MARK, MAINTENANCE_MARK
 from lautre_tui.ui.maintenance_dialogs import (

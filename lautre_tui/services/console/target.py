@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from lautre_tui.backends.serial_port import ConsoleLinkError
 from lautre_tui.model.breaks import BreakSequence
+from lautre_tui.model.console_url import protocol_of_url, url_options_problem
 from lautre_tui.model.layout import Backspace, ConsoleProtocol, Layout, Newline
-from lautre_tui.model.loader import protocol_of_url, url_options_problem
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,9 +69,15 @@ def main() -> None:
         bare_cmd = f"{sys.executable} {bare}"
         ours: list[float] = []
         floor: list[float] = []
-        for run in range(args.runs):
-            floor.append(time_to_marker(bare_cmd, "bare-painted", f"bench-bare-{run}"))
-            ours.append(time_to_marker(ours_cmd, "apc", f"bench-ours-{run}"))
+        # One session lives throughout: the tmux server must not exit (and restart)
+        # between two runs, which made a `new-session` fail now and then.
+        subprocess.run(["tmux", "new-session", "-d", "-s", "bench-keep", "sleep 3600"], check=True)
+        try:
+            for run in range(args.runs):
+                floor.append(time_to_marker(bare_cmd, "bare-painted", f"bench-bare-{run}"))
+                ours.append(time_to_marker(ours_cmd, "apc", f"bench-ours-{run}"))
+        finally:
+            subprocess.run(["tmux", "kill-session", "-t", "bench-keep"], check=False)
     ours_median = statistics.median(ours)
     floor_median = statistics.median(floor)
     print(f"runs: {args.runs} each, 80x24 in tmux")

@@ -23,7 +23,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from lautre_tui.model.health import HealthTracker, HostHealth, Reachability, RoundInfo, StatusUpdate
-from lautre_tui.model.layout import Layout
+from lautre_tui.model.layout import DeviceKind, Layout
 from lautre_tui.model.status_source import Icinga2Source
 from lautre_tui.services.icinga_state import IcingaObjects
 from lautre_tui.services.source import Subscriber
@@ -58,6 +58,9 @@ class IcingaSource:
         self.tracker = HealthTracker(layout, soft_fails=1)
         self._api: IcingaApi | None = None
         self.objects = IcingaObjects(layout, source)
+        self._others_depend_on = {  # a change of theirs changes the verdict of others
+            name for name, device in layout.devices.items() if device.kind is DeviceKind.SWITCH
+        } | {device.standby_for for device in layout.devices.values() if device.standby_for}
         self._subscribers: list[Subscriber] = []
         self._dirty: set[str] = set()
         self._flush: asyncio.TimerHandle | None = None
@@ -245,20 +248,24 @@ class IcingaSource:
     # -- judging --------------------------------------------------------------------
 
     def _derive(self) -> None:
-        """The dirty hosts' health from Icinga's objects; then the tracker's judgement
-        (staging, standby, power, behind a switch); only what changed is published,
-        in one batch."""
+        """The dirty hosts' health from Icinga's objects, judged by the tracker
+        (staging, standby, power, behind a switch); every host is judged again only
+        when one that others depend on (a switch, a standby's twin) changed. Only
+        what changed is published, in one batch."""
         self._flush = None
-        tracker, dirty = self.tracker, []
+        tracker, changed, again = self.tracker, [], False
         for icinga_name in self._dirty:
             device = self.objects.devices.get(icinga_name)
             if device is not None and icinga_name in self.objects.hosts:
                 before = tracker.hosts[device]
-                tracker.hosts[device] = self.objects.health(before, icinga_name)
-                dirty.append((device, before))
+                after = tracker.judge(self.objects.health(before, icinga_name))
+                if after != before:
+                    changed.append(device)
+                    again = again or device in self._others_depend_on
         self._dirty.clear()
-        self._publish(tracker.rejudge())
-        self._publish(tracker.hosts[d] for d, before in dirty if tracker.hosts[d] != before)
+        if again:
+            self._publish(tracker.rejudge())
+        self._publish(tracker.hosts[device] for device in changed)
         self._deliver()
 
     # -- publishing -----------------------------------------------------------------

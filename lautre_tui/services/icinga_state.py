@@ -94,10 +94,12 @@ class IcingaObjects:
         self._checks = {  # device → its checks' names, asked of the layout once
             name: tuple(check_names(layout, device)) for name, device in layout.devices.items()
         }
+        self._handling: dict[str, tuple[bool, frozenset[str]]] | None = None  # cached
 
     def load(self, hosts: list[StateAttrs], services: list[StateAttrs]) -> None:
         """A full read replaces everything known (objects of other hosts are dropped)."""
         own = self.devices
+        self._handling = None
         self.hosts = {h.name: IcingaObject.of(h) for h in hosts if h.name in own}
         self.services = {
             (s.host_name, sys.intern(s.name)): IcingaObject.of(s)
@@ -119,11 +121,19 @@ class IcingaObjects:
         else:
             found = self.hosts.setdefault(host, IcingaObject())
         found.absorb(event)
+        if event.type.startswith(("Acknowledgement", "Downtime")):
+            self._handling = None
         return host
 
     def handling(self) -> dict[str, tuple[bool, frozenset[str]]]:
         """Device → (in a downtime, the checks acknowledged: "" for the host), as
-        Icinga says, for the devices with either (made in Icinga Web or by us)."""
+        Icinga says, for the devices with either (made in Icinga Web or by us);
+        worked out again only after a change (the app asks every second)."""
+        if self._handling is None:
+            self._handling = self._find_handling()
+        return self._handling
+
+    def _find_handling(self) -> dict[str, tuple[bool, frozenset[str]]]:
         found: dict[str, tuple[bool, set[str]]] = {}
         for icinga_name, host in self.hosts.items():
             device = self.devices.get(icinga_name)

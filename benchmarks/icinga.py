@@ -12,6 +12,7 @@
    many the app's source saw per second and how far behind (send time to seen),
    the keys' latency meanwhile (`j`/`k` in the rack until the device pane shows
    the device), the CPU each process took, Icinga's own count (`/v1/status/CIB`).
+   The same keys in the same app with no status source, for comparison.
 
 The app's processes import neither the lab nor the tests, as the real app.
 
@@ -40,8 +41,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for `tests`
 from lautre_tui.model.loader import load_layout
 
 if TYPE_CHECKING:
-    from textual.pilot import Pilot
-
     from lautre_tui.model.status_source import Icinga2Source
     from lautre_tui.ui.app import RackApp
 
@@ -107,8 +106,10 @@ async def until(condition: Any, timeout: float = 120.0) -> bool:
     return True
 
 
-async def key_latency(app: RackApp, pilot: Pilot[Any], step: int) -> float:
+async def key_latency(app: RackApp, step: int) -> float:
     """Seconds from a rack key (`j` or `k`) to the device pane showing the device."""
+    from textual import events
+
     from lautre_tui.ui.device_pane import DevicePane
 
     rack = app.rack_screen.current_rack()
@@ -116,8 +117,12 @@ async def key_latency(app: RackApp, pilot: Pilot[Any], step: int) -> float:
     names = [device.name for device in rack.devices]
     target = names[names.index(rack.selected) + step]
     pane = app.query_one(DevicePane)
+    key = "j" if step > 0 else "k"
+    event = events.Key(key, key)  # as the terminal driver posts it (`pilot.press` would
+    event.set_sender(app)  # wait for the whole app to be idle, up to 1 s under a stream)
+    assert app._driver is not None
     started = time.monotonic()
-    await pilot.press("j" if step > 0 else "k")
+    app._driver.send_message(event)
     assert await until(lambda: pane.device is not None and pane.device.name == target)
     return time.monotonic() - started
 
@@ -178,6 +183,29 @@ async def sync_side(path: Path) -> None:
     await source.stop()
 
 
+async def keys_alone(path: Path) -> None:
+    """The same app and layout with no status source at all: what the keys cost
+    without Icinga (`poll=False`)."""
+    from lautre_tui.cli.tui import build_app
+
+    layout = load_layout(path, check=False).layout
+    assert layout is not None
+    app = build_app(layout, path, poll=False)
+    async with app.run_test(size=(120, 40)):
+        print(f"the app with no status source: {await keys(app)}; {memory()}")
+
+
+async def keys(app: RackApp, count: int = 10) -> str:
+    latencies, step = [], 1
+    for _ in range(count):
+        latencies.append(await key_latency(app, step))
+        step = -step
+    return (
+        f"keys answered in median {statistics.median(latencies) * 1000:.0f} ms, "
+        f"max {max(latencies) * 1000:.0f} ms ({count} keys)"
+    )
+
+
 async def app_side(path: Path, icinga_group: int, seconds: float) -> None:
     from lautre_tui.cli.tui import build_app
     from lautre_tui.services.icinga_source import IcingaSource
@@ -188,7 +216,7 @@ async def app_side(path: Path, icinga_group: int, seconds: float) -> None:
     print(f"app process: layout of {len(layout.devices)} devices loaded, {memory()}")
     cpu = time.process_time()
     app = build_app(layout, path)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(120, 40)):
         await until(lambda: app.site.poller is not None and app.site.poller.last_round)
         source = app.site.poller
         assert isinstance(source, IcingaSource) and source.last_round is not None
@@ -197,6 +225,7 @@ async def app_side(path: Path, icinga_group: int, seconds: float) -> None:
             f"{source.last_round.duration:.2f} s; app start to every state read: "
             f"CPU ours {time.process_time() - cpu:.2f} s; {memory()}"
         )
+        print(f"no result flowing: {await keys(app)}")
         seen = Seen(source)
         hosts = path.with_name("hosts.txt")
         hosts.write_text("\n".join(name for name in layout.devices), encoding="utf-8")
@@ -211,7 +240,7 @@ async def app_side(path: Path, icinga_group: int, seconds: float) -> None:
             started, latencies, step = time.monotonic(), [], 1
             output = asyncio.ensure_future(injector.communicate())
             while not output.done():
-                latencies.append(await key_latency(app, pilot, step))
+                latencies.append(await key_latency(app, step))
                 step = -step
                 await asyncio.sleep(0.2)
             done = json.loads((await output)[0])
@@ -263,6 +292,7 @@ def main() -> None:
     parser.add_argument("--app", type=Path, help=argparse.SUPPRESS)  # the app's process
     parser.add_argument("--icinga-group", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--sync", type=Path, help=argparse.SUPPRESS)  # the source alone
+    parser.add_argument("--keys", type=Path, help=argparse.SUPPRESS)  # no source
     parser.add_argument("--bare", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()  # the app's process imports neither the lab nor the tests
     if args.bare:
@@ -270,6 +300,9 @@ def main() -> None:
         return
     if args.sync is not None:
         asyncio.run(sync_side(args.sync))
+        return
+    if args.keys is not None:
+        asyncio.run(keys_alone(args.keys))
         return
     if args.app is not None:
         asyncio.run(app_side(args.app, args.icinga_group, args.seconds))
@@ -307,6 +340,7 @@ def main() -> None:
         print(f"icinga2 started with {hosts * 2} services in {time.monotonic() - started:.1f} s")
         assert icinga.process is not None
         try:
+            subprocess.run([sys.executable, __file__, "--keys", str(path)], check=True)
             subprocess.run([sys.executable, __file__, "--sync", str(path)], check=True)
             subprocess.run(
                 [

@@ -89,6 +89,7 @@ class IcingaObjects:
     def __init__(self, layout: Layout, source: Icinga2Source) -> None:
         self.layout = layout
         self.devices = {source.host_of(name): name for name in layout.devices}
+        self._own = {name: name for name in self.devices}
         self.hosts: dict[str, IcingaObject] = {}
         self.services: dict[tuple[str, str], IcingaObject] = {}
         self._checks = {  # device → its checks' names, asked of the layout once
@@ -98,11 +99,11 @@ class IcingaObjects:
 
     def load(self, hosts: list[StateAttrs], services: list[StateAttrs]) -> None:
         """A full read replaces everything known (objects of other hosts are dropped)."""
-        own = self.devices
+        own = self._own  # our names, so that 15,000 keys share 5,000 strings
         self._handling = None
-        self.hosts = {h.name: IcingaObject.of(h) for h in hosts if h.name in own}
+        self.hosts = {own[h.name]: IcingaObject.of(h) for h in hosts if h.name in own}
         self.services = {
-            (s.host_name, sys.intern(s.name)): IcingaObject.of(s)
+            (own[s.host_name], sys.intern(s.name)): IcingaObject.of(s)
             for s in services
             if s.host_name in own
         }

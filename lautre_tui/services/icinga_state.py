@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 
 from lautre_tui.model.health import CheckHealth, HostHealth, Reachability, check_names
 from lautre_tui.model.layout import Layout
-from lautre_tui.model.probe_format import CheckState
+from lautre_tui.model.probe_format import CheckState, HostFigures
 from lautre_tui.model.status_source import Icinga2Source
+from lautre_tui.services.icinga_perfdata import host_figures
 
 if TYPE_CHECKING:  # httpx and msgspec come with the API client, after the first paint
     from lautre_tui.backends.icinga_api import Event, StateAttrs
@@ -37,6 +38,7 @@ class IcingaObject:
     reachable: bool = True
     acknowledged: bool = False
     downtime: int = 0
+    figures: HostFigures | None = None  # hosts: read from the host check's perfdata
 
     @classmethod
     def of(cls, attrs: StateAttrs) -> IcingaObject:
@@ -101,7 +103,12 @@ class IcingaObjects:
         """A full read replaces everything known (objects of other hosts are dropped)."""
         own = self._own  # our names, so that 15,000 keys share 5,000 strings
         self._handling = None
-        self.hosts = {own[h.name]: IcingaObject.of(h) for h in hosts if h.name in own}
+        self.hosts = {}
+        for attrs in hosts:
+            if attrs.name in own:
+                host = self.hosts[own[attrs.name]] = IcingaObject.of(attrs)
+                if attrs.last_check_result is not None:
+                    host.figures = host_figures(attrs.last_check_result.performance_data)
         self.services = {
             (own[s.host_name], sys.intern(s.name)): IcingaObject.of(s)
             for s in services
@@ -121,6 +128,9 @@ class IcingaObjects:
                 found = self.services[(host, sys.intern(service))] = IcingaObject()
         else:
             found = self.hosts.setdefault(host, IcingaObject())
+            if event.type == "CheckResult" and event.check_result is not None:
+                figures = host_figures(event.check_result.performance_data)
+                found.figures = figures or found.figures  # a host not answering has none
         found.absorb(event)
         if event.type.startswith(("Acknowledgement", "Downtime")):
             self._handling = None
@@ -180,6 +190,7 @@ class IcingaObjects:
             reachability=reach,
             message=message,
             checks=tuple(checks),
+            figures=host.figures or before.figures,
             last_answer=host.checked if host.state == 0 and host.checked else before.last_answer,
             connection_fails=0 if host.state == 0 else host.attempt,
         )

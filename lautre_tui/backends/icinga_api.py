@@ -44,7 +44,7 @@ class CheckResult(msgspec.Struct):
     state: float = 0
     execution_end: float = 0
     vars_after: VarsAfter | None = None
-    performance_data: list[Any] = []  # strings as the plugin gave them (the host's figures)
+    performance_data: list[Any] | None = None  # null in a passive result; strings else
 
 
 class StateAttrs(msgspec.Struct):

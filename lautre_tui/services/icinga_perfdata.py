@@ -32,11 +32,11 @@ def _value(item: str) -> tuple[str, float, float | None] | None:
     return label, float(found.group(3)), high
 
 
-def host_figures(perfdata: Iterable[Any]) -> HostFigures | None:
+def host_figures(perfdata: Iterable[Any] | None) -> HostFigures | None:
     """The figures in a host check's perfdata (strings, as Icinga keeps them); None
     when there is none of ours (an older check, another plugin)."""
     values: dict[str, tuple[float, float | None]] = {}
-    for item in perfdata:
+    for item in perfdata or ():
         parsed = _value(item) if isinstance(item, str) else None
         if parsed is not None:
             values[parsed[0]] = parsed[1:]

@@ -181,3 +181,26 @@ async def test_absent_icinga_in_the_app_the_window_stands_and_a_notification_say
                 for n in app._notifications
             )
         )
+
+
+async def test_a_downtime_icinga_did_not_remove_is_removed_once_it_can(
+    lab: Lab, icinga: Icinga
+) -> None:
+    _, layout = reading_layout(lab, icinga.layout_fragment())
+    assert layout.status_source is not None
+    ours = IcingaMaintenance(layout, layout.status_source)
+    ours.retry_after = 0  # the app waits 30 s, doubling, before each retry
+    await asyncio.to_thread(ours.start, ["fey"], time.time() + 1800, "disk swap")
+    assert {d["host_name"] for d in await downtimes(icinga)} == {"fey"}
+    password = icinga.password_file.read_text(encoding="utf-8")
+    icinga.password_file.write_text("refused\n", encoding="utf-8")
+    await asyncio.to_thread(ours.end, ["fey"])
+    [said] = ours.take_icinga_trouble()
+    assert "removing the downtime of fey" in said and "(401)" in said
+    assert ours.open_windows() == [] and await downtimes(icinga) != []
+    await asyncio.to_thread(ours.expire)  # still refused: kept, and not said again
+    assert ours.take_icinga_trouble() == [] and await downtimes(icinga) != []
+    icinga.password_file.write_text(password, encoding="utf-8")
+    await asyncio.to_thread(ours.expire)
+    assert await downtimes(icinga) == []
+    assert ours.db.read("SELECT name FROM icinga_downtimes") == []

@@ -5,6 +5,7 @@ API and event stream."""
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
@@ -42,9 +43,21 @@ async def test_source_follows_icinga_through_the_stream_and_outages(
         assert source.health("emma").verdict is Verdict.OK
         assert source.last_round is not None and source.trouble is None
         assert source.health("estelle").verdict is Verdict.STANDBY_OFF
+        # The host check's perfdata read back: the pane's figures, as with the poller.
+        await eventually(lambda: source.health("emma").figures.load is not None, 60)
+        figures = source.health("emma").figures
+        assert figures.mem_total_kb and figures.mem_available_kb is not None and figures.disks
         lab.world.inject(Fault(FaultKind.SERVICE_DOWN, "emma", "web"))
         source.poll_now("emma")
         await eventually(lambda: check_state(source, "emma", "web") is CheckState.CRITICAL, 60)
+        # A passive result (its perfdata is null) comes through the stream and a full read.
+        body = {"type": "Service", "service": "emma!web", "exit_status": 1, "plugin_output": "p"}
+        await asyncio.to_thread(
+            icinga.post, "/v1/actions/process-check-result", json.dumps(body).encode()
+        )
+        await eventually(lambda: check_state(source, "emma", "web") is CheckState.WARNING)
+        await source.sync_once()
+        assert check_state(source, "emma", "web") is CheckState.WARNING
         # Icinga killed: every device stale, saying which Icinga since when.
         await asyncio.to_thread(icinga.kill)
         await eventually(lambda: source.health("emma").verdict is Verdict.STALE)

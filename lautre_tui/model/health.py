@@ -201,6 +201,13 @@ class HealthTracker:
             self.outlets[(pdu, outlet)] = on
         return self.rejudge()
 
+    def judge(self, health: HostHealth) -> HostHealth:
+        """Keep one host's `health`, judged (staging, standby, power, behind a switch);
+        the others are not re-judged: an outside source (Icinga) updating a few hosts
+        among thousands calls `rejudge` only when a switch or a standby's twin changed."""
+        self.hosts[health.device] = self._judge(health)
+        return self.hosts[health.device]
+
     def rejudge(self, now: float | None = None) -> list[HostHealth]:
         """Re-derive every host (parents, power, staleness); the changed ones."""
         changed: list[HostHealth] = []

@@ -6,7 +6,9 @@ A window becomes `actions/schedule-downtime` on the device's Icinga host
 children it knows from the exported `Dependency` objects in downtime too, and a
 dependent it did not cover gets its own); the names Icinga returns are kept in
 the shared database so that whoever ends the window (`maint end`, the app,
-expiry) removes them with `actions/remove-downtime`. An acknowledgement becomes
+expiry) removes them with `actions/remove-downtime`; names Icinga did not remove
+stay there and are tried again (with back-off) by the next `expire()`, which the
+app runs every second, until Icinga confirms. An acknowledgement becomes
 `actions/acknowledge-problem` on the host or service, ended with
 `actions/remove-acknowledgement`.
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -32,6 +35,8 @@ from lautre_tui.services.maintenance import Maintenance
 
 T = TypeVar("T")
 ICINGA_TIMEOUT = 10.0  # seconds; the local action is already taken
+RETRY_AFTER = 30.0  # seconds before a downtime Icinga did not remove is tried again
+RETRY_MAX = 600.0
 
 
 def _host_of_downtime(name: str) -> str:
@@ -47,6 +52,8 @@ class IcingaMaintenance(Maintenance):
         self.icinga = icinga
         self._trouble: list[str] = []  # what Icinga did not take, in order
         self._trouble_lock = threading.Lock()  # app workers add, the UI takes
+        self.retry_after = RETRY_AFTER  # doubles after each refused retry, up to RETRY_MAX
+        self._retry_at = 0.0  # monotonic time of the next retry of removals
 
     def take_icinga_trouble(self) -> list[str]:
         """What Icinga did not take since the last call (and forget it)."""
@@ -60,7 +67,12 @@ class IcingaMaintenance(Maintenance):
 
     # -- talking to Icinga (blocking: the CLI's thread or an app worker's) -----------
 
-    def _ask(self, what: str, work: Callable[[IcingaApi], Awaitable[T]]) -> T | None:
+    def _ask(
+        self, what: str, work: Callable[[IcingaApi], Awaitable[T]], *, say: bool = True
+    ) -> T | None:
+        """`work` done with a fresh client; None when Icinga did not take it (why is
+        kept for the admin, unless `say` is False: a retry said once is enough)."""
+
         async def go() -> T:
             api = IcingaApi(self.icinga, timeout=ICINGA_TIMEOUT)
             try:
@@ -71,9 +83,11 @@ class IcingaMaintenance(Maintenance):
         try:
             return asyncio.run(go())
         except IcingaError as error:
-            self._not_taken(f"{what}: Icinga 2 did not take it: {error}")
+            line = f"{what}: Icinga 2 did not take it: {error}"
         except Exception as error:  # never the end of the local action
-            self._not_taken(f"{what}: Icinga 2 at {self.icinga.url} did not take it: {error!r}")
+            line = f"{what}: Icinga 2 at {self.icinga.url} did not take it: {error!r}"
+        if say:
+            self._not_taken(line)
         return None
 
     def _filter(self, device: str, check: str = "") -> dict[str, Any]:
@@ -173,19 +187,46 @@ class IcingaMaintenance(Maintenance):
         ]
         if not names:
             return
+        # Not taken: the window is ended here all the same, and the names stay for
+        # `expire()` to try again (Icinga would otherwise keep them until their end).
+        devices = ", ".join(w.device for w in windows)
+        self._remove(names, f"removing the downtime of {devices}")
 
-        async def work(api: IcingaApi) -> None:
+    def _remove(self, names: list[str], what: str, *, say: bool = True) -> bool:
+        """`remove-downtime` of `names`; once Icinga confirms, they leave the database.
+        A refusal sets the next retry, later each time."""
+
+        async def work(api: IcingaApi) -> bool:
             body = {"type": "Downtime", "filter": "downtime.__name in names"}
             await api.action(
                 "remove-downtime", {**body, "filter_vars": {"names": names}}, missing_ok=True
             )
+            return True
 
-        # Not taken: the window is ended here all the same; Icinga ends those
-        # downtimes at their end time.
-        devices = ", ".join(w.device for w in windows)
-        self._ask(f"removing the downtime of {devices}", work)
+        if self._ask(what, work, say=say) is None:
+            self._retry_at = time.monotonic() + self.retry_after
+            self.retry_after = min(RETRY_MAX, self.retry_after * 2)
+            return False
+        marks = ",".join("?" * len(names))
         with self.db.transaction() as db:
-            db.execute(f"DELETE FROM icinga_downtimes WHERE window_id IN ({marks})", ids)
+            db.execute(f"DELETE FROM icinga_downtimes WHERE name IN ({marks})", names)
+        return True
+
+    def _retry_removals(self) -> None:
+        """The downtimes of closed windows that Icinga did not remove yet: again."""
+        if time.monotonic() < self._retry_at:
+            return
+        self._retry_at = time.monotonic() + self.retry_after  # looked at now and then
+        ids = [w.id for w in self.open_windows()]
+        marks = ",".join("?" * len(ids))
+        names = [
+            str(row[0])
+            for row in self.db.read(
+                f"SELECT name FROM icinga_downtimes WHERE window_id NOT IN ({marks})", ids
+            )
+        ]
+        if names and self._remove(names, "removing downtimes again", say=False):
+            self.retry_after = RETRY_AFTER
 
     def end(
         self, hosts: Iterable[str], comparison: Comparison | None = None, note: str = ""
@@ -197,6 +238,7 @@ class IcingaMaintenance(Maintenance):
     def expire(self) -> list[Window]:
         closed = super().expire()
         self._unschedule(closed)
+        self._retry_removals()
         return closed
 
     # -- acknowledgements -------------------------------------------------------------

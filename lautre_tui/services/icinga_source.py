@@ -5,9 +5,8 @@ subscribe(), start(), poll_now(), stop(), last_round, trouble, set_outlets(),
 watch_boot(), setup_note()). On start, and after every lost stream: one GET of
 the hosts and services (only the attributes needed), then the event stream
 (check results, state changes, acknowledgements, downtimes) keeps them live.
-Icinga's soft/hard states become the checks' current/hard states; a host
-Icinga finds unreachable is DOWN and the `HealthTracker` says "behind" its
-switch as it does for the poller; staging and standby keep their meaning.
+`IcingaObjects` (icinga_state) keeps what Icinga says and maps it to the app's
+states; staging and standby keep their meaning.
 `/v1/status` is asked every STATUS_EVERY seconds: after MISSED_LIMIT without
 an answer every device turns STALE, naming the URL and the time, never an old OK.
 """
@@ -20,45 +19,22 @@ import random
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from lautre_tui.model.health import (
-    CheckHealth,
-    HealthTracker,
-    HostHealth,
-    Reachability,
-    RoundInfo,
-    StatusUpdate,
-    check_names,
-)
-from lautre_tui.model.layout import Layout
-from lautre_tui.model.probe_format import CheckState
+from lautre_tui.model.health import HealthTracker, HostHealth, Reachability, RoundInfo, StatusUpdate
+from lautre_tui.model.layout import DeviceKind, Layout
 from lautre_tui.model.status_source import Icinga2Source
+from lautre_tui.services.icinga_state import IcingaObjects
 from lautre_tui.services.source import Subscriber
 
 if TYPE_CHECKING:
-    from lautre_tui.backends.icinga_api import IcingaApi
+    from lautre_tui.backends.icinga_api import Event, IcingaApi
 
 STATUS_EVERY = 10.0
 BATCH_SECONDS = 0.1  # events are published in batches, as the poller's results
 MISSED_LIMIT = 3
 MAX_BACKOFF = 30.0
-ATTRS = (
-    "state",
-    "state_type",
-    "last_hard_state",
-    "last_check_result",
-    "last_check",
-    "last_hard_state_change",
-    "check_attempt",
-    "handled",
-    "acknowledgement",
-    "downtime_depth",
-    "last_reachable",
-)
-HOST_ATTRS = ("name", *ATTRS)
-SERVICE_ATTRS = ("name", "host_name", *ATTRS)
 EVENTS = (
     "CheckResult",
     "StateChange",
@@ -67,38 +43,6 @@ EVENTS = (
     "DowntimeStarted",
     "DowntimeRemoved",
 )
-
-
-@dataclass(slots=True)
-class _Object:
-    """What Icinga says of one host or service."""
-
-    state: int = 0
-    hard_state: int = 0
-    soft: bool = False
-    output: str = ""
-    checked: float = 0.0  # 0: never checked
-    since: float = 0.0
-    attempt: int = 1
-    reachable: bool = True
-    acknowledged: bool = False
-    downtime: int = 0
-
-    @classmethod
-    def of(cls, attrs: dict[str, Any]) -> _Object:
-        result = attrs.get("last_check_result") or {}
-        return cls(
-            state=int(attrs.get("state") or 0),
-            hard_state=int(attrs.get("last_hard_state") or 0),
-            soft=int(attrs.get("state_type") or 0) == 0,
-            output=str(result.get("output") or "") if isinstance(result, dict) else "",
-            checked=float(attrs.get("last_check") or 0) if result else 0.0,
-            since=float(attrs.get("last_hard_state_change") or 0),
-            attempt=int(attrs.get("check_attempt") or 1),
-            reachable=bool(attrs.get("last_reachable", True)),
-            acknowledged=bool(attrs.get("acknowledgement")),
-            downtime=int(attrs.get("downtime_depth") or 0),
-        )
 
 
 class IcingaSource:
@@ -113,9 +57,10 @@ class IcingaSource:
         self.url = source.url
         self.tracker = HealthTracker(layout, soft_fails=1)
         self._api: IcingaApi | None = None
-        self._names = {source.host_of(name): name for name in layout.devices}
-        self._hosts: dict[str, _Object] = {}
-        self._services: dict[tuple[str, str], _Object] = {}
+        self.objects = IcingaObjects(layout, source)
+        self._others_depend_on = {  # a change of theirs changes the verdict of others
+            name for name, device in layout.devices.items() if device.kind is DeviceKind.SWITCH
+        } | {device.standby_for for device in layout.devices.values() if device.standby_for}
         self._subscribers: list[Subscriber] = []
         self._dirty: set[str] = set()
         self._flush: asyncio.TimerHandle | None = None
@@ -153,20 +98,7 @@ class IcingaSource:
     def handling(self) -> dict[str, tuple[bool, frozenset[str]]]:
         """Device → (in a downtime, the checks acknowledged: "" for the host), as
         Icinga says, for the devices with either (made in Icinga Web or by us)."""
-        found: dict[str, tuple[bool, set[str]]] = {}
-        for icinga_name, host in self._hosts.items():
-            device = self._names.get(icinga_name)
-            if device is not None and (host.downtime or host.acknowledged):
-                found[device] = (bool(host.downtime), {""} if host.acknowledged else set())
-        for (icinga_name, service), obj in self._services.items():
-            device = self._names.get(icinga_name)
-            if device is not None and (obj.downtime or obj.acknowledged):
-                down, acked = found.get(device, (False, set()))
-                found[device] = (
-                    down or bool(obj.downtime),
-                    acked | {service} if obj.acknowledged else acked,
-                )
-        return {device: (down, frozenset(acked)) for device, (down, acked) in found.items()}
+        return self.objects.handling()
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)
@@ -236,16 +168,13 @@ class IcingaSource:
     async def _resync(self) -> None:
         started, wall = time.monotonic(), time.time()
         hosts, services = await asyncio.gather(
-            self.api.objects("hosts", HOST_ATTRS), self.api.objects("services", SERVICE_ATTRS)
+            self.api.states("hosts"), self.api.states("services")
         )
-        self._hosts = {str(item["attrs"]["name"]): _Object.of(item["attrs"]) for item in hosts}
-        self._services = {
-            (str(i["attrs"]["host_name"]), str(i["attrs"]["name"])): _Object.of(i["attrs"])
-            for i in services
-        }
-        self._dirty.update(self._hosts)
+        self.objects.load(hosts, services)
+        del hosts, services  # the decoded answers: only the objects made of them stay
+        self._dirty.update(self.objects.hosts)
         self._derive()
-        self.last_round = RoundInfo(wall, time.monotonic() - started, len(self._hosts))
+        self.last_round = RoundInfo(wall, time.monotonic() - started, len(self.objects.hosts))
         self._deliver(self.last_round)
         self._synced.set()
 
@@ -287,7 +216,7 @@ class IcingaSource:
                     self._all_stale()
             else:
                 if missed >= MISSED_LIMIT:
-                    self._dirty.update(self._hosts)
+                    self._dirty.update(self.objects.hosts)
                     self._derive()
                 missed, self.silent_since, self._stale = 0, None, False
             await asyncio.sleep(self.status_every)
@@ -308,99 +237,36 @@ class IcingaSource:
 
     # -- events ---------------------------------------------------------------------
 
-    def _absorb(self, event: dict[str, Any]) -> None:
-        kind = event.get("type")
-        host = str(event.get("host") or "")
-        service = event.get("service")
-        if kind in ("DowntimeStarted", "DowntimeRemoved"):
-            downtime = event.get("downtime") or {}
-            host = str(downtime.get("host_name") or "")
-            service = downtime.get("service_name") or None
-        obj = self._object(host, str(service) if service else None)
-        if obj is None:
+    def _absorb(self, event: Event) -> None:
+        host = self.objects.absorb(event)
+        if host is None:
             return
-        if kind == "CheckResult":
-            result = event.get("check_result") or {}
-            after = result.get("vars_after") or {}
-            obj.state = int(after.get("state", result.get("state", 0)))
-            obj.soft = int(after.get("state_type", 1)) == 0
-            if not obj.soft and obj.state != obj.hard_state:
-                obj.hard_state, obj.since = obj.state, float(event.get("timestamp") or time.time())
-            obj.attempt = int(after.get("attempt", 1))
-            obj.reachable = bool(after.get("reachable", True))
-            obj.output = str(result.get("output") or "")
-            obj.checked = float(result.get("execution_end") or event.get("timestamp") or 0)
-        elif kind == "StateChange":
-            obj.state = int(event.get("state", obj.state))
-            obj.soft = int(event.get("state_type", 1)) == 0
-            if not obj.soft:
-                obj.hard_state = obj.state
-        elif kind == "AcknowledgementSet":
-            obj.acknowledged = True
-        elif kind == "AcknowledgementCleared":
-            obj.acknowledged = False
-        elif kind == "DowntimeStarted":
-            obj.downtime += 1
-        elif kind == "DowntimeRemoved":
-            obj.downtime = max(0, obj.downtime - 1)
         self._dirty.add(host)
         if self._flush is None:
             self._flush = asyncio.get_running_loop().call_later(BATCH_SECONDS, self._derive)
 
-    def _object(self, host: str, service: str | None) -> _Object | None:
-        if host not in self._names:
-            return None
-        if service is None:
-            return self._hosts.setdefault(host, _Object())
-        return self._services.setdefault((host, service), _Object())
-
     # -- judging --------------------------------------------------------------------
 
     def _derive(self) -> None:
-        """The dirty hosts' health from Icinga's objects; then the tracker's judgement
-        (staging, standby, power, behind a switch), published in one batch."""
+        """The dirty hosts' health from Icinga's objects, judged by the tracker
+        (staging, standby, power, behind a switch); every host is judged again only
+        when one that others depend on (a switch, a standby's twin) changed. Only
+        what changed is published, in one batch."""
         self._flush = None
+        tracker, changed, again = self.tracker, [], False
         for icinga_name in self._dirty:
-            device = self._names.get(icinga_name)
-            if device is not None and icinga_name in self._hosts:
-                self.tracker.hosts[device] = self._health(device, icinga_name)
+            device = self.objects.devices.get(icinga_name)
+            if device is not None and icinga_name in self.objects.hosts:
+                before = tracker.hosts[device]
+                after = tracker.judge(self.objects.health(before, icinga_name))
+                if after != before:
+                    changed.append(device)
+                    again = again or device in self._others_depend_on
         self._dirty.clear()
-        self._publish(self.tracker.rejudge())
-        self._publish(self.tracker.hosts.values())
+        if again:
+            self._publish(tracker.rejudge())
+        self._publish(tracker.hosts[device] for device in changed)
         self._deliver()
-
-    def _health(self, device: str, icinga_name: str) -> HostHealth:
-        host = self._hosts[icinga_name]
-        before = self.tracker.hosts[device]
-        checks = []
-        for name in check_names(self.layout, self.layout.devices[device]):
-            obj = self._services.get((icinga_name, name))
-            if obj is None or not obj.checked:
-                continue
-            hard = CheckState(obj.hard_state if obj.soft else obj.state)
-            fails = 0 if obj.state == 0 else obj.attempt
-            checks.append(
-                CheckHealth(
-                    name, hard, CheckState(obj.state), obj.output, fails, obj.since, obj.checked
-                )
-            )
-        if not host.checked:
-            reach, message = Reachability.NOT_POLLED, ""
-        elif host.state == 0:
-            reach, message = Reachability.UP, ""
-        elif host.soft and before.reachability in (Reachability.UP, Reachability.STALE):
-            reach = Reachability.STALE  # as the poller: failing, not yet hard
-            message = f"{host.output} (soft, attempt {host.attempt})"
-        else:
-            reach, message = Reachability.DOWN, host.output
-        return replace(
-            before,
-            reachability=reach,
-            message=message,
-            checks=tuple(checks),
-            last_answer=host.checked if host.state == 0 and host.checked else before.last_answer,
-            connection_fails=0 if host.state == 0 else host.attempt,
-        )
 
     # -- publishing -----------------------------------------------------------------
 

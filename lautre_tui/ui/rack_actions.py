@@ -33,11 +33,20 @@ class RackActions(Screen[None]):
         self.site_layout = site.layout
         self.maintenance = maintenance
         self.fault_injector = fault_injector
+        self._views: list[RackView] = []
+        self.racks_shown = [rack for rack in site.layout.racks if site.layout.devices_in(rack.name)]
 
     # -- queries ---------------------------------------------------------------
 
     def rack_views(self) -> list[RackView]:
-        return list(self.query(RackView))
+        """Kept once every rack's view is mounted (none is ever removed): every status
+        update asks, ten times a second under Icinga's stream."""
+        if len(self._views) == len(self.racks_shown):
+            return self._views
+        found = list(self.query(RackView))
+        if len(found) == len(self.racks_shown):
+            self._views = found
+        return found
 
     def current_rack(self) -> RackView | None:
         """The rack on screen (the active tab when there are several)."""

@@ -136,9 +136,7 @@ class RackScreen(RackActions):
             if self.site.polls:
                 yield StatusBar(id="status")
         with Horizontal(id="main"):
-            racks = [
-                rack for rack in self.site_layout.racks if self.site_layout.devices_in(rack.name)
-            ]
+            racks = self.racks_shown
             if len(racks) == 1:
                 yield RackView(self.site_layout, racks[0], id="rack-0")
             else:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from lautre_tui.cli.maint import poll_once
+from lautre_tui.cli.states import poll_once
 from lautre_tui.cli.tui import build_app
 from lautre_tui.lab.runner import Lab
 from lautre_tui.lab.world import Fault, FaultKind
@@ -49,8 +49,22 @@ async def action(icinga: Icinga, name: str, body: dict[str, Any]) -> dict[str, A
     return result
 
 
+async def icinga_checked_host(icinga: Icinga, host: str) -> None:
+    """Icinga checks the host now (its interval is 10 minutes): until then it is
+    pending, and nothing of its services counts as a problem of a reachable host."""
+    await action(icinga, "reschedule-check", {"type": "Host", "host": host})
+
+    async def checked() -> bool:
+        path = f"/v1/objects/hosts/{host}?attrs=last_check"
+        found = json.loads(await asyncio.to_thread(icinga.get, path))
+        return float(found["results"][0]["attrs"]["last_check"]) > 0
+
+    await eventually(checked, 60)
+
+
 async def icinga_sees_critical(icinga: Icinga, host: str, check: str) -> None:
     """Icinga re-checks now (its interval is 10 minutes) until the check is CRITICAL."""
+    await icinga_checked_host(icinga, host)
     await action(icinga, "reschedule-check", {"type": "Service", "service": f"{host}!{check}"})
 
     async def critical() -> bool:
@@ -107,6 +121,35 @@ async def test_cli_ack_is_an_icinga_acknowledgement_until_it_ends(
     assert ours.take_icinga_trouble() == []
     state = await service(icinga, "emma", "web")
     assert int(state["acknowledgement"]) == 0 and int(state["state"]) == 2
+
+
+async def test_cli_ack_acknowledges_what_icinga_shows_not_a_round_of_its_own(
+    lab: Lab, icinga: Icinga
+) -> None:
+    """emma's web is fine in the lab, CRITICAL in Icinga (a passive result): `ack`
+    reads Icinga's states, as Icinga Web shows them, and acknowledges that."""
+    path, _ = reading_layout(lab, icinga.layout_fragment())
+    await icinga_checked_host(icinga, "emma")
+    result = {"type": "Service", "service": "emma!web", "exit_status": 2, "plugin_output": "gone"}
+
+    async def hard_critical() -> bool:
+        found = json.loads(
+            await asyncio.to_thread(
+                icinga.get, "/v1/objects/services/emma!web?attrs=state&attrs=state_type"
+            )
+        )["results"][0]["attrs"]
+        if int(found["state"]) == 2 and int(found["state_type"]) == 1:
+            return True
+        await action(icinga, "process-check-result", result)  # one more attempt
+        return False
+
+    await eventually(hard_critical, 60)
+    code, out, err = await lab_cli(
+        lab, "ack", "emma", "--check", "web", "--comment", "seen in Icinga", layout=path
+    )
+    assert code == 0, err
+    assert "CRITICAL" in out and "seen in Icinga" in out
+    assert int((await service(icinga, "emma", "web"))["acknowledgement"]) == 1
 
 
 async def test_ack_and_downtime_made_in_icinga_mark_the_device_in_the_app(

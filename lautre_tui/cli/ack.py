@@ -1,6 +1,7 @@
 """`lautre-tui ack HOST [--check NAME] --comment TEXT`: acknowledge a problem.
 
-After one fresh round of HOST: its problems (or only NAME's) stay visible,
+After one fresh round of HOST (or a read of Icinga's states, when Icinga 2 is
+the status source): its problems (or only NAME's) stay visible,
 marked acknowledged with who and the comment, and leave the alert counts and
 `status`'s exit code until the check is OK again (a plain acknowledgement also
 ends when the state changes; `--sticky` only at OK) or `--expire` passes. With
@@ -13,7 +14,8 @@ from __future__ import annotations
 import argparse
 
 from lautre_tui.cli.common import add_layout_option
-from lautre_tui.cli.maint import fail, icinga_said, load, poll_once, service_for
+from lautre_tui.cli.maint import fail, icinga_said, load, service_for
+from lautre_tui.cli.states import states_now
 from lautre_tui.cli.tui import add_status_source_option
 
 
@@ -51,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         service = service_for(layout, args)
         service.db.connection()
         expires = parse_until(args.expire, service.clock()) if args.expire else None
-        health = poll_once(layout, [args.host])
+        health = states_now(layout, [args.host], args.status_source, "ack")
         if args.host not in health:
             return fail(f"{args.host} is not polled: nothing to acknowledge")
         acks = service.acknowledge(

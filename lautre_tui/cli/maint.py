@@ -2,7 +2,8 @@
 
 Shared with every admin of the bastion through the state database; `start`
 snapshots the scope's checks after one round, `end` compares after one fresh
-round (exit 0: all back as before, 1: some differ, listed). A database that
+round (exit 0: all back as before, 1: some differ, listed); with Icinga 2 as
+the status source, both read Icinga's states instead of polling. A database that
 cannot be used, an unknown host or nothing to end: exit 1 with the message.
 With Icinga 2 as the status source, windows are Icinga downtimes too; when
 Icinga does not take one, the window still stands here, stderr says why and the
@@ -15,10 +16,10 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from lautre_tui.cli.common import add_layout_option, print_errors
+from lautre_tui.cli.states import states_now
 from lautre_tui.cli.tui import add_status_source_option
 from lautre_tui.locations import find_layout
 from lautre_tui.model.layout import Layout
@@ -26,7 +27,6 @@ from lautre_tui.model.loader import load_layout
 from lautre_tui.model.maintenance import Window, clock, parse_until
 
 if TYPE_CHECKING:
-    from lautre_tui.model.health import HostHealth
     from lautre_tui.services.maintenance import Maintenance
 
 EXIT_OK, EXIT_DIFFER, EXIT_NOT_IN_ICINGA = 0, 1, 2
@@ -94,27 +94,6 @@ def load(args: argparse.Namespace) -> Layout | None:
     return result.layout
 
 
-def poll_once(layout: Layout, names: Iterable[str]) -> dict[str, HostHealth]:
-    """One round of the named devices that are polled (servers)."""
-    import asyncio
-
-    from lautre_tui.services.poller import Poller, polled_devices
-
-    hosts = polled_devices(layout, names)
-    if not hosts:
-        return {}
-    poller = Poller(layout, hosts=hosts, soft_fails=1)
-
-    async def one_round() -> None:
-        try:
-            await poller.run_round()
-        finally:
-            await poller.stop()
-
-    asyncio.run(one_round())
-    return {name: poller.health(name) for name in hosts}
-
-
 def window_json(window: Window) -> dict[str, Any]:
     return {
         "device": window.device,
@@ -175,7 +154,7 @@ def start(service: Maintenance, args: argparse.Namespace) -> int:
     ends = _ends(args, service.clock())
     scope = service.scope(args.hosts, args.with_dependents)
     service.db.connection()  # a database that cannot be used is said before polling
-    health = poll_once(service.layout, scope)
+    health = states_now(service.layout, scope, args.status_source, "maint")
     windows = service.start(
         args.hosts, ends, args.reason, with_dependents=args.with_dependents, health=health
     )
@@ -196,7 +175,8 @@ def end(service: Maintenance, args: argparse.Namespace) -> int:
     chosen = service.windows_of(args.hosts)
     if not chosen:
         raise MaintenanceError(f"no open maintenance window on {', '.join(args.hosts)}")
-    health = poll_once(service.layout, [w.device for w in chosen])
+    names = [w.device for w in chosen]
+    health = states_now(service.layout, names, args.status_source, "maint")
     comparison = service.compare(chosen, health)
     kept = args.keep_if_different and not comparison.all_back
     if not kept:

@@ -156,21 +156,11 @@ def run(args: argparse.Namespace) -> int:
 
 def from_icinga(args: argparse.Namespace, layout: Layout, icinga: Icinga2Source) -> int:
     """What Icinga 2 says now, read once (no check is run here)."""
-    import asyncio
-
     from lautre_tui.backends.icinga_api import IcingaError
-    from lautre_tui.services.icinga_source import IcingaSource
-
-    source = IcingaSource(layout, icinga)
-
-    async def read() -> None:
-        try:
-            await source.sync_once()
-        finally:
-            await source.stop()
+    from lautre_tui.cli.states import read_icinga
 
     try:
-        asyncio.run(read())
+        source = read_icinga(layout, icinga)
     except IcingaError as error:
         print(f"lautre-tui status: UNKNOWN: {error}", file=sys.stderr)
         return 3

@@ -33,6 +33,10 @@ if TYPE_CHECKING:
 
 STATUS_EVERY = 10.0
 BATCH_SECONDS = 0.1  # events are published in batches, as the poller's results
+# Hosts judged in one go from the stream: Icinga hands over seconds of results at
+# once, and judging a few thousand hosts held the keys for 150 ms; the rest is
+# judged at the loop's next turn, after what waits (a key) is answered.
+DERIVE_SLICE = 250
 MISSED_LIMIT = 3
 MAX_BACKOFF = 30.0
 EVENTS = (
@@ -63,7 +67,7 @@ class IcingaSource:
         } | {device.standby_for for device in layout.devices.values() if device.standby_for}
         self._subscribers: list[Subscriber] = []
         self._dirty: set[str] = set()
-        self._flush: asyncio.TimerHandle | None = None
+        self._flush: asyncio.Handle | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._synced = asyncio.Event()
         self._rng = random.Random()
@@ -173,7 +177,7 @@ class IcingaSource:
         self.objects.load(hosts, services)
         del hosts, services  # the decoded answers: only the objects made of them stay
         self._dirty.update(self.objects.hosts)
-        self._derive()
+        self._derive(everything=True)  # every state shown before the read is said done
         self.last_round = RoundInfo(wall, time.monotonic() - started, len(self.objects.hosts))
         self._deliver(self.last_round)
         self._synced.set()
@@ -217,7 +221,7 @@ class IcingaSource:
             else:
                 if missed >= MISSED_LIMIT:
                     self._dirty.update(self.objects.hosts)
-                    self._derive()
+                    self._derive(everything=True)
                 missed, self.silent_since, self._stale = 0, None, False
             await asyncio.sleep(self.status_every)
 
@@ -247,14 +251,17 @@ class IcingaSource:
 
     # -- judging --------------------------------------------------------------------
 
-    def _derive(self) -> None:
+    def _derive(self, everything: bool = False) -> None:
         """The dirty hosts' health from Icinga's objects, judged by the tracker
         (staging, standby, power, behind a switch); every host is judged again only
         when one that others depend on (a switch, a standby's twin) changed. Only
-        what changed is published, in one batch."""
+        what changed is published, one slice of hosts at a time unless `everything`."""
+        if self._flush is not None:
+            self._flush.cancel()  # a slice still waiting: judged now
         self._flush = None
         tracker, changed, again = self.tracker, [], False
-        for icinga_name in self._dirty:
+        count = len(self._dirty) if everything else min(DERIVE_SLICE, len(self._dirty))
+        for icinga_name in [self._dirty.pop() for _ in range(count)]:
             device = self.objects.devices.get(icinga_name)
             if device is not None and icinga_name in self.objects.hosts:
                 before = tracker.hosts[device]
@@ -262,11 +269,12 @@ class IcingaSource:
                 if after != before:
                     changed.append(device)
                     again = again or device in self._others_depend_on
-        self._dirty.clear()
         if again:
             self._publish(tracker.rejudge())
         self._publish(tracker.hosts[device] for device in changed)
         self._deliver()
+        if self._dirty and self._flush is None:
+            self._flush = asyncio.get_running_loop().call_soon(self._derive)
 
     # -- publishing -----------------------------------------------------------------
 

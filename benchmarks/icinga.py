@@ -356,7 +356,7 @@ def main() -> None:
                 check=True,
             )
         finally:
-            icinga.stop()
+            icinga.kill()
     print(f"load average {os.getloadavg()[0]:.2f}")
 
 

@@ -324,6 +324,7 @@ def main() -> None:
         icinga.load(export_icinga2(layout, str(big)))
         started = time.monotonic()
         done = icinga.validate()
+        icinga.close()
         print(
             f"daemon -C of the 1000-host lab export: {time.monotonic() - started:.2f} s "
             f"(exit {done.returncode})"
@@ -356,7 +357,7 @@ def main() -> None:
                 check=True,
             )
         finally:
-            icinga.kill()
+            icinga.close()
     print(f"load average {os.getloadavg()[0]:.2f}")
 
 

@@ -94,4 +94,4 @@ async def icinga(lab: Lab, tmp_path: Path, icinga_pki: Path) -> AsyncIterator[Ic
     try:
         yield daemon
     finally:
-        await asyncio.to_thread(daemon.kill)
+        await asyncio.to_thread(daemon.close)

@@ -66,11 +66,16 @@ include "lautre-tui.conf"
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+def held_port() -> socket.socket:
+    """A free port, held for as long as the daemon may use it: a socket bound there
+    (SO_REUSEADDR, never listening) keeps other processes' port 0 off it before the
+    daemon starts and while it is killed and started again, and lets icinga2 (which
+    binds with SO_REUSEADDR too) listen on it. Picked and let go, another test worker
+    took it now and then."""
+    hold = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    hold.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    hold.bind(("127.0.0.1", 0))
+    return hold
 
 
 class Icinga:
@@ -78,7 +83,8 @@ class Icinga:
 
     def __init__(self, root: Path, pki: Path) -> None:
         self.root = root
-        self.port = free_port()
+        self._hold = held_port()
+        self.port: int = self._hold.getsockname()[1]
         self.url = f"https://{NODE}:{self.port}"
         self.conf = root / "etc" / "icinga2.conf"
         self.ca_file = root / "data" / "certs" / "ca.crt"
@@ -160,6 +166,11 @@ class Icinga:
                 os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(30)
         self.process = None
+
+    def close(self) -> None:
+        """Killed, and its port let go: the daemon is done with."""
+        self.kill()
+        self._hold.close()
 
     def log_tail(self) -> str:
         path = self.root / "log" / "daemon.out"
@@ -248,4 +259,4 @@ def running_icinga(root: Path, pki: Path, config: str) -> Iterator[Icinga]:
     try:
         yield icinga
     finally:
-        icinga.kill()
+        icinga.close()

@@ -86,6 +86,7 @@ async def test_exports_pass_icinga_validation(lab: Lab, tmp_path: Path, icinga_p
         icinga = Icinga(tmp_path / name, icinga_pki)
         icinga.load(export_icinga2(layout, str(path), LAUTRE_TUI))
         done = await asyncio.to_thread(icinga.validate)
+        icinga.close()
         assert done.returncode == 0, done.stdout + done.stderr
         assert f"Instantiated {len(layout.devices)} Hosts" in done.stdout
 

@@ -127,18 +127,22 @@ class RackScreen(RackActions):
         self.layout_path = layout_path
         self.read_only = read_only
         self._filter_said = ""
+        self._title_shown = ""
 
     # -- building --------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="topbar"):
-            yield Static(self._title(), id="title", markup=False)
+            self._title_shown = self._title()
+            yield Static(self._title_shown, id="title", markup=False)
             if self.site.polls:
                 yield StatusBar(id="status")
         with Horizontal(id="main"):
             racks = self.racks_shown
             if len(racks) == 1:
-                yield RackView(self.site_layout, racks[0], id="rack-0")
+                view = RackView(self.site_layout, racks[0], id="rack-0")
+                view.styles.width = rack_width(self.app.size.width)  # the first layout's
+                yield view
             else:
                 with TabbedContent(id="racks"):
                     for index, rack in enumerate(racks):
@@ -289,7 +293,7 @@ class RackScreen(RackActions):
         manager = self.site.consoles
         open_ = ", ".join(sorted(manager.sessions)) if manager is not None else ""
         consoles = f"  consoles: {open_}" if open_ else ""
-        room = max(34, self.size.width - 70)  # the counts take about 40 columns of the bar
+        room = max(34, self.app.size.width - 70)  # the counts take about 40 columns of the bar
         path = short_path(self.layout_path, room)
         return f"{self.site_layout.site} — {path}{mode}{filtered}{consoles}"
 
@@ -298,7 +302,10 @@ class RackScreen(RackActions):
 
     def refresh_title(self) -> None:
         """Back from a console, or one closed: the header says which are open."""
-        self.query_one("#title", Static).update(self._title(self._filter_said))
+        text = self._title(self._filter_said)
+        if text != self._title_shown:  # the same words need no new layout
+            self._title_shown = text
+            self.query_one("#title", Static).update(text)
 
     def _apply_filter(self, text: str) -> None:
         devices = self.site_layout.devices
@@ -313,7 +320,7 @@ class RackScreen(RackActions):
             else ""
         )
         self._filter_said = said
-        self.query_one("#title", Static).update(self._title(said))
+        self.refresh_title()
         rack = self.current_rack()
         if matches and rack is not None and rack.selected not in matches:
             self.go_to(next(name for name in devices if name in matches))

@@ -21,8 +21,6 @@ import time
 import urllib.error
 import urllib.request
 from base64 import b64encode
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -249,14 +247,3 @@ def _user() -> str:
 def _group() -> str:
     return grp.getgrgid(os.getgid()).gr_name
 
-
-@contextmanager
-def running_icinga(root: Path, pki: Path, config: str) -> Iterator[Icinga]:
-    """A daemon checking `config`, killed afterwards."""
-    icinga = Icinga(root, pki)
-    icinga.load(config)
-    icinga.start()
-    try:
-        yield icinga
-    finally:
-        icinga.close()

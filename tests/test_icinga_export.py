@@ -15,7 +15,7 @@ from lautre_tui.lab.world import Fault, FaultKind
 from lautre_tui.model.icinga_config import export_icinga2
 from lautre_tui.model.loader import load_layout
 from tests.conftest import LAUTRE_LAYOUT, lautre
-from tests.icinga_helpers import LAUTRE_TUI, Icinga, needs_icinga, running_icinga
+from tests.icinga_helpers import LAUTRE_TUI, Icinga, needs_icinga
 from tests.lab_helpers import eventually, lab_cli, lab_layout
 
 
@@ -102,32 +102,39 @@ async def test_export_command_writes_the_file(lab: Lab, tmp_path: Path) -> None:
 
 @needs_icinga
 @pytest.mark.timeout(600)  # a real daemon and its PKI (made once) on a busy machine
-async def test_icinga_runs_lautre_tui_check_against_the_lab(
-    lab: Lab, tmp_path: Path, icinga_pki: Path
-) -> None:
-    config = export_icinga2(lab_layout(lab), str(lab.layout_path), LAUTRE_TUI)
-    with running_icinga(tmp_path / "icinga", icinga_pki, config) as icinga:
+async def test_icinga_runs_lautre_tui_check_against_the_lab(lab: Lab, icinga: Icinga) -> None:
+    """The fixture's daemon checks the lab's export every 10 minutes: the two checks
+    asked for run now, each a `lautre-tui check` against the lab."""
+    reach = lab_layout(lab).devices["console"].reach
+    assert reach is not None
+    wanted = [("emma", "web"), ("console", f"tcp {reach.tcp[0]}")]
 
-        async def service(host: str, name: str) -> dict[str, object]:
-            body = await asyncio.to_thread(
-                icinga.get, f"/v1/objects/services/{host}!{name.replace(' ', '%20')}"
-            )
-            attrs: dict[str, object] = json.loads(body)["results"][0]["attrs"]
-            return attrs
-
-        async def checked(host: str, name: str, state: int) -> bool:
-            attrs = await service(host, name)
-            return attrs["last_check"] != -1 and attrs["state"] == state
-
-        await eventually(lambda: checked("emma", "web", 0), timeout=60)
-        reach = lab_layout(lab).devices["console"].reach
-        assert reach is not None
-        await eventually(lambda: checked("console", f"tcp {reach.tcp[0]}", 0), timeout=60)
-        result = (await service("emma", "web"))["last_check_result"]
-        assert (
-            isinstance(result, dict)
-            and result["output"] == "OK: process apache2 running; port 80 listening"
+    async def service(host: str, name: str) -> dict[str, object]:
+        body = await asyncio.to_thread(
+            icinga.get, f"/v1/objects/services/{host}!{name.replace(' ', '%20')}"
         )
+        attrs: dict[str, object] = json.loads(body)["results"][0]["attrs"]
+        return attrs
+
+    async def checked(host: str, name: str) -> bool:
+        attrs = await service(host, name)
+        return attrs["last_check"] != -1 and attrs["state"] == 0
+
+    for host, name in wanted:
+        body = {"type": "Service", "service": f"{host}!{name}", "force": True}
+        await asyncio.to_thread(
+            icinga.post, "/v1/actions/reschedule-check", json.dumps(body).encode()
+        )
+
+    async def all_checked() -> bool:
+        return all([await checked(host, name) for host, name in wanted])
+
+    await eventually(all_checked, timeout=60)
+    result = (await service("emma", "web"))["last_check_result"]
+    assert (
+        isinstance(result, dict)
+        and result["output"] == "OK: process apache2 running; port 80 listening"
+    )
 
 
 def test_check_says_unknown_for_a_broken_layout(

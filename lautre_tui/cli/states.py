@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING
 
 from lautre_tui.model.layout import Layout
@@ -25,14 +25,7 @@ def poll_once(layout: Layout, names: Iterable[str]) -> dict[str, HostHealth]:
     if not hosts:
         return {}
     poller = Poller(layout, hosts=hosts, soft_fails=1)
-
-    async def one_round() -> None:
-        try:
-            await poller.run_round()
-        finally:
-            await poller.stop()
-
-    asyncio.run(one_round())
+    _once(poller.run_round, poller.stop)
     return {name: poller.health(name) for name in hosts}
 
 
@@ -41,15 +34,20 @@ def read_icinga(layout: Layout, icinga: Icinga2Source) -> IcingaSource:
     from lautre_tui.services.icinga_source import IcingaSource
 
     source = IcingaSource(layout, icinga)
-
-    async def read() -> None:
-        try:
-            await source.sync_once()
-        finally:
-            await source.stop()
-
-    asyncio.run(read())
+    _once(source.sync_once, source.stop)
     return source
+
+
+def _once(work: Callable[[], Awaitable[object]], stop: Callable[[], Awaitable[None]]) -> None:
+    """`work` in an event loop of its own, and `stop` whatever happened."""
+
+    async def run() -> None:
+        try:
+            await work()
+        finally:
+            await stop()
+
+    asyncio.run(run())
 
 
 def states_now(

@@ -73,3 +73,44 @@ def test_a_search_finds_the_same_lines_in_ascii_and_in_utf_8() -> None:
         ]:
             found = history.file_matches(transcript_path("eva"), re.compile(pattern))
             assert [line.raw for line in found] == expected
+
+
+def test_the_literal_every_match_holds() -> None:
+    assert history.required_literal(r"\d{6}00 lautre-tui") == "00 lautre-tui"
+    assert history.required_literal("kernel panic") == "kernel panic"
+    assert history.required_literal("x+yzw") == "yzw"  # runs are not joined across `+`
+    assert history.required_literal("abcd?e") == "abc"  # d may be missing
+    assert history.required_literal("(foo)?barbaz") == "barbaz"  # the group may be missing
+    for unsure in ("abc|xyz", "[abc]def", "(?i)abcdef", "ab", r"\.\.\."):
+        assert history.required_literal(unsure) is None, unsure
+
+
+PATTERN_PIECES = ["ab", "c", "d", "x", " ", "-", "?", "*", "+", r"\d", ".", "(", ")", "{2}", "^"]
+TEXT_PIECES = ["ab", "abc", "cd", "x", "xx", " ", "-", "12", "\n", "d", "ab-cd", "\r"]
+
+
+@given(
+    st.lists(st.sampled_from(PATTERN_PIECES), min_size=1, max_size=8),
+    st.lists(st.sampled_from(TEXT_PIECES), max_size=60),
+)
+@settings(max_examples=400, deadline=None)
+def test_lines_found_through_the_literal_are_those_the_regex_finds(
+    pieces: list[str], text_pieces: list[str]
+) -> None:
+    """Whatever the pattern: the same lines as testing every line with the regex."""
+    try:
+        pattern = re.compile("".join(pieces))
+    except re.error:
+        return
+    text = "".join(text_pieces)
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()  # after the last newline (or in an empty text) there is no line
+    expected, start = [], 0
+    for number, line in enumerate(lines):
+        if pattern.search(line) is not None:
+            expected.append((start, number))
+        start += len(line) + 1
+    assert list(history.matching_lines(text, pattern, "\n")) == expected
+    as_bytes = re.compile(pattern.pattern.encode())
+    assert list(history.matching_lines(text.encode(), as_bytes, b"\n")) == expected

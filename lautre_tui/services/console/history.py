@@ -149,15 +149,62 @@ def ascii_pattern(pattern: re.Pattern[str]) -> re.Pattern[bytes] | None:
         return None
 
 
+PLAIN = frozenset(  # what a regex takes as itself outside a class, a group or an escape
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789" " -_:/=,;@%!'\"<>~`#&"
+)
+MIN_LITERAL = 3
+
+
+def required_literal(pattern: str) -> str | None:
+    """The longest run of plain characters that every match must contain, outside
+    any group, class or escape (`\\d{6}00 lautre-tui`: `00 lautre-tui`): lines are
+    then found by a plain search for it, as ripgrep does, and the regex runs on
+    those lines only. None when the pattern could make it optional (an alternation,
+    a class, inline flags) or has no run worth it."""
+    if any(mark in pattern for mark in ("|", "[", "(?")):
+        return None
+    best = run = ""
+    depth = index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char in PLAIN and depth == 0:
+            run += char
+        else:
+            if char in "?*{" and run:
+                run = run[:-1]  # the character before may be optional
+            best, run = max(best, run, key=len), ""
+            if char == "\\":
+                index += 1  # the escaped character is not plain text
+            elif char == "{":
+                index = pattern.find("}", index) if "}" in pattern[index:] else len(pattern)
+            depth += {"(": 1, ")": -1}.get(char, 0)
+        index += 1
+    best = max(best, run, key=len)
+    return best if len(best) >= MIN_LITERAL else None
+
+
 def matching_lines(
     text: AnyStr, pattern: re.Pattern[AnyStr], newline: AnyStr
 ) -> Iterator[tuple[int, int]]:
-    """Where each line of `text` matching `pattern` begins, and its number."""
+    """Where each line of `text` matching `pattern` begins, and its number. With a
+    literal every match holds, candidates are found by a plain search for it (a
+    regex such as `\\d{6}00` tried at every byte of 100 MB took most of a search)."""
     whole = re.compile(pattern.pattern, pattern.flags | re.MULTILINE)
+    literal = None
+    if not pattern.flags & (re.IGNORECASE | re.VERBOSE):
+        literal = required_literal(_as_str(pattern.pattern))
+    needle = None if literal is None else _like(newline, literal)
+
+    def candidate(position: int) -> int:
+        if needle is not None:
+            return text.find(needle, position)
+        found = whole.search(text, position)
+        return -1 if found is None else found.start()
+
     line_number = counted = position = 0
-    while position < len(text) and (found := whole.search(text, position)) is not None:
-        start = text.rfind(newline, 0, found.start()) + 1
-        stop = text.find(newline, found.start())
+    while position < len(text) and (at := candidate(position)) >= 0:
+        start = text.rfind(newline, 0, at) + 1
+        stop = text.find(newline, at)
         stop = len(text) if stop < 0 else stop
         position = stop + 1
         if pattern.search(text[start:stop]) is None:
@@ -165,6 +212,17 @@ def matching_lines(
         line_number += text.count(newline, counted, start)
         counted = start
         yield start, line_number
+
+
+def _as_str(text: str | bytes) -> str:
+    return text if isinstance(text, str) else text.decode("latin-1")
+
+
+def _like(sample: AnyStr, text: str) -> AnyStr:
+    """`text` as `sample`'s type (bytes as the pattern's own bytes, latin-1)."""
+    if isinstance(sample, bytes):
+        return text.encode("latin-1")
+    return text
 
 
 def parse_time(text: str, now: datetime | None = None) -> float:

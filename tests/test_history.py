@@ -124,6 +124,10 @@ async def test_a_large_terminal_shows_the_events_beside_the_rack(lab: Lab) -> No
         await pilot.resize_terminal(160, 48)
         await eventually(lambda: any("nfs: OK → CRITICAL" in line for line in lines_of(pane)))
         assert pane.display and pane.region.width > 0
+        # Written since by someone else (another connection): the next read shows it.
+        History().record([StateChange(time.time(), "elea", "mysql", "OK", "CRITICAL")])
+        pane.reload()  # as its 5 s tick does
+        await eventually(lambda: any("mysql: OK → CRITICAL" in line for line in lines_of(pane)))
         line = next(i for i, line in enumerate(lines_of(pane)) if "fey" in line)
         pane.focus()
         pane.highlighted = line

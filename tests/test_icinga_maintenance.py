@@ -35,7 +35,7 @@ async def downtimes(icinga: Icinga) -> list[dict[str, Any]]:
 
 
 async def service(icinga: Icinga, host: str, name: str) -> dict[str, Any]:
-    path = f"/v1/objects/services/{host}!{name}?attrs=state&attrs=acknowledgement"
+    path = f"/v1/objects/services/{host}!{name}?attrs=state&attrs=state_type&attrs=acknowledgement"
     data = json.loads(await asyncio.to_thread(icinga.get, path))
     attrs: dict[str, Any] = data["results"][0]["attrs"]
     return attrs
@@ -133,11 +133,7 @@ async def test_cli_ack_acknowledges_what_icinga_shows_not_a_round_of_its_own(
     result = {"type": "Service", "service": "emma!web", "exit_status": 2, "plugin_output": "gone"}
 
     async def hard_critical() -> bool:
-        found = json.loads(
-            await asyncio.to_thread(
-                icinga.get, "/v1/objects/services/emma!web?attrs=state&attrs=state_type"
-            )
-        )["results"][0]["attrs"]
+        found = await service(icinga, "emma", "web")
         if int(found["state"]) == 2 and int(found["state_type"]) == 1:
             return True
         await action(icinga, "process-check-result", result)  # one more attempt

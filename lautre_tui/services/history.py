@@ -73,6 +73,15 @@ class History:
                 written += 1
         return written
 
+    def version(self) -> tuple[tuple[int, int], tuple[int, int] | None]:
+        """Changes whenever anyone writes a state change or an action: a reader that
+        has seen this version need not read the history again."""
+        try:
+            audit = os.stat(self.audit_path)
+        except OSError:
+            return self.db.version(), None
+        return self.db.version(), (audit.st_size, audit.st_mtime_ns)
+
     def changes(self, limit: int = 500) -> list[StateChange]:
         rows = self.db.read(
             "SELECT time, device, check_name, old, new FROM state_changes ORDER BY id DESC LIMIT ?",

@@ -62,7 +62,8 @@ class EventsPane(OptionList):
         self._trouble = trouble
         self._hint = hint
         self.border_subtitle = hint
-        self._shown: list[Event] | None = None
+        self._version: object = None  # the history's, when last read
+        self._said = False  # the history was read and shown
         self._devices: list[str] = []
         self.border_title = "Events"
 
@@ -75,7 +76,7 @@ class EventsPane(OptionList):
     @property
     def has_read(self) -> bool:
         """The history has been read at least once (and could be)."""
-        return self._shown is not None
+        return self._said
 
     def fit(self, columns: int, lines: int) -> None:
         """Beside the rack: shown only on a terminal that has room for it."""
@@ -93,14 +94,20 @@ class EventsPane(OptionList):
         self.run_worker(self._read(), group="events-read", exclusive=True)
 
     async def _read(self) -> None:
+        """Read again only when someone wrote since (a cheap look at the database's
+        and the audit log's versions): every 5 s on a large terminal."""
         try:
             history = self._history()
-            events = await asyncio.to_thread(history.events, LIMIT)
+            version = await asyncio.to_thread(history.version)
+            if version != self._version:
+                events = await asyncio.to_thread(history.events, LIMIT)
+                self._version = version
+                self._show(events)
         except Exception as error:  # StateUnavailable above all: said, the app goes on
-            self._shown = None
+            self._version = None
+            self._said = False
             self._say(f"the history cannot be read: {error}")
-            return
-        self._show(events)
+        self._show_trouble()
 
     def _say(self, text: str) -> None:
         self.clear_options()
@@ -108,16 +115,16 @@ class EventsPane(OptionList):
         self._devices = []
         self.border_title = "Events"
 
-    def _show(self, events: list[Event]) -> None:
+    def _show_trouble(self) -> None:
         trouble = self._trouble()
         self.border_subtitle = (  # a path may hold `[`: never markup
             Content(printable(f"not kept: {trouble}")[: max(0, self.size.width - 8)])
             if trouble
             else self._hint
         )
-        if events == self._shown:
-            return
-        self._shown = events
+
+    def _show(self, events: list[Event]) -> None:
+        self._said = True
         if not events:
             self._say("Nothing yet: no state change and no action recorded.")
             return

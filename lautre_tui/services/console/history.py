@@ -175,8 +175,9 @@ def required_literal(pattern: str) -> str | None:
             best, run = max(best, run, key=len), ""
             if char == "\\":
                 index += 1  # the escaped character is not plain text
-            elif char == "{":
-                index = pattern.find("}", index) if "}" in pattern[index:] else len(pattern)
+            elif char == "{":  # a count: its digits are not text either
+                end = pattern.find("}", index)
+                index = end if end >= 0 else len(pattern)
             depth += {"(": 1, ")": -1}.get(char, 0)
         index += 1
     best = max(best, run, key=len)

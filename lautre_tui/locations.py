@@ -7,7 +7,6 @@ admins sharing a bastion can point them elsewhere.
 from __future__ import annotations
 
 import os
-from importlib import resources
 from pathlib import Path
 
 import platformdirs
@@ -31,9 +30,17 @@ def state_dir() -> Path:
     return Path(platformdirs.user_state_dir(APP_NAME, appauthor=False))
 
 
+def cache_dir() -> Path:
+    """What can be made again, kept to start faster (loaded layouts):
+    `$XDG_CACHE_HOME/lautre-tui` (`~/.cache/lautre-tui`), the user's alone."""
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+
+
 def shipped_layout() -> Path:
     """L'Autre Net's own layout, installed inside the package (or, when run from a
     source checkout with `python -m lautre_tui`, the checkout's `layouts/`)."""
+    from importlib import resources  # 5 ms, and only needed without a layout named
+
     try:
         return Path(str(resources.files("lautre_tui.layouts").joinpath("lautre.yaml")))
     except ModuleNotFoundError:

@@ -37,6 +37,7 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
     env["XDG_STATE_HOME"] = str(tmp_path / "state")
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
     env.pop("LAUTRE_TUI_LAYOUT", None)
     env.pop("LAUTRE_TUI_STATE_DIR", None)
     return env
@@ -53,6 +54,7 @@ def _isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep transcripts, audit logs and user layouts of tests out of the real home."""
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.delenv("LAUTRE_TUI_LAYOUT", raising=False)
     monkeypatch.delenv("LAUTRE_TUI_STATE_DIR", raising=False)
 

@@ -210,6 +210,7 @@ async def test_absent_icinga_in_the_app_the_window_stands_and_a_notification_say
     path, layout = reading_layout(lab, fragment)
     app = build_app(layout, path)
     async with app.run_test(size=(120, 40)):
+        await eventually(lambda: app.maintenance is not None)  # made after the first paint
         watch = app.maintenance
         assert watch is not None
         watch.start_window("emma", WindowRequest("1h", "cabling", False))

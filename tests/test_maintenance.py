@@ -226,10 +226,11 @@ async def test_the_owner_is_warned_before_the_end_and_windows_expire(
     code, _, err = await cli(lab, "maint", "start", "elea", "--for", "10m", "--reason", "ram")
     assert code == 0, err
     app = build_app(lab_layout(lab), lab.layout_path, interval=60)
-    assert app.maintenance is not None
     now = [time.time()]
-    app.maintenance.service.clock = lambda: now[0]
     async with app.run_test(size=(100, 30)) as pilot:
+        await eventually(lambda: app.maintenance is not None)  # made after the first paint
+        assert app.maintenance is not None
+        app.maintenance.service.clock = lambda: now[0]
         await a_round_after(app)
         await eventually(lambda: "⚒elea" in "\n".join(rack_lines(app)))
         assert "ends" not in str(app.query_one(StatusBar).render())

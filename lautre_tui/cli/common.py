@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lautre_tui.model.loader import LoadResult
+from lautre_tui.model.layout_file import LoadResult
 
 
 def add_layout_option(parser: argparse.ArgumentParser) -> None:

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lautre_tui.cli.common import add_layout_option, print_errors
-from lautre_tui.locations import find_layout
+from lautre_tui.locations import cache_dir, find_layout
 from lautre_tui.model.errors import LayoutError
 from lautre_tui.model.layout import Layout
-from lautre_tui.model.loader import load_layout
+from lautre_tui.model.layout_cache import load_layout_cached
 
 if TYPE_CHECKING:
     from lautre_tui.ui.app import RackApp
@@ -74,7 +74,7 @@ def run_app(
 ) -> int:
     """Load the layout and run the app on it: the one place the app is built, for
     `lautre-tui`, the demo and the screenshots alike."""
-    result = load_layout(layout_path)
+    result = load_layout_cached(layout_path, cache_dir() / "layouts")
     print_errors(result)
     layout = result.layout
     if layout is None or not layout.devices or result.errors:

@@ -9,37 +9,18 @@ module reads the file and the YAML; `model.sections` builds each section.
 
 from __future__ import annotations
 
-import os
-import stat
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from lautre_tui.model.errors import LayoutError, Position
-from lautre_tui.model.layout import Layout
+from lautre_tui.model.layout_file import MAX_LAYOUT_BYTES, LoadResult, read_text_file, unreadable
 from lautre_tui.model.reader import Reader
 from lautre_tui.model.sections import build_layout
 from lautre_tui.model.validate import layout_warnings, validate_layout
 
-MAX_LAYOUT_BYTES = 16 * 1024 * 1024  # a layout of 10,000 devices is about 3 MB
-
 # libyaml's parser keeps marks too and is several times faster: start-up matters.
 SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-@dataclass(frozen=True, slots=True)
-class LoadResult:
-    """What a layout file gave: the layout built from every valid part, and the errors."""
-
-    layout: Layout | None
-    errors: list[LayoutError]
-    broken: frozenset[str] = frozenset()  # declared names whose entry had errors
-    warnings: tuple[LayoutError, ...] = ()  # printed, never a reason to refuse the layout
-
-    @property
-    def ok(self) -> bool:
-        return self.layout is not None and not self.errors
 
 
 def parse_layout(text: str, file: str, base_dir: Path) -> LoadResult:
@@ -79,9 +60,13 @@ def load_layout(path: str | Path, *, check: bool = True) -> LoadResult:
     try:
         text = read_text_file(Path(path))
     except (OSError, UnicodeDecodeError, ValueError) as error:
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        return LoadResult(None, [LayoutError(Position(file, 1, 1), f"cannot read: {reason}")])
-    result = parse_layout(text, file, Path(path).expanduser().resolve().parent)
+        return unreadable(file, error)
+    return load_text(text, file, check=check)
+
+
+def load_text(text: str, file: str, *, check: bool = True) -> LoadResult:
+    """`load_layout` for the text already read from the file named `file`."""
+    result = parse_layout(text, file, Path(file).expanduser().resolve().parent)
     if check and result.layout is not None:
         errors = result.errors + validate_layout(result.layout, result.broken)
         errors.sort(key=lambda error: (error.position.line, error.position.col))
@@ -91,25 +76,12 @@ def load_layout(path: str | Path, *, check: bool = True) -> LoadResult:
     return result
 
 
-def read_text_file(path: Path, limit: int = MAX_LAYOUT_BYTES) -> str:
-    """A regular file's UTF-8 text: a FIFO would hang the reader and `/dev/zero`
-    would fill memory, so anything but a regular file of sane size is refused."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    with os.fdopen(fd, "rb") as file:
-        info = os.fstat(file.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise ValueError("not a regular file")
-        data = file.read(limit + 1)
-    if len(data) > limit:
-        raise ValueError(f"larger than {limit // (1024 * 1024)} MB: not a layout")
-    return data.decode("utf-8")
-
-
 __all__ = [
     "MAX_LAYOUT_BYTES",
     "LoadResult",
     "SafeLoader",
     "load_layout",
+    "load_text",
     "parse_layout",
     "read_text_file",
 ]

@@ -17,10 +17,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from lautre_tui.model.health import HostHealth, Reachability, StatusUpdate
-from lautre_tui.model.history import StateChange, transitions
 from lautre_tui.model.layout import Layout
 
 if TYPE_CHECKING:
+    from lautre_tui.model.history import StateChange
     from lautre_tui.services.console import ConsoleManager
     from lautre_tui.services.history import History
     from lautre_tui.services.icinga_source import IcingaSource
@@ -94,6 +94,8 @@ class Site:
                 interval=self.interval,
                 strip_reader=self._read_strip if self.has_power else None,
             )
+
+        from lautre_tui.model.history import transitions  # after the first paint
 
         def record(update: StatusUpdate) -> None:
             key_changes = []

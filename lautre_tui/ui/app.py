@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import SystemCommand
 from textual.binding import Binding
@@ -17,15 +17,15 @@ from lautre_tui.model.errors import LayoutError
 from lautre_tui.model.layout import Layout
 from lautre_tui.services.site import Site
 from lautre_tui.ui.badges import legend
-from lautre_tui.ui.help_screen import HelpScreen
 from lautre_tui.ui.keymap import binding_ids, load_keymap
-from lautre_tui.ui.lab_faults import Injector
-from lautre_tui.ui.maintenance_watch import MaintenanceWatch
 from lautre_tui.ui.messages import MaintenanceChanged
-from lautre_tui.ui.palette import rack_commands
 from lautre_tui.ui.plain import SafeApp
 from lautre_tui.ui.rack_screen import RackScreen
 from lautre_tui.ui.rack_view import RackView
+
+if TYPE_CHECKING:
+    from lautre_tui.ui.lab_faults import Injector
+    from lautre_tui.ui.maintenance_watch import MaintenanceWatch
 
 
 class RackApp(SafeApp[int]):
@@ -53,11 +53,7 @@ class RackApp(SafeApp[int]):
     ) -> None:
         super().__init__()
         self.site = site if site is not None else Site.layout_only(layout)
-        self.maintenance = (
-            MaintenanceWatch(self, self.site.maintenance_service)
-            if self.site.has_maintenance
-            else None
-        )
+        self.maintenance: MaintenanceWatch | None = None  # made after the first paint
         self.fault_injector = fault_injector
         self.layout_path = Path(layout_path)
         self.layout_errors = list(errors)
@@ -68,7 +64,6 @@ class RackApp(SafeApp[int]):
             self.site,
             layout_path=self.layout_path,
             read_only=self.read_only,
-            maintenance=self.maintenance,
             fault_injector=self.fault_injector,
         )
 
@@ -79,6 +74,8 @@ class RackApp(SafeApp[int]):
         return screen
 
     def on_mount(self) -> None:
+        if self.site.has_maintenance:
+            self.call_after_refresh(self._watch_maintenance)
         keymap, problems = load_keymap(known=binding_ids(self))
         if keymap:
             self.set_keymap(keymap)
@@ -96,6 +93,15 @@ class RackApp(SafeApp[int]):
                 timeout=30,
             )
 
+    def _watch_maintenance(self) -> None:
+        """The shared windows and acknowledgements, read from now on: SQLite, the audit
+        log and the dialogs are not needed for the rack's first frame."""
+        from lautre_tui.ui.maintenance_watch import MaintenanceWatch
+
+        self.maintenance = MaintenanceWatch(self, self.site.maintenance_service)
+        self.rack_screen.maintenance = self.maintenance
+        self.maintenance.start()
+
     async def on_unmount(self) -> None:
         await self.site.close()
 
@@ -106,6 +112,8 @@ class RackApp(SafeApp[int]):
                 yield command
         yield SystemCommand("Keys", "every key of the app, with your keymap", self.action_help)
         if isinstance(screen, RackScreen):
+            from lautre_tui.ui.palette import rack_commands
+
             yield from rack_commands(screen)
 
     async def action_quit(self) -> None:
@@ -143,6 +151,8 @@ class RackApp(SafeApp[int]):
         sections.append(
             ("app", Binding("ctrl+p", "command_palette", "Command palette", key_display="Ctrl+P"))
         )
+        from lautre_tui.ui.help_screen import HelpScreen
+
         self.push_screen(HelpScreen(sections, legend=legend()))
 
     def _as_bound(self, binding: Binding) -> Binding:

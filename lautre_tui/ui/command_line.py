@@ -17,8 +17,6 @@ from textual.binding import Binding
 from textual.suggester import Suggester
 from textual.widgets import Input
 
-from lautre_tui.ui.maintenance_dialogs import WindowRequest
-
 if TYPE_CHECKING:
     from lautre_tui.ui.rack_screen import RackScreen
 
@@ -205,6 +203,8 @@ def run(screen: RackScreen, command: Command) -> None:
             until = command.options.get("until") or command.options.get("for", "1h")
             reason = command.options.get("reason", "")
             screen.go_to(words[1])
+            from lautre_tui.ui.maintenance_dialogs import WindowRequest
+
             watch.start_window(words[1], WindowRequest(until, reason, with_dependents=False))
     elif verb == "filter":
         screen.filter(" ".join(words))

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Collection
 from pathlib import Path
 
-import yaml
-
 from lautre_tui.locations import config_dir
 from lautre_tui.model.errors import did_you_mean
 
@@ -29,10 +27,16 @@ def load_keymap(
     not among them is reported (a typo would otherwise silently rebind nothing)."""
     path = path if path is not None else keymap_path()
     try:
-        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}, []
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+    except (OSError, UnicodeDecodeError) as error:
+        return {}, [f"{path}: ignored: {error}"]
+    import yaml  # only when there is a keymap: start-up need not wait for PyYAML
+
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as error:
         return {}, [f"{path}: ignored: {error}"]
     if root is None:
         return {}, []

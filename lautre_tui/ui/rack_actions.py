@@ -13,10 +13,10 @@ from textual.widgets import Input, TabbedContent, TabPane
 
 from lautre_tui.model.layout import Device
 from lautre_tui.services.site import Site
-from lautre_tui.ui.lab_faults import Injector, LabFaultScreen
 from lautre_tui.ui.rack_view import RackView
 
 if TYPE_CHECKING:
+    from lautre_tui.ui.lab_faults import Injector
     from lautre_tui.ui.maintenance_watch import MaintenanceWatch
 
 
@@ -25,13 +25,13 @@ class RackActions(Screen[None]):
         self,
         site: Site,
         *,
-        maintenance: MaintenanceWatch | None,
         fault_injector: Injector | None,
     ) -> None:
         super().__init__()
         self.site = site
         self.site_layout = site.layout
-        self.maintenance = maintenance
+        # Given by the app right after the first paint (SQLite, the dialogs).
+        self.maintenance: MaintenanceWatch | None = None
         self.fault_injector = fault_injector
         self._views: list[RackView] = []
         self.racks_shown = [rack for rack in site.layout.racks if site.layout.devices_in(rack.name)]
@@ -85,7 +85,7 @@ class RackActions(Screen[None]):
         if action == "console":
             return self.site.has_consoles
         if action in ("maintenance", "acknowledge", "maintenance_list"):
-            return self.maintenance is not None
+            return self.site.has_maintenance
         if action in ("filter", "command_line"):  # a `/` or `:` typed in a field is text
             return not isinstance(self.focused, Input)
         return True
@@ -154,4 +154,6 @@ class RackActions(Screen[None]):
     def action_lab_fault(self) -> None:
         device = self.selected_device
         if self.fault_injector is not None and device is not None:
+            from lautre_tui.ui.lab_faults import LabFaultScreen
+
             self.app.push_screen(LabFaultScreen(self.site_layout, device, self.fault_injector))

@@ -21,12 +21,10 @@ from lautre_tui.model.layout import Device
 from lautre_tui.services.site import Site
 from lautre_tui.ui.badges import health_badge
 from lautre_tui.ui.command_line import CommandError, CommandLine, parse, run
-from lautre_tui.ui.console_opener import attach_console
 from lautre_tui.ui.device_links import links_of
 from lautre_tui.ui.device_pane import DevicePane
 from lautre_tui.ui.events_pane import EventsPane
 from lautre_tui.ui.footer import LeanFooter
-from lautre_tui.ui.lab_faults import Injector
 from lautre_tui.ui.messages import MaintenanceChanged, StatusUpdated
 from lautre_tui.ui.rack_actions import RackActions
 from lautre_tui.ui.rack_view import RackView
@@ -35,7 +33,7 @@ from lautre_tui.ui.tones import tones_of
 
 if TYPE_CHECKING:
     from lautre_tui.model.health import HostHealth, StatusUpdate
-    from lautre_tui.ui.maintenance_watch import MaintenanceWatch
+    from lautre_tui.ui.lab_faults import Injector
 
 
 def rack_width(columns: int) -> int:
@@ -120,10 +118,9 @@ class RackScreen(RackActions):
         *,
         layout_path: Path,
         read_only: bool,
-        maintenance: MaintenanceWatch | None,
         fault_injector: Injector | None,
     ) -> None:
-        super().__init__(site, maintenance=maintenance, fault_injector=fault_injector)
+        super().__init__(site, fault_injector=fault_injector)
         self.layout_path = layout_path
         self.read_only = read_only
         self._filter_said = ""
@@ -171,7 +168,8 @@ class RackScreen(RackActions):
             view.styles.width = width if len(self.rack_views()) == 1 else "1fr"
         with contextlib.suppress(NoMatches):
             self.query_one("#racks", TabbedContent).styles.width = width + 2
-        self.query_one(EventsPane).fit(event.size.width, event.size.height)
+        for pane in self.query(EventsPane):  # none while the screen is taken down
+            pane.fit(event.size.width, event.size.height)
         with contextlib.suppress(NoMatches):  # the layout's path gets the room there is
             self.refresh_title()
 
@@ -184,8 +182,6 @@ class RackScreen(RackActions):
                 self._show(first.selected)
         if self.site.polls:
             self.call_after_refresh(self._start_polling)
-        if self.maintenance is not None:
-            self.call_after_refresh(self.maintenance.start)
         self.watch(self.app, "theme", self._redraw, init=False)
 
     def _redraw(self) -> None:
@@ -337,6 +333,7 @@ class RackScreen(RackActions):
 
     def open_console(self, host: str) -> None:
         """Attach to (or return to) `host`'s console, full screen."""
+        from lautre_tui.ui.console_opener import attach_console
         self.run_worker(
             attach_console(self, self.site, host, self.refresh_title), group="console-open"
         )

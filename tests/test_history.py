@@ -118,10 +118,11 @@ async def test_a_large_terminal_shows_the_events_beside_the_rack(lab: Lab) -> No
     history.record([StateChange(time.time(), "fey", "nfs", "OK", "CRITICAL")])
     app = build_app(lab_layout(lab), lab.layout_path, interval=60)
     async with app.run_test(size=(80, 24)) as pilot:
-        pane = app.rack_screen.query_one(EventsPane)
         await pilot.pause()
-        assert not pane.display  # no room at 80x24: `e` opens the history
+        assert not app.rack_screen.query(EventsPane)  # no room at 80x24: `e` opens the history
         await pilot.resize_terminal(160, 48)
+        await eventually(lambda: bool(app.rack_screen.query(EventsPane)))
+        pane = app.rack_screen.query_one(EventsPane)
         await eventually(lambda: any("nfs: OK → CRITICAL" in line for line in lines_of(pane)))
         assert pane.display and pane.region.width > 0
         # Written since by someone else (another connection): the next read shows it.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lautre_tui.locations import find_layout, shipped_layout
+from lautre_tui.locations import cache_dir, config_dir, find_layout, shipped_layout, state_dir
 from tests.conftest import LAUTRE_LAYOUT
 
 
@@ -34,3 +34,17 @@ def test_the_app_refuses_a_layout_it_cannot_show(
     assert f"{missing}:1:1: cannot read: No such file or directory" in done.stderr
     assert f"{missing} has errors: fix them first" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_xdg_folders_follow_the_specification(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "c"))
+    assert cache_dir() == tmp_path / "c" / "lautre-tui"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")  # ignored, as the spec says
+    assert cache_dir() == tmp_path / ".cache" / "lautre-tui"
+    monkeypatch.delenv("XDG_STATE_HOME")
+    assert state_dir() == tmp_path / ".local" / "state" / "lautre-tui"
+    monkeypatch.setenv("XDG_CONFIG_HOME", "")
+    assert config_dir() == tmp_path / ".config" / "lautre-tui"

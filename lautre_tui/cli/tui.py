@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -74,6 +75,22 @@ def run_app(
 ) -> int:
     """Load the layout and run the app on it: the one place the app is built, for
     `lautre-tui`, the demo and the screenshots alike."""
+    # The cyclic collector would run some 130 times over the imports and the first
+    # frame (12 ms) for hardly any garbage: the app turns it on once it has painted.
+    gc.disable()
+    try:
+        return _run_app(layout_path, read_only, interval, fault_injector, status_source)
+    finally:
+        gc.enable()
+
+
+def _run_app(
+    layout_path: Path,
+    read_only: bool,
+    interval: float | None,
+    fault_injector: Callable[[str], str] | None,
+    status_source: str | None,
+) -> int:
     result = load_layout_cached(layout_path, cache_dir() / "layouts")
     print_errors(result)
     layout = result.layout

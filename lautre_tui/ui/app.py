@@ -4,6 +4,7 @@ builds them together and closes them at the end."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -74,6 +75,7 @@ class RackApp(SafeApp[int]):
         return screen
 
     def on_mount(self) -> None:
+        self.call_after_refresh(self._collect_from_now_on)
         if self.site.has_maintenance:
             self.call_after_refresh(self._watch_maintenance)
         keymap, problems = load_keymap(known=binding_ids(self))
@@ -92,6 +94,14 @@ class RackApp(SafeApp[int]):
                 severity="error",
                 timeout=30,
             )
+
+    def _collect_from_now_on(self) -> None:
+        """`run_app` starts the app with the cyclic collector off; what was built until
+        the first frame (modules, layout, widgets) lives as long as the app, so it is
+        kept out of every later collection."""
+        if not gc.isenabled():
+            gc.freeze()
+            gc.enable()
 
     def _watch_maintenance(self) -> None:
         """The shared windows and acknowledgements, read from now on: SQLite, the audit

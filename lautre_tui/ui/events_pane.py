@@ -35,6 +35,10 @@ def event_line(event: Event, width: int) -> str:
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
 
 
+def fits_beside_rack(columns: int, lines: int) -> bool:
+    return columns >= BESIDE_RACK[0] and lines >= BESIDE_RACK[1]
+
+
 class EventsPane(OptionList):
     """Re-read by `reload()`; a line chosen with Enter posts `Chosen` with its device."""
 
@@ -80,7 +84,7 @@ class EventsPane(OptionList):
 
     def fit(self, columns: int, lines: int) -> None:
         """Beside the rack: shown only on a terminal that has room for it."""
-        shown = columns >= BESIDE_RACK[0] and lines >= BESIDE_RACK[1]
+        shown = fits_beside_rack(columns, lines)
         if shown and not self.display:
             self.call_after_refresh(self.reload)
         self.display = shown

@@ -23,7 +23,7 @@ from lautre_tui.ui.badges import health_badge
 from lautre_tui.ui.command_line import CommandError, CommandLine, parse, run
 from lautre_tui.ui.device_links import links_of
 from lautre_tui.ui.device_pane import DevicePane
-from lautre_tui.ui.events_pane import EventsPane
+from lautre_tui.ui.events_pane import EventsPane, fits_beside_rack
 from lautre_tui.ui.footer import LeanFooter
 from lautre_tui.ui.messages import MaintenanceChanged, StatusUpdated
 from lautre_tui.ui.rack_actions import RackActions
@@ -147,19 +147,13 @@ class RackScreen(RackActions):
                             yield RackView(self.site_layout, rack, id=f"rack-{index}")
             with Vertical(id="side"):
                 yield DevicePane(self.site_layout, id="pane")
-                yield EventsPane(
-                    self.site.history,
-                    lambda: self.site.history_trouble,
-                    hint="e: all · Enter: go to the device",
-                    id="events-pane",
-                )
         yield Input(
             placeholder="filter by name, role or software — Enter keeps, Esc clears", id="filter"
         )
         yield CommandLine(list(self.site_layout.devices), id="command")
         yield LeanFooter(show_command_palette=False)  # Ctrl+P still opens it; ? says so
 
-    def on_resize(self, event: events.Resize) -> None:
+    async def on_resize(self, event: events.Resize) -> None:
         """The rack's text column follows the terminal: names only at 80 columns, so
         that a failing check's output reads on one line in the pane; roles as well
         when there is room."""
@@ -168,10 +162,27 @@ class RackScreen(RackActions):
             view.styles.width = width if len(self.rack_views()) == 1 else "1fr"
         with contextlib.suppress(NoMatches):
             self.query_one("#racks", TabbedContent).styles.width = width + 2
-        for pane in self.query(EventsPane):  # none while the screen is taken down
-            pane.fit(event.size.width, event.size.height)
+        await self._fit_events_pane(event.size.width, event.size.height)
         with contextlib.suppress(NoMatches):  # the layout's path gets the room there is
             self.refresh_title()
+
+    async def _fit_events_pane(self, columns: int, lines: int) -> None:
+        """The event history under the device's pane when the terminal has room for it,
+        built the first time it has: at 80x24, it never is."""
+        panes = list(self.query(EventsPane))
+        side = self.query("#side")  # none while the screen is taken down
+        if not panes and side and fits_beside_rack(columns, lines):
+            pane = EventsPane(
+                self.site.history,
+                lambda: self.site.history_trouble,
+                hint="e: all · Enter: go to the device",
+                id="events-pane",
+            )
+            pane.display = False
+            await side.first().mount(pane)
+            panes.append(pane)
+        for pane in panes:
+            pane.fit(columns, lines)
 
     def on_mount(self) -> None:
         first = self.rack_views()[0] if self.rack_views() else None

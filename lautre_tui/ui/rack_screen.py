@@ -36,6 +36,12 @@ if TYPE_CHECKING:
     from lautre_tui.ui.lab_faults import Injector
 
 
+# The first frame is written, but the terminal (tmux, sshd) has yet to draw it: the
+# poller's imports (asyncssh: 130 ms of CPU) at once made it reach the screen 30 ms
+# later on a 2-core bastion. The first round takes seconds anyway.
+POLL_AFTER_FIRST_FRAME = 0.1
+
+
 def rack_width(columns: int) -> int:
     """The rack's width for a terminal of `columns`: 24 (legend, glyph, name, a few
     letters of the role) up to 100 columns, then it grows with the terminal, to 60."""
@@ -192,7 +198,7 @@ class RackScreen(RackActions):
             if first.selected is not None:
                 self._show(first.selected)
         if self.site.polls:
-            self.call_after_refresh(self._start_polling)
+            self.call_after_refresh(self.set_timer, POLL_AFTER_FIRST_FRAME, self._start_polling)
         self.watch(self.app, "theme", self._redraw, init=False)
 
     def _redraw(self) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from textual.widgets import Input, Static, TabbedContent
+from textual.widgets import Input, Static, Tabs
 
 from lautre_tui.model.layout import Layout
 from lautre_tui.model.loader import load_layout
@@ -211,7 +211,7 @@ async def test_several_racks_show_as_tabs(tmp_path: Path) -> None:
     app = RackApp(result.layout, layout_path=path)  # type: ignore[arg-type]
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        tabs = app.query_one("#racks", TabbedContent)
+        tabs = app.query_one("#rack-tabs", Tabs)
         assert tabs.active == "tab-0"
         assert app.rack_screen.current_rack().rack.name == "baie-0"  # type: ignore[union-attr]
         await pilot.press("right_square_bracket")

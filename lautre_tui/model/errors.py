@@ -5,11 +5,13 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Position:
-    """1-based line and column, as editors and `FILE:LINE:COL` tools expect."""
+class Position(NamedTuple):
+    """1-based line and column, as editors and `FILE:LINE:COL` tools expect. A named
+    tuple: a layout holds one per value (10,000 for 1000 devices), and the cached
+    layout unpickles them at C speed, not through a dataclass's `__setstate__`."""
 
     file: str
     line: int

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual.screen import Screen
-from textual.widgets import Input, TabbedContent, TabPane
+from textual.widgets import Input
 
 from lautre_tui.model.layout import Device
 from lautre_tui.services.site import Site
@@ -33,29 +33,17 @@ class RackActions(Screen[None]):
         # Given by the app right after the first paint (SQLite, the dialogs).
         self.maintenance: MaintenanceWatch | None = None
         self.fault_injector = fault_injector
-        self._views: list[RackView] = []
+        self._view: RackView | None = None
         self.racks_shown = [rack for rack in site.layout.racks if site.layout.devices_in(rack.name)]
 
     # -- queries ---------------------------------------------------------------
 
-    def rack_views(self) -> list[RackView]:
-        """Kept once every rack's view is mounted (none is ever removed): every status
-        update asks, ten times a second under Icinga's stream."""
-        if len(self._views) == len(self.racks_shown):
-            return self._views
-        found = list(self.query(RackView))
-        if len(found) == len(self.racks_shown):
-            self._views = found
-        return found
-
     def current_rack(self) -> RackView | None:
-        """The rack on screen (the active tab when there are several)."""
-        views = self.rack_views()
-        if len(views) <= 1:
-            return views[0] if views else None
-        active = self.query_one("#racks", TabbedContent).active
-        pane = self.query_one(f"#{active}", TabPane) if active else None
-        return pane.query_one(RackView) if pane is not None else views[0]
+        """The rack's view, whichever rack its tab shows; kept once mounted (it is never
+        removed): every status update asks, ten times a second under Icinga's stream."""
+        if self._view is None:
+            self._view = next(iter(self.query(RackView)), None)
+        return self._view
 
     @property
     def selected_device(self) -> Device | None:
@@ -66,11 +54,23 @@ class RackActions(Screen[None]):
 
     def go_to(self, name: str) -> None:
         """Select `name`, on its rack's tab."""
-        for index, view in enumerate(self.rack_views()):
-            if view.rack.name == self.site_layout.devices[name].rack:
-                if len(self.rack_views()) > 1:
-                    self.query_one("#racks", TabbedContent).active = f"tab-{index}"
-                view.select(name)
+        view = self.current_rack()
+        rack = self.site_layout.devices[name].rack
+        if view is None:
+            return
+        if view.rack.name != rack:
+            self.show_rack(next(i for i, r in enumerate(self.racks_shown) if r.name == rack))
+        view.select(name)
+
+    def show_rack(self, index: int) -> None:
+        """Show the rack `index` of `racks_shown`, and say so on its tab."""
+        view = self.current_rack()
+        if view is not None:
+            view.show_rack(self.racks_shown[index])
+        from textual.widgets import Tabs  # only with several racks: not before paint
+
+        for tabs in self.query(Tabs):
+            tabs.active = f"tab-{index}"
 
     # -- the keys -------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.css.query import NoMatches
-from textual.widgets import Input, Static, TabbedContent, TabPane
+from textual.widgets import Input, Static
 
 from lautre_tui.model.layout import Device
 from lautre_tui.services.site import Site
@@ -32,6 +32,8 @@ from lautre_tui.ui.status_bar import StatusBar
 from lautre_tui.ui.tones import tones_of
 
 if TYPE_CHECKING:
+    from textual.widgets import Tabs
+
     from lautre_tui.model.health import HostHealth, StatusUpdate
     from lautre_tui.ui.lab_faults import Injector
 
@@ -142,15 +144,20 @@ class RackScreen(RackActions):
                 yield StatusBar(id="status")
         with Horizontal(id="main"):
             racks = self.racks_shown
-            if len(racks) == 1:
-                view = RackView(self.site_layout, racks[0], id="rack-0")
+            view = RackView(self.site_layout, racks[0], id="rack") if racks else None
+            if view is None:
+                pass  # a layout with no device: the app shows its errors
+            elif len(racks) == 1:
                 view.styles.width = rack_width(self.app.size.width)  # the first layout's
                 yield view
             else:
-                with TabbedContent(id="racks"):
-                    for index, rack in enumerate(racks):
-                        with TabPane(Content(rack.name), id=f"tab-{index}"):
-                            yield RackView(self.site_layout, rack, id=f"rack-{index}")
+                from textual.widgets import Tab, Tabs  # only with several racks
+
+                with Vertical(id="racks") as column:
+                    column.styles.width = rack_width(self.app.size.width)
+                    tabs = (Tab(Content(rack.name), id=f"tab-{i}") for i, rack in enumerate(racks))
+                    yield Tabs(*tabs, id="rack-tabs")
+                    yield view
             with Vertical(id="side"):
                 yield DevicePane(self.site_layout, id="pane")
         yield Input(
@@ -164,10 +171,8 @@ class RackScreen(RackActions):
         that a failing check's output reads on one line in the pane; roles as well
         when there is room."""
         width = rack_width(event.size.width)
-        for view in self.rack_views():
-            view.styles.width = width if len(self.rack_views()) == 1 else "1fr"
-        with contextlib.suppress(NoMatches):
-            self.query_one("#racks", TabbedContent).styles.width = width + 2
+        for column in self.query("#racks") or self.query(RackView):
+            column.styles.width = width
         await self._fit_events_pane(event.size.width, event.size.height)
         with contextlib.suppress(NoMatches):  # the layout's path gets the room there is
             self.refresh_title()
@@ -191,7 +196,7 @@ class RackScreen(RackActions):
             pane.fit(columns, lines)
 
     def on_mount(self) -> None:
-        first = self.rack_views()[0] if self.rack_views() else None
+        first = self.current_rack()
         if first is not None:
             if self.focused is None:  # `:` or `/` typed before this ran keeps its line
                 self.set_focus(first)
@@ -227,7 +232,8 @@ class RackScreen(RackActions):
                 timeout=60,
             )
         badges = {health.device: health_badge(health) for health in message.update.hosts}
-        for view in self.rack_views():
+        view = self.current_rack()
+        if view is not None:
             view.set_badges(badges)
         if message.update.round is not None and self.maintenance is not None:
             self.maintenance.after_round(self.site.health)
@@ -238,7 +244,8 @@ class RackScreen(RackActions):
 
     def on_maintenance_changed(self, _message: MaintenanceChanged) -> None:
         marks = self.maintenance.marks() if self.maintenance else {}
-        for view in self.rack_views():
+        view = self.current_rack()
+        if view is not None:
             view.set_marks(marks)
         self._show_counts()
         if self.selected_device is not None:
@@ -261,7 +268,9 @@ class RackScreen(RackActions):
 
     def _show(self, name: str) -> None:
         device = self.site_layout.devices[name]
-        rack = next(view for view in self.rack_views() if view.rack.name == device.rack)
+        rack = self.current_rack()
+        if rack is None:
+            return
         health = self.site.health.get(name)
         notes = self.maintenance.notes(name, health) if self.maintenance else []
         self.query_one(DevicePane).show(
@@ -280,9 +289,10 @@ class RackScreen(RackActions):
     def on_rack_view_activated(self, _message: RackView.Activated) -> None:
         self.query_one(DevicePane).focus()
 
-    def on_tabbed_content_tab_activated(self, _message: TabbedContent.TabActivated) -> None:
+    def on_tabs_tab_activated(self, message: Tabs.TabActivated) -> None:
         rack = self.current_rack()
-        if rack is not None:
+        if rack is not None and message.tab is not None and message.tab.id:
+            rack.show_rack(self.racks_shown[int(message.tab.id.removeprefix("tab-"))])
             rack.focus()
             if rack.selected is not None:
                 self._show(rack.selected)
@@ -325,7 +335,8 @@ class RackScreen(RackActions):
         matches = (
             {d.name for d in devices.values() if matches_filter(d, text)} if text.strip() else None
         )
-        for view in self.rack_views():
+        view = self.current_rack()
+        if view is not None:
             view.set_filter(matches)
         said = (  # in words, readable without colour
             f"  filter: {text.strip()} ({len(matches)}/{len(devices)})"
@@ -403,9 +414,7 @@ class RackScreen(RackActions):
         self._focus_rack()
 
     def action_rack(self, step: int) -> None:
-        views = self.rack_views()
-        if len(views) <= 1:
-            return
-        tabs = self.query_one("#racks", TabbedContent)
-        current = int((tabs.active or "tab-0").split("-")[1])
-        tabs.active = f"tab-{(current + step) % len(views)}"
+        racks, view = self.racks_shown, self.current_rack()
+        if len(racks) > 1 and view is not None:
+            current = next(i for i, rack in enumerate(racks) if rack.name == view.rack.name)
+            self.show_rack((current + step) % len(racks))

@@ -32,7 +32,9 @@ STATE_STYLES = (
 
 
 class RackView(Widget, can_focus=True):
-    """One rack; arrows or j/k move the selection, which is posted as `Selected`."""
+    """One rack at a time; arrows or j/k move the selection, which is posted as
+    `Selected`. With several racks, tabs choose which one it shows (`show_rack`): one
+    view for any number of racks, so 25 racks cost no more to start than one."""
 
     DEFAULT_CSS = """
     /* The focused region is framed by its shape, not only its colour (NO_COLOR). */
@@ -92,34 +94,56 @@ class RackView(Widget, can_focus=True):
     def __init__(self, layout: Layout, rack: Rack, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.site_layout = layout
-        self.rack = rack
-        self.devices: list[Device] = layout.devices_in(rack.name)
-        self._segments = segments(rack.height, [(d.name, d.u, d.height) for d in self.devices])
-        self._badges: dict[str, Badge] = {d.name: lifecycle_badge(d) for d in self.devices}
+        # Every rack's devices: the states of the racks not shown are kept for their turn.
+        self._badges: dict[str, Badge] = {
+            name: lifecycle_badge(device) for name, device in layout.devices.items()
+        }
         self._marks: dict[str, str] = {}  # maintenance ⚒ / acknowledged ✓, beside the state
         self._matches: set[str] | None = None
+        self._chosen: dict[str, str] = {}  # per rack, the device selected when it was left
         self._row_owner: list[str | None] = []
-        self._top = 0  # the first row shown when the rack is taller than the view
+        self._load(rack)
         if self.devices:
             self.set_reactive(RackView.selected, self.devices[0].name)
+
+    def _load(self, rack: Rack) -> None:
+        self.rack = rack
+        self.devices: list[Device] = self.site_layout.devices_in(rack.name)
+        self._here = {device.name for device in self.devices}
+        self._segments = segments(rack.height, [(d.name, d.u, d.height) for d in self.devices])
+        self._top = 0  # the first row shown when the rack is taller than the view
+
+    def show_rack(self, rack: Rack) -> None:
+        """Show `rack` instead, with the device selected when it was last shown."""
+        if rack.name == self.rack.name:
+            return
+        if self.selected is not None:
+            self._chosen[self.rack.name] = self.selected
+        self._load(rack)
+        visible = self._navigable() or [device.name for device in self.devices]
+        chosen = self._chosen.get(rack.name)
+        self.selected = chosen if chosen in visible else (visible[0] if visible else None)
+        self.refresh()
 
     # -- state from outside ----------------------------------------------------
 
     def set_badges(self, badges: Mapping[str, Badge]) -> None:
-        """New live states for some devices of this rack (others are kept)."""
-        changed = False
+        """New live states for some devices (others are kept); drawn again only when
+        one of the rack shown changed."""
+        shown = False
         for name, badge in badges.items():
             if name in self._badges and self._badges[name] != badge:
                 self._badges[name] = badge
-                changed = True
-        if changed:
+                shown = shown or name in self._here
+        if shown:
             self.refresh()
 
     def set_marks(self, marks: Mapping[str, str]) -> None:
         """Marks shown right after the state glyph (maintenance, acknowledged)."""
-        mine = {name: mark for name, mark in marks.items() if name in self._badges}
-        if mine != self._marks:
-            self._marks = mine
+        known = {name: mark for name, mark in marks.items() if name in self._badges}
+        shown = any(known.get(name) != self._marks.get(name) for name in self._here)
+        self._marks = known
+        if shown:
             self.refresh()
 
     def badge(self, name: str) -> Badge:
@@ -134,7 +158,8 @@ class RackView(Widget, can_focus=True):
         self.refresh()
 
     def select(self, name: str) -> None:
-        if any(device.name == name for device in self.devices):
+        """Select `name` if it is on the rack shown."""
+        if name in self._here:
             self.selected = name
 
     # -- navigation ------------------------------------------------------------

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from textual.widgets import Input, Static, Tabs
+from textual.widgets import Input, Static
 
 from lautre_tui.model.layout import Layout
 from lautre_tui.model.loader import load_layout
@@ -199,7 +199,7 @@ async def test_q_quits() -> None:
     assert not app.is_running
 
 
-async def test_several_racks_show_as_tabs(tmp_path: Path) -> None:
+async def test_several_racks_take_turns_in_the_rack_view(tmp_path: Path) -> None:
     text = LAUTRE_LAYOUT.read_text().replace(
         "racks:\n  - name: baie-1\n", "racks:\n  - name: baie-0\n    height: 12\n  - name: baie-1\n"
     )
@@ -211,16 +211,23 @@ async def test_several_racks_show_as_tabs(tmp_path: Path) -> None:
     app = RackApp(result.layout, layout_path=path)  # type: ignore[arg-type]
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        tabs = app.query_one("#rack-tabs", Tabs)
-        assert tabs.active == "tab-0"
-        assert app.rack_screen.current_rack().rack.name == "baie-0"  # type: ignore[union-attr]
-        await pilot.press("right_square_bracket")
-        assert tabs.active == "tab-1"
+        switcher = app.query_one("#rack-switcher", Static)
         rack = app.rack_screen.current_rack()
-        assert rack is not None and rack.rack.name == "baie-1"
-        await pilot.press("slash", *"vserver", "enter")
-        assert tabs.active == "tab-0"
-        assert app.rack_screen.current_rack().selected == "elga"  # type: ignore[union-attr]
+        assert rack is not None and rack.rack.name == "baie-0"
+        assert str(switcher.render()) == "[ baie-0 1/2 ]"
+        await pilot.press("right_square_bracket")
+        assert rack.rack.name == "baie-1" and str(switcher.render()) == "[ baie-1 2/2 ]"
+        await pilot.press("down", "down")
+        chosen = rack.selected
+        await pilot.pause()
+        assert app.query_one(DevicePane).device.name == chosen  # type: ignore[union-attr]
+        await pilot.click("#rack-switcher", offset=(1, 0))  # the left half: the previous
+        assert rack.rack.name == "baie-0" and rack.selected == "elga"
+        await pilot.press("left_square_bracket")  # back: the device chosen there is kept
+        assert rack.rack.name == "baie-1" and rack.selected == chosen
+        await pilot.press("slash", *"vserver", "enter")  # the filter goes to the match's rack
+        assert rack.rack.name == "baie-0" and rack.selected == "elga"
+        assert str(switcher.render()) == "[ baie-0 1/2 ]"
 
 
 async def test_layout_errors_are_shown_not_fatal(tmp_path: Path) -> None:

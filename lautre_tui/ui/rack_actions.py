@@ -13,6 +13,7 @@ from textual.widgets import Input
 
 from lautre_tui.model.layout import Device
 from lautre_tui.services.site import Site
+from lautre_tui.ui.rack_switcher import RackSwitcher
 from lautre_tui.ui.rack_view import RackView
 
 if TYPE_CHECKING:
@@ -63,14 +64,12 @@ class RackActions(Screen[None]):
         view.select(name)
 
     def show_rack(self, index: int) -> None:
-        """Show the rack `index` of `racks_shown`, and say so on its tab."""
-        view = self.current_rack()
+        """Show the rack `index` of `racks_shown`, and say which above it."""
+        view, rack = self.current_rack(), self.racks_shown[index]
         if view is not None:
-            view.show_rack(self.racks_shown[index])
-        from textual.widgets import Tabs  # only with several racks: not before paint
-
-        for tabs in self.query(Tabs):
-            tabs.active = f"tab-{index}"
+            view.show_rack(rack)
+        for switcher in self.query(RackSwitcher):
+            switcher.show(rack.name, index, len(self.racks_shown))
 
     # -- the keys -------------------------------------------------------------
 

@@ -13,7 +13,6 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.content import Content
 from textual.css.query import NoMatches
 from textual.widgets import Input, Static
 
@@ -27,13 +26,12 @@ from lautre_tui.ui.events_pane import EventsPane, fits_beside_rack
 from lautre_tui.ui.footer import LeanFooter
 from lautre_tui.ui.messages import MaintenanceChanged, StatusUpdated
 from lautre_tui.ui.rack_actions import RackActions
+from lautre_tui.ui.rack_switcher import RackSwitcher
 from lautre_tui.ui.rack_view import RackView
 from lautre_tui.ui.status_bar import StatusBar
 from lautre_tui.ui.tones import tones_of
 
 if TYPE_CHECKING:
-    from textual.widgets import Tabs
-
     from lautre_tui.model.health import HostHealth, StatusUpdate
     from lautre_tui.ui.lab_faults import Injector
 
@@ -151,12 +149,11 @@ class RackScreen(RackActions):
                 view.styles.width = rack_width(self.app.size.width)  # the first layout's
                 yield view
             else:
-                from textual.widgets import Tab, Tabs  # only with several racks
-
                 with Vertical(id="racks") as column:
                     column.styles.width = rack_width(self.app.size.width)
-                    tabs = (Tab(Content(rack.name), id=f"tab-{i}") for i, rack in enumerate(racks))
-                    yield Tabs(*tabs, id="rack-tabs")
+                    switcher = RackSwitcher(id="rack-switcher")
+                    switcher.show(racks[0].name, 0, len(racks))
+                    yield switcher
                     yield view
             with Vertical(id="side"):
                 yield DevicePane(self.site_layout, id="pane")
@@ -289,13 +286,8 @@ class RackScreen(RackActions):
     def on_rack_view_activated(self, _message: RackView.Activated) -> None:
         self.query_one(DevicePane).focus()
 
-    def on_tabs_tab_activated(self, message: Tabs.TabActivated) -> None:
-        rack = self.current_rack()
-        if rack is not None and message.tab is not None and message.tab.id:
-            rack.show_rack(self.racks_shown[int(message.tab.id.removeprefix("tab-"))])
-            rack.focus()
-            if rack.selected is not None:
-                self._show(rack.selected)
+    def on_rack_switcher_step(self, message: RackSwitcher.Step) -> None:
+        self.action_rack(message.step)
 
     def on_input_changed(self, message: Input.Changed) -> None:
         if message.input.id == "filter":

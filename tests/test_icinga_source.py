@@ -74,6 +74,39 @@ async def test_source_follows_icinga_through_the_stream_and_outages(
         await source.stop()
 
 
+async def test_a_change_between_the_full_read_and_the_stream_is_not_lost(
+    lab: Lab, icinga: Icinga, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Icinga takes a result right after the source's full read: the stream, already
+    open, brings it. Read first and subscribe after, it would wait for the next check
+    (10 minutes here), showing the state before it all along."""
+    _, layout = reading_layout(lab, icinga.layout_fragment())
+    assert layout.status_source is not None
+    source = IcingaSource(layout, layout.status_source, status_every=60)
+    full_read = source._resync
+    changes = ["between the read and the stream"]
+
+    async def read_then_a_change() -> None:
+        await full_read()
+        if changes:  # a real result, taken by Icinga before this returns
+            output = changes.pop()
+            body = {"type": "Service", "service": "emma!web", "exit_status": 2}
+            body["plugin_output"] = output
+            await asyncio.to_thread(
+                icinga.post, "/v1/actions/process-check-result", json.dumps(body).encode()
+            )
+
+    monkeypatch.setattr(source, "_resync", read_then_a_change)
+    source.start()
+    try:
+        await eventually(lambda: not changes and source.last_round is not None, 60)
+        await eventually(lambda: check_state(source, "emma", "web") is CheckState.CRITICAL, 60)
+        (web,) = [c for c in source.health("emma").checks if c.name == "web"]
+        assert web.output == "between the read and the stream"
+    finally:
+        await source.stop()
+
+
 async def test_app_shows_icinga_states(lab: Lab, icinga: Icinga) -> None:
     path, layout = reading_layout(lab, icinga.layout_fragment())
     app = build_app(layout, path)

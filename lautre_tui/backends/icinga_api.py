@@ -14,6 +14,7 @@ raw dicts kept alive.
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -233,9 +234,12 @@ class IcingaApi:
             raise IcingaError(f"Icinga 2 at {self.url}: {name}: HTTP {answer.status_code}")
         return results
 
-    async def events(self, queue: str, types: Sequence[str]) -> AsyncIterator[Event]:
+    async def events(
+        self, queue: str, types: Sequence[str], opened: asyncio.Event | None = None
+    ) -> AsyncIterator[Event]:
         """The event stream, one JSON object a line, until the connection drops; a
-        line that is not an event is skipped."""
+        line that is not an event is skipped. `opened` is set once Icinga has
+        accepted the subscription: every event from then on comes."""
         body = {"queue": queue, "types": list(types)}
         try:
             async with self.client.stream(
@@ -245,6 +249,8 @@ class IcingaApi:
                     await answer.aread()
                     self._checked(answer)
                     raise IcingaError(f"Icinga 2 at {self.url}: events: HTTP {answer.status_code}")
+                if opened is not None:
+                    opened.set()
                 async for line in answer.aiter_lines():
                     if not line.strip() or len(line) > MAX_EVENT_LINE:
                         continue

@@ -2,9 +2,11 @@
 
 Offers what the app and `status` use of the `Poller` (devices, health(),
 subscribe(), start(), poll_now(), stop(), last_round, trouble, set_outlets(),
-watch_boot(), setup_note()). On start, and after every lost stream: one GET of
-the hosts and services (only the attributes needed), then the event stream
-(check results, state changes, acknowledgements, downtimes) keeps them live.
+watch_boot(), setup_note()). On start, and after every lost stream: the event
+stream is opened (check results, state changes, acknowledgements, downtimes),
+then one GET of the hosts and services (only the attributes needed); the events
+that came during the GET are applied after it, in order, so that no change
+falls between the read and the stream.
 `IcingaObjects` (icinga_state) keeps what Icinga says and maps it to the app's
 states; staging and standby keep their meaning.
 `/v1/status` is asked every STATUS_EVERY seconds: after MISSED_LIMIT without
@@ -70,6 +72,8 @@ class IcingaSource:
         self._flush: asyncio.Handle | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._synced = asyncio.Event()
+        self._opened = asyncio.Event()  # the event stream's subscription is accepted
+        self._backlog: list[Event] | None = None  # events that came during a full read
         self._rng = random.Random()
         self.last_round: RoundInfo | None = None
         self.trouble: str | None = None
@@ -187,21 +191,50 @@ class IcingaSource:
         backoff = 0.0
         while True:
             queue = f"lautre-tui-{uuid.uuid4().hex[:12]}"
+            follower = asyncio.create_task(self._follow(queue))
             try:
-                await self._resync()  # a change before the stream opens comes with the next check
-                events = self.api.events(queue, EVENTS)
+                await self._read_behind(follower)
                 self._set_trouble("")
                 backoff = 0.0
-                async for event in events:
-                    self._absorb(event)
+                await follower
                 raise ConnectionError(f"Icinga 2 at {self.url} closed the event stream")
             except asyncio.CancelledError:
                 raise
             except Exception as error:
                 if not self._stale:  # "does not answer since 14:02" says more: it stays
                     self._set_trouble(f"{error}; reconnecting")
+            finally:
+                follower.cancel()
+                with contextlib.suppress(BaseException):
+                    await follower
             backoff = min(MAX_BACKOFF, max(1.0, backoff * 2))
             await asyncio.sleep(self._rng.uniform(0.5, 1.0) * backoff)
+
+    async def _follow(self, queue: str) -> None:
+        """The stream's events: kept aside while the full read runs, absorbed after."""
+        async for event in self.api.events(queue, EVENTS, self._opened):
+            if self._backlog is not None:
+                self._backlog.append(event)
+            else:
+                self._absorb(event)
+
+    async def _read_behind(self, follower: asyncio.Task[None]) -> None:
+        """Once the stream is open, the full read; then what the stream said meanwhile:
+        a change between the two would otherwise wait for the next check (minutes)."""
+        self._opened.clear()
+        self._backlog = []
+        try:
+            opened = asyncio.create_task(self._opened.wait())
+            await asyncio.wait({opened, follower}, return_when=asyncio.FIRST_COMPLETED)
+            opened.cancel()
+            if follower.done():
+                follower.result()  # the stream failed before it opened: the caller says so
+                raise ConnectionError(f"Icinga 2 at {self.url} closed the event stream")
+            await self._resync()
+            for event in self._backlog:
+                self._absorb(event)
+        finally:
+            self._backlog = None
 
     async def _watch(self) -> None:
         """The stream can be silent for long: ask a cheap question every STATUS_EVERY s;

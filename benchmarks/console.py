@@ -149,7 +149,7 @@ async def ours(url: str, protocol: ConsoleProtocol, size: int) -> dict[str, floa
     async with app.run_test(size=(120, 40)) as pilot:
         view = app.query_one(TerminalView)
 
-        def shown(data: bytes) -> None:
+        def shown(data: bytes | memoryview) -> None:
             received.extend(data)
             view.feed(data)
 

@@ -68,7 +68,7 @@ class Record:
         self.start = -1  # where the flood began, once seen
         self.marks: list[tuple[int, float]] = []
 
-    def got(self, data: bytes) -> None:
+    def got(self, data: bytes | memoryview) -> None:
         end = self.count + len(data)
         if end > len(self.received):
             self.received.extend(bytes(end - len(self.received)))

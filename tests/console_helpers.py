@@ -25,7 +25,7 @@ class Screen:
         self.status: list[str] = []
         session.subscribe(self._data, self.status.append)
 
-    def _data(self, data: bytes) -> None:
+    def _data(self, data: bytes | memoryview) -> None:
         self.data += data
 
     async def wait_for(self, text: bytes) -> None:

@@ -10,8 +10,9 @@ import threading
 
 import pytest
 
-from lautre_tui.backends.serial_port import SerialLink
+from lautre_tui.backends.serial_port import DISPLAY_BUFFER, DRAIN, SerialLink
 from lautre_tui.model.layout import ConsoleProtocol
+from tests.lab_helpers import eventually
 
 
 def test_bytes_and_a_lost_port_after_the_loop_closed_raise_nothing(
@@ -43,3 +44,38 @@ def test_bytes_and_a_lost_port_after_the_loop_closed_raise_nothing(
     assert not reader.is_alive()
     assert failures == []
     assert seen == []
+
+
+async def test_a_flood_the_screen_cannot_take_keeps_its_newest_bytes_and_counts_the_rest() -> None:
+    """The loop is busy while 3 MB come: the transcript's record gets every byte, the
+    screen at most DISPLAY_BUFFER of the newest, and `dropped` says how many it missed."""
+    server = socket.create_server(("127.0.0.1", 0))
+    flood = bytes(range(256)) * (3 * 4096)  # 3 MB, every byte told by its offset
+    recorded = bytearray()
+    everything = threading.Event()
+
+    def record(data: bytes) -> None:  # the reader thread's own, as the transcript's
+        recorded.extend(data)
+        if len(recorded) == len(flood):
+            everything.set()
+
+    shown = bytearray()
+    link = SerialLink(
+        f"socket://127.0.0.1:{server.getsockname()[1]}",
+        9600,
+        ConsoleProtocol.RAW,
+        on_data=shown.extend,
+        on_lost=lambda _reason: None,
+        record=record,
+    )
+    await link.open()
+    peer, _ = server.accept()
+    with peer, server:
+        peer.sendall(flood)
+        assert everything.wait(30)  # the loop is held here: nothing is shown meanwhile
+        await eventually(lambda: link.dropped + len(shown) == len(flood))
+        assert recorded == flood
+        # What waited for the screen, and the last read handed over after the wait ended.
+        assert 0 < len(shown) <= DISPLAY_BUFFER + DRAIN
+        assert bytes(shown) == flood[-len(shown) :]
+        await link.close()

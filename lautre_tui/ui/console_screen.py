@@ -207,7 +207,7 @@ class ConsoleScreen(Screen[None]):
             self.query_one("#console-footer", Static).update(plain(self._footer_text()))
         self.notify(text, title=self.session.host, timeout=8)
 
-    def _data(self, data: bytes) -> None:
+    def _data(self, data: bytes | memoryview) -> None:
         with contextlib.suppress(NoMatches):  # a detach at exit speaks after the widgets went
             self.terminal.feed(data)
 

@@ -129,9 +129,10 @@ class TerminalView(Widget, can_focus=True):
 
     # -- bytes in ------------------------------------------------------------------------
 
-    def feed(self, data: bytes) -> None:
-        """Queue bytes from the host; they are parsed once per frame. Callable from
-        any callback of the app's loop (the console's reader hands bytes over there)."""
+    def feed(self, data: bytes | memoryview) -> None:
+        """Queue bytes from the host (copied: a memoryview may be a read buffer that is
+        used again); they are parsed once per frame. Callable from any callback of the
+        app's loop (the console's reader hands bytes over there)."""
         self._pending += data
         excess = len(self._pending) - 2 * FRAME_BYTES
         if excess > 0:

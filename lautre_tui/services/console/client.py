@@ -21,7 +21,11 @@ from lautre_tui.services.console.share import HEADER, MAX_JSON, decode, message,
 
 READ_BUFFER = 256 * 1024  # one read of the socket at most (asyncio's own default size)
 
-DataListener = Callable[[bytes], None]
+# Bytes as they come. A memoryview is the connection's read buffer, valid only during
+# the call: a listener keeps a copy (the screen queues it, a test extends its own).
+# Handing the buffer itself saves a spy one allocation per read, and malloc's fresh
+# pages for each (256 KB): 1.0 of its 1.6 ms of CPU per MB of a flood.
+DataListener = Callable[[bytes | memoryview], None]
 
 
 class FrameReader(asyncio.BufferedProtocol):
@@ -75,7 +79,7 @@ class FrameReader(asyncio.BufferedProtocol):
         self._left -= size
         if self._kind == b"D":
             if self.on_data is not None:
-                self.on_data(bytes(piece))
+                self.on_data(piece)
         elif self._kind == b"J":
             self._json += piece
             if not self._left:

@@ -17,7 +17,7 @@ from lautre_tui.model.breaks import BreakSequence, LineBreak
 from lautre_tui.model.layout import ConsoleProtocol
 from lautre_tui.services.audit import Actor, AuditLog, AuditUnwritable, utc_now
 from lautre_tui.services.console.claim import claim_path
-from lautre_tui.services.console.client import ShareClient
+from lautre_tui.services.console.client import DataListener, ShareClient
 from lautre_tui.services.console.share import Attendee, ShareServer
 from lautre_tui.services.console.target import ConsoleTarget
 from lautre_tui.services.console.transcript import Transcript, transcript_path
@@ -25,7 +25,6 @@ from lautre_tui.services.console.transcript import Transcript, transcript_path
 BUSY_WORDS = (b"busy", b"in use", b"already")
 MAX_BACKOFF = 30.0
 
-DataListener = Callable[[bytes], None]
 StatusListener = Callable[[str], None]
 
 
@@ -118,7 +117,7 @@ class PortSession:
         for listener in list(self._notices):
             listener(text)
 
-    def _emit(self, data: bytes) -> None:
+    def _emit(self, data: bytes | memoryview) -> None:
         for listener in list(self._data):
             listener(data)
 

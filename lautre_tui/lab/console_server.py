@@ -13,6 +13,7 @@ a second client is told the port is busy.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import random
 import socket
@@ -26,6 +27,7 @@ from lautre_tui.lab.serial_device import SerialDevice
 from lautre_tui.lab.world import FaultKind, PowerEvent, World
 
 RECONCILE_SECONDS = 0.2
+SLICE = 256 * 1024  # of a flood, handed to the transport at a time
 BUSY_MESSAGE = b"\r\n*** port busy: another session is attached to this console ***\r\n"
 
 
@@ -88,15 +90,39 @@ class _Port:
         self.raw = SwitchedPort()
         self._writer: asyncio.StreamWriter | None = None
         self._manager: rfc2217.PortManager | None = None
+        self._outbox: collections.deque[bytes] = collections.deque()
+        self._sender: asyncio.Task[None] | None = None
         self.connections = 0  # clients that reached this port (a status round must add none)
 
     def _to_client(self, data: bytes) -> None:
+        """Towards the client, in order. A flood goes to the transport a slice at a
+        time, as it drains: asyncio moves its whole buffer down after every send, and
+        20 MB written at once cost the lab more CPU than the client's reading of it."""
         writer = self._writer
         if writer is None or writer.is_closing():
             return
         if self._manager is not None:
             data = data.replace(rfc2217.IAC, rfc2217.IAC_DOUBLED)
-        writer.write(data)
+        sending = self._sender is not None and not self._sender.done()
+        if not sending and len(data) <= SLICE:
+            writer.write(data)  # a line, an echo: at once
+            return
+        self._outbox.append(data)
+        if not sending:
+            self._sender = asyncio.get_running_loop().create_task(self._send_out(writer))
+
+    async def _send_out(self, writer: asyncio.StreamWriter) -> None:
+        try:
+            while self._outbox and writer is self._writer and not writer.is_closing():
+                data = memoryview(self._outbox.popleft())
+                for start in range(0, len(data), SLICE):
+                    writer.write(data[start : start + SLICE])
+                    await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            if writer is not self._writer or writer.is_closing():
+                self._outbox.clear()  # that client is gone: nobody else gets its rest
 
     async def serve(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, telnet: bool

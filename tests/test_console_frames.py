@@ -1,78 +1,133 @@
-"""The spy's side of the holder's socket reads frames however the stream is cut:
-a header split across reads, a batch arriving in pieces, a message in two parts."""
+"""The spy's side of the holder's socket reads frames however the stream is cut (a
+header split across reads, a message in two parts), reads the ranges it is told
+from the shared ring, wrapped or not, says how far it read, and says it fell
+behind when the holder wrote over a range before it was read."""
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import itertools
+import mmap
+import os
 import random
 import socket
 
-from lautre_tui.services.console.client import FrameReader
-from lautre_tui.services.console.share import HEADER, MAX_JSON, frame, message, send_pieces
+import pytest
+
+from lautre_tui.services.console.client import BEHIND, FrameReader
+from lautre_tui.services.console.ring import F_SEAL_FUTURE_WRITE, RingReader, RingWriter
+from lautre_tui.services.console.share import HEADER, MAX_JSON, RANGE, decode, frame, message
 
 
-async def read_all(stream: bytes, cuts: list[int]) -> tuple[bytes, list[object]]:
-    """What a FrameReader makes of `stream` sent in pieces cut at `cuts`, then closed."""
+def told(start: int, end: int) -> bytes:
+    return frame(b"R", RANGE.pack(start, end))
+
+
+async def read_all(
+    stream: bytes, cuts: list[int], ring: RingWriter
+) -> tuple[bytes, list[object], list[object]]:
+    """What a FrameReader makes of `stream` sent in pieces cut at `cuts`, then closed:
+    the console's bytes, the holder's messages, and what the spy said back."""
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     received = bytearray()
     loop = asyncio.get_running_loop()
+    reader_of_ring = RingReader(ring.fd)
     transport, reader = await loop.create_unix_connection(
-        lambda: FrameReader(received.extend), sock=ours
+        lambda: FrameReader(received.extend, reader_of_ring), sock=ours
     )
     theirs.setblocking(False)
     bounds = [0, *sorted(cuts), len(stream)]
     for start, end in itertools.pairwise(bounds):
         await loop.sock_sendall(theirs, stream[start:end])
-    theirs.close()
+    theirs.shutdown(socket.SHUT_WR)
     said: list[object] = []
     while (got := await reader.messages.get()) is not None:
         said.append(got)
     transport.close()
-    return bytes(received), said
+    back = bytearray()
+    while chunk := await loop.sock_recv(theirs, 1 << 16):
+        back += chunk
+    theirs.close()
+    answers: list[object] = []
+    while len(back) >= HEADER.size:
+        _kind, size = HEADER.unpack_from(back)
+        answers.append(decode(bytes(back[HEADER.size : HEADER.size + size])))
+        del back[: HEADER.size + size]
+    return bytes(received), said, answers
 
 
 async def test_frames_cut_anywhere_give_the_same_bytes_and_messages() -> None:
     console = bytes(range(256)) * 4000  # beyond one read of the reader's buffer
-    stream = (
-        frame(b"D", console[:1000])
-        + message(type="message", user="admin1", text="reboot at 3")
-        + frame(b"X", b"a newer kind of frame")
-        + frame(b"D", console[1000:])
-        + frame(b"J", b"")
-        + message(type="bye", why="the holder left")
-    )
-    cutter = random.Random(14)
-    for cuts in ([], list(range(1, 40)), [cutter.randrange(len(stream)) for _ in range(50)]):
-        data, said = await read_all(stream, cuts)
-        assert data == console
-        assert said == [
-            {"type": "message", "user": "admin1", "text": "reboot at 3"},
-            {},
-            {"type": "bye", "why": "the holder left"},
-        ]
+    ring = RingWriter(1 << 20)
+    try:
+        first = ring.write([console[:1000]], 1000)
+        second = ring.write([console[1000:500_000], console[500_000:]], len(console) - 1000)
+        stream = (
+            told(*first)
+            + message(type="message", user="admin1", text="reboot at 3")
+            + frame(b"X", b"a newer kind of frame")
+            + told(*second)
+            + frame(b"J", b"")
+            + message(type="bye", why="the holder left")
+        )
+        cutter = random.Random(14)
+        for cuts in ([], list(range(1, 40)), [cutter.randrange(len(stream)) for _ in range(20)]):
+            data, said, answers = await read_all(stream, cuts, ring)
+            assert data == console
+            assert said == [
+                {"type": "message", "user": "admin1", "text": "reboot at 3"},
+                {},
+                {"type": "bye", "why": "the holder left"},
+            ]
+            assert answers == [{"type": "at", "pos": 1000}, {"type": "at", "pos": len(console)}]
+    finally:
+        ring.close()
+
+
+async def test_a_range_across_the_rings_end_comes_whole() -> None:
+    ring = RingWriter(4096)
+    try:
+        ring.write([b"x" * 3000], 3000)
+        wrapped = os.urandom(2000)  # 1096 bytes at the end of the ring, 904 at its start
+        data, _said, answers = await read_all(told(*ring.write([wrapped], 2000)), [], ring)
+        assert data == wrapped
+        assert answers == [{"type": "at", "pos": 5000}]
+    finally:
+        ring.close()
+
+
+async def test_a_range_written_over_before_it_is_read_says_the_spy_fell_behind() -> None:
+    ring = RingWriter(4096)
+    try:
+        early = ring.write([b"a" * 3000], 3000)
+        ring.write([b"b" * 3000], 3000)  # the holder went on: "a" is partly written over
+        data, said, answers = await read_all(told(*early), [], ring)
+        assert data == b""
+        assert said == [{"type": "bye", "why": BEHIND}]
+        assert answers == []  # and it never says it read it
+    finally:
+        ring.close()
 
 
 async def test_a_message_beyond_the_limit_ends_the_connection() -> None:
-    stream = HEADER.pack(b"J", MAX_JSON + 1) + b"{" * 100 + frame(b"D", b"never shown")
-    data, said = await read_all(stream, [])
-    assert (data, said) == (b"", [])
+    ring = RingWriter(4096)
+    try:
+        ring.write([b"never shown"], 11)
+        stream = HEADER.pack(b"J", MAX_JSON + 1) + b"{" * 100 + told(0, 11)
+        assert await read_all(stream, [], ring) == (b"", [], [])
+    finally:
+        ring.close()
 
 
-async def test_pieces_reach_a_spy_in_order_when_its_socket_is_full() -> None:
-    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-    ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 64 * 1024)
-    _reader, writer = await asyncio.open_unix_connection(sock=ours)
-    pieces = [bytes([n]) * 300_000 for n in range(3)]
-    send_pieces(writer, pieces)  # more than the socket takes: the rest waits in the transport
-    assert writer.transport.get_write_buffer_size() > 0
-    send_pieces(writer, [b"after"])  # behind what waits, never before it
-    theirs.setblocking(False)
-    loop = asyncio.get_running_loop()
-    expected = b"".join(pieces) + b"after"
-    received = bytearray()
-    while len(received) < len(expected):
-        received += await loop.sock_recv(theirs, 1 << 20)
-    assert received == expected
-    writer.close()
-    theirs.close()
+def test_a_spy_cannot_write_into_the_ring() -> None:
+    """Sealed: only the holder's own mapping writes; a spy can map it read-only only."""
+    ring = RingWriter(4096)
+    try:
+        if not fcntl.fcntl(ring.fd, fcntl.F_GET_SEALS) & F_SEAL_FUTURE_WRITE:
+            pytest.skip("this kernel has no F_SEAL_FUTURE_WRITE (Linux 5.1)")
+        with pytest.raises(PermissionError):
+            mmap.mmap(ring.fd, 4096 + 32, flags=mmap.MAP_SHARED)
+        RingReader(ring.fd).close()  # read-only, as spies map it
+    finally:
+        ring.close()

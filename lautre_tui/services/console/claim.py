@@ -38,7 +38,7 @@ async def attendees(host: str, timeout: float = 2.0) -> list[dict[str, Any]] | N
     """Everyone on `host`'s console as its holder says (user, source, since, mode,
     pid, idle seconds); None when nobody holds it or its holder does not answer."""
     try:
-        client = await ShareClient.connect(share_path(host))
+        client = await ShareClient.connect(share_path(host), timeout=timeout)
     except OSError:
         return None
     try:

@@ -1,39 +1,51 @@
 """A spy's side of the holder's socket (or a one-off question: who, take over).
 
 During a flood a spy's cost per byte is what decides how much of the bastion's
-CPU is left to the writer, so the stream is read without asyncio's stream
-buffer: the kernel copies each read into one buffer kept for the connection
-(no fresh memory to fault in per read), frames are parsed where they lie, and
-the console's bytes go to `on_data` as they arrive, one copy each, without
-waiting for a whole frame (a batch of a flood is hundreds of kilobytes). The
-holder's few messages (JSON) are queued for whoever listens.
+CPU is left to the writer: the console's bytes are read where the holder wrote
+them, in the shared ring (`ring`), and go to `on_data` as views of it; the socket
+only carries the ranges (`R`) and the holder's few messages (JSON, queued for
+whoever listens), parsed where they lie in one buffer kept for the connection.
+After each range the spy says how far it has read (`at`). A range written over
+before it was read means the spy fell behind: it is told so, as the holder would.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from lautre_tui.services.console.share import HEADER, MAX_JSON, decode, message, reachable
+from lautre_tui.services.console.ring import RingReader
+from lautre_tui.services.console.share import (
+    GREETING,
+    HEADER,
+    MAX_JSON,
+    RANGE,
+    decode,
+    message,
+    reachable,
+)
 
 READ_BUFFER = 256 * 1024  # one read of the socket at most (asyncio's own default size)
 
-# Bytes as they come. A memoryview is the connection's read buffer, valid only during
-# the call: a listener keeps a copy (the screen queues it, a test extends its own).
-# Handing the buffer itself saves a spy one allocation per read, and malloc's fresh
-# pages for each (256 KB): 1.0 of its 1.6 ms of CPU per MB of a flood.
+# Bytes as they come. A memoryview is a view of the shared ring, valid only during the
+# call: a listener keeps a copy (the screen queues it, a test extends its own).
 DataListener = Callable[[bytes | memoryview], None]
+BEHIND = "this spy could not keep up with the console: it joins again"
+GREETING_SECONDS = 5.0  # for a holder that accepted to hand its ring
 
 
 class FrameReader(asyncio.BufferedProtocol):
-    """Frames parsed in place: `D` payloads to `on_data` piece by piece, `J`
-    messages to `messages` whole (at most MAX_JSON), None there at the end."""
+    """Frames parsed in place: `R` ranges read from `ring` to `on_data`, `J` messages
+    to `messages` whole (at most MAX_JSON), None there at the end."""
 
-    def __init__(self, on_data: DataListener | None) -> None:
+    def __init__(self, on_data: DataListener | None, ring: RingReader | None = None) -> None:
         self.on_data = on_data
+        self._ring = ring
         self.messages: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self.transport: asyncio.Transport | None = None
         self._buffer = bytearray(READ_BUFFER)
@@ -62,7 +74,9 @@ class FrameReader(asyncio.BufferedProtocol):
             elif self._end - self._start >= HEADER.size:
                 self._kind, self._left = HEADER.unpack_from(self._buffer, self._start)
                 self._start += HEADER.size
-                if self._kind == b"J" and self._left > MAX_JSON:
+                if (self._kind == b"J" and self._left > MAX_JSON) or (
+                    self._kind == b"R" and self._left != RANGE.size
+                ):
                     self._fail()
                     return
                 if self._kind == b"J" and not self._left:
@@ -77,22 +91,77 @@ class FrameReader(asyncio.BufferedProtocol):
         piece = self._view[self._start : self._start + size]
         self._start += size
         self._left -= size
-        if self._kind == b"D":
-            if self.on_data is not None:
-                self.on_data(piece)
-        elif self._kind == b"J":
+        if self._kind in (b"J", b"R"):
             self._json += piece
-            if not self._left:
+            if not self._left and self._kind == b"J":
                 self.messages.put_nowait(decode(bytes(self._json)))
                 self._json.clear()
+            elif not self._left:
+                told = bytes(self._json)
+                self._json.clear()
+                if len(told) == RANGE.size:
+                    self._read_range(*RANGE.unpack(told))
         # any other kind: a frame of a newer holder, skipped
+
+    def _read_range(self, start: int, end: int) -> None:
+        """The bytes from `start` to `end`, checked unwritten over before and after
+        they were handed on; then where this spy is, for the holder."""
+        ring = self._ring
+        if ring is None or self.on_data is None:
+            return
+        if ring.fresh(start):
+            for piece in ring.pieces(start, end):
+                self.on_data(piece)
+        if not ring.fresh(start):
+            self.messages.put_nowait({"type": "bye", "why": BEHIND})
+            self._fail()
+        elif self.transport is not None and not self.transport.is_closing():
+            self.transport.write(message(type="at", pos=end))
 
     def _fail(self) -> None:
         if self.transport is not None:
             self.transport.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._ring is not None:
+            self._ring.close()
+            self._ring = None
         self.messages.put_nowait(None)
+
+
+async def receive_ring(sock: socket.socket) -> int:
+    """The greeting every connection starts with, and the ring's descriptor with it,
+    read before asyncio reads the socket (it would drop the descriptor)."""
+    got, fds = b"", list[int]()
+    while len(got) < len(GREETING):
+        await readable(sock)
+        with contextlib.suppress(BlockingIOError):
+            data, more, _flags, _address = socket.recv_fds(sock, len(GREETING) - len(got), 1)
+            if not data:
+                break
+            got, fds = got + data, fds + more
+    for extra in fds[1:]:
+        os.close(extra)
+    if got != GREETING or not fds:
+        for fd in fds[:1]:
+            os.close(fd)
+        raise ConnectionError("the console's holder handed no ring")
+    return int(fds[0])
+
+
+async def readable(sock: socket.socket) -> None:
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[None] = loop.create_future()
+
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    loop.add_reader(sock.fileno(), wake)
+    try:
+        await ready
+    finally:
+        loop.remove_reader(sock.fileno())
 
 
 class ShareClient:
@@ -103,14 +172,31 @@ class ShareClient:
         self._reader = reader
 
     @classmethod
-    async def connect(cls, path: Path, on_data: DataListener | None = None) -> ShareClient:
-        """`on_data` gets the console's bytes (None: they are skipped).
-        Raises OSError when nobody listens there."""
+    async def connect(
+        cls, path: Path, on_data: DataListener | None = None, timeout: float = GREETING_SECONDS
+    ) -> ShareClient:
+        """`on_data` gets the console's bytes (None: they are skipped). Raises
+        OSError when nobody listens there, or the holder hands no ring within
+        `timeout` (a hung holder)."""
         loop = asyncio.get_running_loop()
-        with reachable(path) as name:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.setblocking(False)
+            with reachable(path) as name:
+                await loop.sock_connect(sock, name)
+            fd = await asyncio.wait_for(receive_ring(sock), timeout)
+            try:
+                ring = RingReader(fd) if on_data is not None else None
+            except ValueError as error:
+                raise ConnectionError(f"{path}: {error}") from error
+            finally:
+                os.close(fd)
             transport, reader = await loop.create_unix_connection(
-                lambda: FrameReader(on_data), name
+                lambda: FrameReader(on_data, ring), sock=sock
             )
+        except BaseException:
+            sock.close()
+            raise
         assert isinstance(transport, asyncio.Transport)
         return cls(transport, reader)
 

@@ -107,7 +107,7 @@ class ConsoleSession(PortSession):
         that does not answer is hung: its claim is broken (it keeps a nameless one)."""
         answer: dict[str, Any] | None = None
         with contextlib.suppress(OSError):
-            client = await ShareClient.connect(share_path(self.host))
+            client = await ShareClient.connect(share_path(self.host), timeout=TAKEOVER_WAIT)
             try:
                 answer = await client.ask(
                     TAKEOVER_WAIT, type="takeover", user=self.actor.user, source=self.actor.source

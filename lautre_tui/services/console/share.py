@@ -6,17 +6,18 @@ and sends every byte it records in the transcript, event lines included, to
 every spy connected there, as it records them: spies get the live stream, and
 nothing they send ever reaches the port (there is no frame for it).
 
-Frames are a kind byte and a 4-byte length: `D` bytes of the console, `J` a JSON
-object (hello, who, message, takeover and their answers).
+Frames are a kind byte and a 4-byte length: `R` a range of the console's bytes,
+`J` a JSON object (hello, who, message, takeover and their answers, and a spy's
+`at`: how far it has read).
 
-The stream goes out in batches, at most one every BATCH_SECONDS (at once after
-a quiet moment, so an echo is not delayed): during a flood every wake-up of the
-holder's loop and of each spy carries hundreds of kilobytes, not one read of the
-port, so 5 spies cost the writer little CPU on a small machine. A batch is the
-list of chunks the transcript recorded, written to each spy with one writev (no
-copy of it is made for the spies; `client` reads it as cheaply). Writes to a spy
-never wait for it: a spy that falls SLOW_SPY_BYTES behind is dropped, told why,
-and joins again (at the live stream: a resync), never slowing the writer.
+The bytes themselves are in shared memory (`ring`): the holder writes each batch
+there once, and tells every spy the range it now holds in an `R` frame. Batches go
+at most one every BATCH_SECONDS (at once after a quiet moment, so an echo is not
+delayed): during a flood every wake-up of the holder's loop and of each spy
+carries hundreds of kilobytes, so 5 spies cost the writer little CPU on a small
+machine. Nothing waits for a spy: one that has not said it read to within
+SLOW_SPY_BYTES (the ring's size) of what is written is dropped, told why, and
+joins again (at the live stream: a resync), never slowing the writer.
 """
 
 from __future__ import annotations
@@ -35,14 +36,14 @@ from pathlib import Path
 from typing import Any
 
 from lautre_tui import locations
+from lautre_tui.services.console.ring import RingWriter
 
 SOCKET_MODE = 0o660  # the bastion's admin group connects; others nothing
 HEADER = struct.Struct(">cI")
 MAX_JSON = 64 * 1024
-SLOW_SPY_BYTES = 16 * 1024 * 1024  # a spy this far behind is dropped (it is told why)
+SLOW_SPY_BYTES = 16 * 1024 * 1024  # the ring's size: a spy this far behind is dropped
 BATCH_SECONDS = 0.01  # the stream goes to the spies at most this often
-MAX_PIECES = 1000  # buffers in one writev (Linux takes 1024)
-SPY_SOCKET_BUFFER = 1024 * 1024  # a batch of a flood in one send (Linux doubles it)
+RANGE = struct.Struct(">QQ")  # an `R` frame: where the new bytes start and end in the ring
 UNIX_PATH_MAX = 100
 
 
@@ -58,6 +59,9 @@ def message(**fields: Any) -> bytes:
     return frame(b"J", json.dumps(fields).encode())
 
 
+GREETING = message(type="ring")  # sent with the ring's descriptor
+
+
 async def read_frame(reader: asyncio.StreamReader) -> tuple[bytes, bytes] | None:
     """The next frame, or None at the end of the connection."""
     try:
@@ -67,30 +71,6 @@ async def read_frame(reader: asyncio.StreamReader) -> tuple[bytes, bytes] | None
         return kind, await reader.readexactly(size)
     except (asyncio.IncompleteReadError, ConnectionError, struct.error):
         return None
-
-
-def send_pieces(writer: asyncio.StreamWriter, pieces: list[bytes]) -> None:
-    """`pieces` to a spy in order: straight from them to its socket (one writev, no
-    copy) when nothing waits in its transport, which keeps what the socket does
-    not take (and everything while something waits there). Raises OSError when
-    the spy is gone."""
-    sent = 0
-    transport = writer.transport
-    sock = writer.get_extra_info("socket")
-    if transport.is_closing():  # its descriptor may be closed, even reused
-        raise ConnectionResetError("the spy's connection is closing")
-    if sock is not None and not transport.get_write_buffer_size():
-        with contextlib.suppress(BlockingIOError, InterruptedError):
-            sent = os.writev(sock.fileno(), pieces)
-    rest: list[bytes | memoryview] = []
-    for piece in pieces:
-        if sent >= len(piece):
-            sent -= len(piece)
-            continue
-        rest.append(memoryview(piece)[sent:] if sent else piece)
-        sent = 0
-    if rest:
-        writer.write(b"".join(rest))
 
 
 def decode(payload: bytes) -> dict[str, Any]:
@@ -145,6 +125,8 @@ class ShareServer:
         self._server: asyncio.AbstractServer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.spies: dict[asyncio.StreamWriter, Attendee] = {}
+        self._read_to: dict[asyncio.StreamWriter, int] = {}  # what each spy said it read
+        self._ring: RingWriter | None = None
         self._pending: list[bytes] = []  # the chunks of the next batch, as recorded
         self._pending_bytes = 0
         self._pending_lock = threading.Lock()
@@ -165,6 +147,7 @@ class ShareServer:
             with reachable(temporary) as name:
                 listener.bind(name)
             os.chmod(temporary, SOCKET_MODE)
+            self._ring = RingWriter(SLOW_SPY_BYTES)
             os.replace(temporary, self.path)
             self._inode = os.stat(self.path).st_ino
             listener.listen(16)
@@ -173,6 +156,9 @@ class ShareServer:
             listener.close()
             with contextlib.suppress(FileNotFoundError):
                 temporary.unlink()
+            if self._ring is not None:
+                self._ring.close()
+                self._ring = None
             raise
 
     # -- the stream (from any thread: the port's reader writes the transcript) ----------
@@ -200,30 +186,27 @@ class ShareServer:
             self._loop.call_later(wait, self._deliver)
 
     def _deliver(self) -> None:
-        """One frame per batch for every spy, written from the recorded chunks
-        themselves (see `send_pieces`)."""
+        """The batch into the ring, once, and its range to every spy; a spy the batch
+        would leave more than the ring behind is dropped first."""
         with self._pending_lock:
             chunks, size = self._pending, self._pending_bytes
             self._pending, self._pending_bytes = [], 0
             self._scheduled = False
-        if not size:
+        ring = self._ring
+        if not size or ring is None:
             return
         if self._loop is not None:
             self._sent_at = self._loop.time()
-        pieces = [HEADER.pack(b"D", size), *chunks]
-        if len(pieces) > MAX_PIECES:
-            pieces = [b"".join(pieces)]
         for writer in list(self.spies):
-            try:
-                send_pieces(writer, pieces)
-            except OSError:  # the spy is gone
-                self.spies.pop(writer, None)
-                writer.close()
-                continue
-            # judged after the write: the batch that puts a spy too far behind drops it,
-            # even when it is the last of a flood
-            if writer.transport.get_write_buffer_size() > SLOW_SPY_BYTES:
+            if ring.written + size - self._read_to.get(writer, 0) > ring.size:
                 self._drop(writer, "this spy could not keep up with the console: it joins again")
+        start, end = ring.write(chunks, size)
+        told = frame(b"R", RANGE.pack(start, end))
+        for writer in list(self.spies):
+            if writer.is_closing():  # its descriptor may be closed, even reused
+                self._forget(writer)
+            else:
+                writer.write(told)
 
     def broadcast(self, **fields: Any) -> None:
         packet = message(**fields)
@@ -233,8 +216,12 @@ class ShareServer:
     def attendees(self) -> list[dict[str, Any]]:
         return [self.holder.public(), *(spy.public() for spy in self.spies.values())]
 
-    def _drop(self, writer: asyncio.StreamWriter, why: str) -> None:
+    def _forget(self, writer: asyncio.StreamWriter) -> None:
         self.spies.pop(writer, None)
+        self._read_to.pop(writer, None)
+
+    def _drop(self, writer: asyncio.StreamWriter, why: str) -> None:
+        self._forget(writer)
         with contextlib.suppress(ConnectionError, RuntimeError):
             writer.write(message(type="bye", why=why))
         writer.close()
@@ -242,11 +229,8 @@ class ShareServer:
     # -- requests -------------------------------------------------------------------------
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        sock = writer.get_extra_info("socket")
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SPY_SOCKET_BUFFER)
         try:
+            self._hand_ring(writer)
             while (got := await read_frame(reader)) is not None:
                 kind, payload = got
                 if kind != b"J":
@@ -260,6 +244,11 @@ class ShareServer:
                         "spy",
                         int(request.get("pid", 0)),
                     )
+                    self._read_to[writer] = self._ring.written if self._ring else 0
+                    continue
+                if request.get("type") == "at" and writer in self.spies:
+                    with contextlib.suppress(TypeError, ValueError):
+                        self._read_to[writer] = int(request.get("pos", 0))
                     continue
                 if request.get("type") == "active" and writer in self.spies:
                     self.spies[writer].last_active = time.monotonic()
@@ -271,8 +260,17 @@ class ShareServer:
         except (ConnectionError, RuntimeError):
             pass
         finally:
-            self.spies.pop(writer, None)
+            self._forget(writer)
             writer.close()
+
+    def _hand_ring(self, writer: asyncio.StreamWriter) -> None:
+        """The ring's descriptor, first thing on every connection (`client.connect`
+        takes it before anything else is read); nothing else was written there yet."""
+        ring, sock = self._ring, writer.get_extra_info("socket")
+        if ring is None or sock is None:
+            raise ConnectionError("no ring to hand")
+        with socket.socket(fileno=os.dup(sock.fileno())) as raw:
+            socket.send_fds(raw, [GREETING], [ring.fd])
 
     async def close(self, **farewell: Any) -> None:
         """Stop serving: spies are told `farewell` (why, and who took it)."""
@@ -284,8 +282,11 @@ class ShareServer:
             if os.stat(self.path).st_ino == self._inode:
                 self.path.unlink()
         for writer in list(self.spies):
-            self.spies.pop(writer, None)
+            self._forget(writer)
             with contextlib.suppress(ConnectionError, RuntimeError):
                 writer.write(message(**farewell))
                 await asyncio.wait_for(writer.drain(), 2)
             writer.close()
+        if self._ring is not None:  # spies keep their own mapping of it while they need it
+            self._ring.close()
+            self._ring = None

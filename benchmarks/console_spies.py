@@ -92,13 +92,23 @@ async def spy(url: str, size: int) -> None:
     flood's checksum line."""
     session = ConsoleSession(ConsoleTarget(DEVICE, url, 9600, ConsoleProtocol.RAW), read_only=True)
     record = Record(size)
-    session.subscribe(record.got, lambda _text: None)
+    statuses: list[str] = []
+    session.subscribe(record.got, statuses.append)
     await session.attach()
     print("ready", flush=True)
-    while not record.ended:
+
+    def behind() -> bool:  # the spy fell a ring behind: it missed bytes, said, not waited for
+        return any("could not keep up" in status for status in statuses)
+
+    while not record.ended and not behind():
         await asyncio.sleep(0.01)
     await session.detach()
-    result = {"start": record.start, "marks": record.marks, "sha256": record.sha256()}
+    result = {
+        "start": record.start,
+        "marks": record.marks if not behind() else [],
+        "sha256": record.sha256() if not behind() else "",
+        "behind": behind(),
+    }
     print(json.dumps(result), flush=True)
 
 
@@ -147,12 +157,13 @@ async def writer(url: str, size: int, spies: int, lab: int) -> dict[str, float]:
     done = marks[bisect.bisect_left([m[0] for m in marks], start + size)][1]
     expected = hashlib.sha256(flood(size)).hexdigest()
     lags: list[float] = []
-    same = 0
+    same = behind = 0
     for child in children:
         assert child.stdout is not None
         result = json.loads(await child.stdout.readline())
         await child.wait()
         same += result["sha256"] == expected
+        behind += result["behind"]
         ends = [m[0] - start for m in marks]
         for end, when in result["marks"]:
             relative = end - result["start"]
@@ -164,6 +175,7 @@ async def writer(url: str, size: int, spies: int, lab: int) -> dict[str, float]:
     return {
         "rate": size / (done - started),
         "same": same,
+        "behind": behind,
         "intact": float(intact),
         "lag_median": statistics.median(lags) if lags else 0.0,
         "lag_p99": sorted(lags)[max(0, int(len(lags) * 0.99) - 1)] if lags else 0.0,
@@ -209,7 +221,10 @@ def main() -> None:
         f"= {shared['rate'] / alone['rate']:.2f}x alone; transcript intact: "
         f"{bool(shared['intact'])}"
     )
-    print(f"  spies with the flood's sha256: {shared['same']:.0f} of {args.spies}")
+    print(
+        f"  spies with the flood's sha256: {shared['same']:.0f} of {args.spies}"
+        f" ({shared['behind']:.0f} fell a ring behind, said so and joined again)"
+    )
     print(
         f"  spy lag: median {shared['lag_median']:.1f} ms, p99 {shared['lag_p99']:.1f} ms, "
         f"max {shared['lag_max']:.1f} ms"

@@ -6,7 +6,7 @@ environment) and answers each command with one line: `send TEXT` (sends TEXT
 and a CR; `sent` or `refused`), `wait TEXT` (`seen` once TEXT arrived), `flood N`
 (`sha256 HEX` of the N flood bytes received), `say TEXT` (to everyone on
 the console), `notices` (what it was told, as
-JSON), `state`, `quit`.
+JSON), `statuses` (its status lines, as JSON), `state`, `quit`.
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ async def main(host: str, url: str, user: str, mode: str) -> None:
     )
     received = bytearray()
     notices: list[str] = []
-    session.subscribe(received.extend, lambda _text: None, notices.append)
+    statuses: list[str] = []
+    session.subscribe(received.extend, statuses.append, notices.append)
     try:
         await session.attach(force=mode == "force")
     except ConsoleLinkError as error:
@@ -63,6 +64,8 @@ async def main(host: str, url: str, user: str, mode: str) -> None:
             print("said", flush=True)
         elif verb == "notices":
             print(json.dumps(notices), flush=True)
+        elif verb == "statuses":
+            print(json.dumps(statuses), flush=True)
         elif verb == "state":
             print(f"{session.mode} {session.state} holding={session.holding}", flush=True)
     await session.detach()

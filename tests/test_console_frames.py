@@ -1,7 +1,7 @@
 """The spy's side of the holder's socket reads frames however the stream is cut (a
 header split across reads, a message in two parts), reads the ranges it is told
-from the shared ring, wrapped or not, says how far it read, and says it fell
-behind when the holder wrote over a range before it was read."""
+from the shared ring, wrapped or not, and says it fell behind when the holder
+wrote over a range before it was read."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import pytest
 
 from lautre_tui.services.console.client import BEHIND, FrameReader
 from lautre_tui.services.console.ring import F_SEAL_FUTURE_WRITE, RingReader, RingWriter
-from lautre_tui.services.console.share import HEADER, MAX_JSON, RANGE, decode, frame, message
+from lautre_tui.services.console.share import HEADER, MAX_JSON, RANGE, frame, message
 
 
 def told(start: int, end: int) -> bytes:
@@ -26,9 +26,9 @@ def told(start: int, end: int) -> bytes:
 
 async def read_all(
     stream: bytes, cuts: list[int], ring: RingWriter
-) -> tuple[bytes, list[object], list[object]]:
+) -> tuple[bytes, list[object]]:
     """What a FrameReader makes of `stream` sent in pieces cut at `cuts`, then closed:
-    the console's bytes, the holder's messages, and what the spy said back."""
+    the console's bytes and the holder's messages."""
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     received = bytearray()
     loop = asyncio.get_running_loop()
@@ -45,16 +45,8 @@ async def read_all(
     while (got := await reader.messages.get()) is not None:
         said.append(got)
     transport.close()
-    back = bytearray()
-    while chunk := await loop.sock_recv(theirs, 1 << 16):
-        back += chunk
     theirs.close()
-    answers: list[object] = []
-    while len(back) >= HEADER.size:
-        _kind, size = HEADER.unpack_from(back)
-        answers.append(decode(bytes(back[HEADER.size : HEADER.size + size])))
-        del back[: HEADER.size + size]
-    return bytes(received), said, answers
+    return bytes(received), said
 
 
 async def test_frames_cut_anywhere_give_the_same_bytes_and_messages() -> None:
@@ -73,14 +65,13 @@ async def test_frames_cut_anywhere_give_the_same_bytes_and_messages() -> None:
         )
         cutter = random.Random(14)
         for cuts in ([], list(range(1, 40)), [cutter.randrange(len(stream)) for _ in range(20)]):
-            data, said, answers = await read_all(stream, cuts, ring)
+            data, said = await read_all(stream, cuts, ring)
             assert data == console
             assert said == [
                 {"type": "message", "user": "admin1", "text": "reboot at 3"},
                 {},
                 {"type": "bye", "why": "the holder left"},
             ]
-            assert answers == [{"type": "at", "pos": 1000}, {"type": "at", "pos": len(console)}]
     finally:
         ring.close()
 
@@ -90,9 +81,8 @@ async def test_a_range_across_the_rings_end_comes_whole() -> None:
     try:
         ring.write([b"x" * 3000], 3000)
         wrapped = os.urandom(2000)  # 1096 bytes at the end of the ring, 904 at its start
-        data, _said, answers = await read_all(told(*ring.write([wrapped], 2000)), [], ring)
-        assert data == wrapped
-        assert answers == [{"type": "at", "pos": 5000}]
+        data, said = await read_all(told(*ring.write([wrapped], 2000)), [], ring)
+        assert (data, said) == (wrapped, [])
     finally:
         ring.close()
 
@@ -102,10 +92,9 @@ async def test_a_range_written_over_before_it_is_read_says_the_spy_fell_behind()
     try:
         early = ring.write([b"a" * 3000], 3000)
         ring.write([b"b" * 3000], 3000)  # the holder went on: "a" is partly written over
-        data, said, answers = await read_all(told(*early), [], ring)
+        data, said = await read_all(told(*early), [], ring)
         assert data == b""
         assert said == [{"type": "bye", "why": BEHIND}]
-        assert answers == []  # and it never says it read it
     finally:
         ring.close()
 
@@ -115,7 +104,7 @@ async def test_a_message_beyond_the_limit_ends_the_connection() -> None:
     try:
         ring.write([b"never shown"], 11)
         stream = HEADER.pack(b"J", MAX_JSON + 1) + b"{" * 100 + told(0, 11)
-        assert await read_all(stream, [], ring) == (b"", [], [])
+        assert await read_all(stream, [], ring) == (b"", [])
     finally:
         ring.close()
 

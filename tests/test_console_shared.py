@@ -84,12 +84,19 @@ class Peer:
         return await self.answer()
 
     async def quit(self) -> None:
+        """Asked to quit; killed if it does not (a test that failed mid-command must
+        leave no process behind)."""
         if self.process.returncode is None:
             assert self.process.stdin is not None
             with contextlib.suppress(ConnectionError):
                 self.process.stdin.write(b"quit\n")
                 self.process.stdin.close()
-            await asyncio.wait_for(self.process.wait(), WAIT)
+            try:
+                await asyncio.wait_for(self.process.wait(), WAIT)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+                raise
 
 
 def admin(name: str, address: str) -> Actor:

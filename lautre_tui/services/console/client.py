@@ -5,8 +5,8 @@ CPU is left to the writer: the console's bytes are read where the holder wrote
 them, in the shared ring (`ring`), and go to `on_data` as views of it; the socket
 only carries the ranges (`R`) and the holder's few messages (JSON, queued for
 whoever listens), parsed where they lie in one buffer kept for the connection.
-After each range the spy says how far it has read (`at`). A range written over
-before it was read means the spy fell behind: it is told so, as the holder would.
+A range written over before it was read means the spy fell behind: it is told
+so, as by the holder, and joins again.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ class FrameReader(asyncio.BufferedProtocol):
 
     def _read_range(self, start: int, end: int) -> None:
         """The bytes from `start` to `end`, checked unwritten over before and after
-        they were handed on; then where this spy is, for the holder."""
+        they were handed on."""
         ring = self._ring
         if ring is None or self.on_data is None:
             return
@@ -115,8 +115,6 @@ class FrameReader(asyncio.BufferedProtocol):
         if not ring.fresh(start):
             self.messages.put_nowait({"type": "bye", "why": BEHIND})
             self._fail()
-        elif self.transport is not None and not self.transport.is_closing():
-            self.transport.write(message(type="at", pos=end))
 
     def _fail(self) -> None:
         if self.transport is not None:

@@ -7,17 +7,17 @@ every spy connected there, as it records them: spies get the live stream, and
 nothing they send ever reaches the port (there is no frame for it).
 
 Frames are a kind byte and a 4-byte length: `R` a range of the console's bytes,
-`J` a JSON object (hello, who, message, takeover and their answers, and a spy's
-`at`: how far it has read).
+`J` a JSON object (hello, who, message, takeover and their answers).
 
 The bytes themselves are in shared memory (`ring`): the holder writes each batch
 there once, and tells every spy the range it now holds in an `R` frame. Batches go
 at most one every BATCH_SECONDS (at once after a quiet moment, so an echo is not
 delayed): during a flood every wake-up of the holder's loop and of each spy
 carries hundreds of kilobytes, so 5 spies cost the writer little CPU on a small
-machine. Nothing waits for a spy: one that has not said it read to within
-SLOW_SPY_BYTES (the ring's size) of what is written is dropped, told why, and
-joins again (at the live stream: a resync), never slowing the writer.
+machine. Nothing waits for a spy: one that finds the range it is told already
+written over has fallen RING_BYTES behind; it says so and joins again (at the
+live stream: a resync). A spy that reads nothing at all for thousands of batches
+(STUCK_SPY_BYTES of ranges waiting for it) is dropped and told why.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ from lautre_tui.services.console.ring import RingWriter
 SOCKET_MODE = 0o660  # the bastion's admin group connects; others nothing
 HEADER = struct.Struct(">cI")
 MAX_JSON = 64 * 1024
-SLOW_SPY_BYTES = 16 * 1024 * 1024  # the ring's size: a spy this far behind is dropped
+RING_BYTES = 32 * 1024 * 1024  # how far behind the writer a spy may fall (a flood's worth)
+STUCK_SPY_BYTES = 64 * 1024  # of ranges unread by a spy: some 3,000 batches
 BATCH_SECONDS = 0.01  # the stream goes to the spies at most this often
 RANGE = struct.Struct(">QQ")  # an `R` frame: where the new bytes start and end in the ring
 UNIX_PATH_MAX = 100
@@ -125,7 +126,6 @@ class ShareServer:
         self._server: asyncio.AbstractServer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.spies: dict[asyncio.StreamWriter, Attendee] = {}
-        self._read_to: dict[asyncio.StreamWriter, int] = {}  # what each spy said it read
         self._ring: RingWriter | None = None
         self._pending: list[bytes] = []  # the chunks of the next batch, as recorded
         self._pending_bytes = 0
@@ -147,7 +147,7 @@ class ShareServer:
             with reachable(temporary) as name:
                 listener.bind(name)
             os.chmod(temporary, SOCKET_MODE)
-            self._ring = RingWriter(SLOW_SPY_BYTES)
+            self._ring = RingWriter(RING_BYTES)
             os.replace(temporary, self.path)
             self._inode = os.stat(self.path).st_ino
             listener.listen(16)
@@ -186,8 +186,7 @@ class ShareServer:
             self._loop.call_later(wait, self._deliver)
 
     def _deliver(self) -> None:
-        """The batch into the ring, once, and its range to every spy; a spy the batch
-        would leave more than the ring behind is dropped first."""
+        """The batch into the ring, once, and its range to every spy."""
         with self._pending_lock:
             chunks, size = self._pending, self._pending_bytes
             self._pending, self._pending_bytes = [], 0
@@ -197,14 +196,13 @@ class ShareServer:
             return
         if self._loop is not None:
             self._sent_at = self._loop.time()
-        for writer in list(self.spies):
-            if ring.written + size - self._read_to.get(writer, 0) > ring.size:
-                self._drop(writer, "this spy could not keep up with the console: it joins again")
         start, end = ring.write(chunks, size)
         told = frame(b"R", RANGE.pack(start, end))
         for writer in list(self.spies):
             if writer.is_closing():  # its descriptor may be closed, even reused
-                self._forget(writer)
+                self.spies.pop(writer, None)
+            elif writer.transport.get_write_buffer_size() > STUCK_SPY_BYTES:
+                self._drop(writer, "this spy read nothing for too long: it joins again")
             else:
                 writer.write(told)
 
@@ -216,12 +214,8 @@ class ShareServer:
     def attendees(self) -> list[dict[str, Any]]:
         return [self.holder.public(), *(spy.public() for spy in self.spies.values())]
 
-    def _forget(self, writer: asyncio.StreamWriter) -> None:
-        self.spies.pop(writer, None)
-        self._read_to.pop(writer, None)
-
     def _drop(self, writer: asyncio.StreamWriter, why: str) -> None:
-        self._forget(writer)
+        self.spies.pop(writer, None)
         with contextlib.suppress(ConnectionError, RuntimeError):
             writer.write(message(type="bye", why=why))
         writer.close()
@@ -229,6 +223,10 @@ class ShareServer:
     # -- requests -------------------------------------------------------------------------
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        sock = writer.get_extra_info("socket")
+        if sock is not None:  # ranges are small: the kernel need not keep many for a spy
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, STUCK_SPY_BYTES)
         try:
             self._hand_ring(writer)
             while (got := await read_frame(reader)) is not None:
@@ -244,11 +242,6 @@ class ShareServer:
                         "spy",
                         int(request.get("pid", 0)),
                     )
-                    self._read_to[writer] = self._ring.written if self._ring else 0
-                    continue
-                if request.get("type") == "at" and writer in self.spies:
-                    with contextlib.suppress(TypeError, ValueError):
-                        self._read_to[writer] = int(request.get("pos", 0))
                     continue
                 if request.get("type") == "active" and writer in self.spies:
                     self.spies[writer].last_active = time.monotonic()
@@ -260,7 +253,7 @@ class ShareServer:
         except (ConnectionError, RuntimeError):
             pass
         finally:
-            self._forget(writer)
+            self.spies.pop(writer, None)
             writer.close()
 
     def _hand_ring(self, writer: asyncio.StreamWriter) -> None:
@@ -282,7 +275,7 @@ class ShareServer:
             if os.stat(self.path).st_ino == self._inode:
                 self.path.unlink()
         for writer in list(self.spies):
-            self._forget(writer)
+            self.spies.pop(writer, None)
             with contextlib.suppress(ConnectionError, RuntimeError):
                 writer.write(message(**farewell))
                 await asyncio.wait_for(writer.drain(), 2)

@@ -12,12 +12,21 @@ import mmap
 import os
 import random
 import socket
+from pathlib import Path
 
 import pytest
 
-from lautre_tui.services.console.client import BEHIND, FrameReader
+from lautre_tui.services.console.client import BEHIND, FrameReader, receive_ring
 from lautre_tui.services.console.ring import F_SEAL_FUTURE_WRITE, RingReader, RingWriter
-from lautre_tui.services.console.share import HEADER, MAX_JSON, RANGE, frame, message
+from lautre_tui.services.console.share import (
+    HEADER,
+    MAX_JSON,
+    RANGE,
+    Attendee,
+    ShareServer,
+    frame,
+    message,
+)
 
 
 def told(start: int, end: int) -> bytes:
@@ -118,5 +127,50 @@ def test_a_spy_cannot_write_into_the_ring() -> None:
         with pytest.raises(PermissionError):
             mmap.mmap(ring.fd, 4096 + 32, flags=mmap.MAP_SHARED)
         RingReader(ring.fd).close()  # read-only, as spies map it
+    finally:
+        ring.close()
+
+
+async def answer_nothing(_request: dict[str, object]) -> dict[str, object] | None:
+    return None
+
+
+async def test_what_a_connection_gets_is_read_only_and_a_huge_frame_ends_it(
+    tmp_path: Path,
+) -> None:
+    """The holder hands a descriptor opened read-only (no write, no new seal, whatever
+    the kernel), and a peer announcing a frame beyond any message is let go at once
+    instead of having gigabytes buffered."""
+    holder = Attendee("admin1", "here", "now", "writer")
+    server = ShareServer(tmp_path / "eva.sock", holder, answer_nothing)
+    await server.start()
+    loop = asyncio.get_running_loop()
+    try:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        await loop.sock_connect(sock, str(tmp_path / "eva.sock"))
+        fd = await asyncio.wait_for(receive_ring(sock), 10)
+        try:
+            assert fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDONLY
+            with pytest.raises(PermissionError):
+                mmap.mmap(fd, 0, flags=mmap.MAP_SHARED)
+            with pytest.raises(OSError):
+                os.write(fd, b"forged")
+            RingReader(fd).close()
+        finally:
+            os.close(fd)
+        await loop.sock_sendall(sock, HEADER.pack(b"X", 0xFFFFFFFF) + b"junk" * 1000)
+        assert await asyncio.wait_for(loop.sock_recv(sock, 1 << 16), 10) == b""  # let go
+        sock.close()
+    finally:
+        await server.close(type="bye", why="done")
+
+
+async def test_a_range_no_ring_holds_is_refused() -> None:
+    ring = RingWriter(4096)
+    try:
+        ring.write([b"z" * 100], 100)
+        data, said = await read_all(told(0, 10_000), [], ring)  # more than the ring
+        assert (data, said) == (b"", [])  # the connection is left, nothing read
     finally:
         ring.close()

@@ -132,3 +132,18 @@ def test_a_damaged_entry_is_read_again(tmp_path: Path, damage: str) -> None:
     entry.write_bytes(damaged[damage])
     assert load_layout_cached(layout, cache) == load_layout(layout)
     assert entry.read_bytes() == data
+
+
+def test_a_cache_that_cannot_be_used_never_stops_the_start(tmp_path: Path) -> None:
+    """A file where the folder should be, a FIFO where an entry should be (opened
+    without waiting for a writer): the layout is read from YAML, as without a cache."""
+    layout = copy_of_lautre(tmp_path)
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    assert load_layout_cached(layout, blocked / "layouts") == load_layout(layout)
+    cache = tmp_path / "cache"
+    load_layout_cached(layout, cache)
+    (entry,) = entries(cache)
+    entry.unlink()
+    os.mkfifo(entry, 0o600)
+    assert load_layout_cached(layout, cache) == load_layout(layout)  # and it returned

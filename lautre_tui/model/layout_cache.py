@@ -13,6 +13,7 @@ user's and writable by no one else, as Python trusts its own `__pycache__`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import stat
@@ -35,15 +36,19 @@ def load_layout_cached(path: Path, folder: Path) -> LoadResult:
         text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError, ValueError) as error:
         return unreadable(file, error)
-    key = cache_key(file, data)
-    entry = folder / f"{zlib.crc32(key[3].encode()):08x}.pickle"
-    found = _read(entry, key)
-    if found is not None:
-        return found
+    from_cache = None
+    try:
+        key = cache_key(file, data)
+        entry = folder / f"{zlib.crc32(key[3].encode()):08x}.pickle"
+        from_cache = _read(entry, key)
+    except OSError:  # the package's own folder unreadable: no cache, the YAML
+        key = None
+    if from_cache is not None:
+        return from_cache
     from lautre_tui.model.loader import load_text  # PyYAML, only now
 
     result = load_text(text, file)
-    if result.ok:
+    if result.ok and key is not None:
         _write(entry, key, result)
     return result
 
@@ -51,9 +56,10 @@ def load_layout_cached(path: Path, folder: Path) -> LoadResult:
 def cache_key(file: str, data: bytes) -> tuple[Any, ...]:
     """Everything the loaded layout depends on, the layout's bytes last."""
     sources = sorted(
-        (entry.name, entry.stat().st_size, entry.stat().st_mtime_ns)
+        (entry.name, info.st_size, info.st_mtime_ns)
         for entry in os.scandir(MODEL_DIR)
         if entry.name.endswith(".py")
+        for info in [entry.stat(follow_symlinks=False)]
     )
     resolved = str(Path(file).expanduser().resolve())
     return (FORMAT, __version__, tuple(sources), resolved, os.environ.get("HOME", ""), data)
@@ -65,13 +71,16 @@ def _private(info: os.stat_result) -> bool:
 
 
 def _read(entry: Path, key: tuple[Any, ...]) -> LoadResult | None:
-    try:
-        fd = os.open(entry, os.O_RDONLY | os.O_NOFOLLOW)
+    try:  # not blocking: a FIFO put there must not hang the start
+        fd = os.open(entry, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return None
     with os.fdopen(fd, "rb") as file:
         try:
-            if not (_private(os.fstat(fd)) and _private(os.stat(entry.parent))):
+            info = os.fstat(fd)
+            if not (stat.S_ISREG(info.st_mode) and _private(info)):
+                return None
+            if not _private(os.stat(entry.parent)):
                 return None
             if pickle.load(file) != key:
                 return None
@@ -85,7 +94,8 @@ def _write(entry: Path, key: tuple[Any, ...], result: LoadResult) -> None:
     """Best effort: a home that is read-only or full only costs the next start time."""
     temporary = entry.with_name(f".{entry.name}.{os.getpid()}")
     try:
-        entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        entry.parent.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        entry.parent.mkdir(mode=0o700, exist_ok=True)
         if not _private(os.stat(entry.parent)):
             return
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
@@ -93,5 +103,6 @@ def _write(entry: Path, key: tuple[Any, ...], result: LoadResult) -> None:
             pickle.dump(key, file, protocol=pickle.HIGHEST_PROTOCOL)
             pickle.dump(result, file, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, entry)
-    except (OSError, pickle.PicklingError):
-        temporary.unlink(missing_ok=True)
+    except Exception:  # a file where a folder should be, no room, a result pickle refuses
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)

@@ -46,6 +46,7 @@ class FrameReader(asyncio.BufferedProtocol):
     def __init__(self, on_data: DataListener | None, ring: RingReader | None = None) -> None:
         self.on_data = on_data
         self._ring = ring
+        self._failed = False
         self.messages: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self.transport: asyncio.Transport | None = None
         self._buffer = bytearray(READ_BUFFER)
@@ -68,7 +69,7 @@ class FrameReader(asyncio.BufferedProtocol):
 
     def buffer_updated(self, nbytes: int) -> None:
         self._end += nbytes
-        while self._start < self._end:
+        while self._start < self._end and not self._failed:
             if self._left:
                 self._take_payload()
             elif self._end - self._start >= HEADER.size:
@@ -109,14 +110,21 @@ class FrameReader(asyncio.BufferedProtocol):
         ring = self._ring
         if ring is None or self.on_data is None:
             return
+        try:
+            pieces = ring.pieces(start, end)
+        except ValueError:  # a holder that says nonsense is left
+            self._fail()
+            return
         if ring.fresh(start):
-            for piece in ring.pieces(start, end):
+            for piece in pieces:
                 self.on_data(piece)
+        del pieces
         if not ring.fresh(start):
             self.messages.put_nowait({"type": "bye", "why": BEHIND})
             self._fail()
 
     def _fail(self) -> None:
+        self._failed = True  # what is read after it is not parsed
         if self.transport is not None:
             self.transport.close()
 
@@ -131,19 +139,26 @@ async def receive_ring(sock: socket.socket) -> int:
     """The greeting every connection starts with, and the ring's descriptor with it,
     read before asyncio reads the socket (it would drop the descriptor)."""
     got, fds = b"", list[int]()
-    while len(got) < len(GREETING):
-        await readable(sock)
-        with contextlib.suppress(BlockingIOError):
-            data, more, _flags, _address = socket.recv_fds(sock, len(GREETING) - len(got), 1)
-            if not data:
-                break
-            got, fds = got + data, fds + more
+    try:
+        while len(got) < len(GREETING):
+            await readable(sock)
+            with contextlib.suppress(BlockingIOError):
+                wanted = len(GREETING) - len(got)
+                data, more, _flags, _address = socket.recv_fds(
+                    sock, wanted, 1, socket.MSG_CMSG_CLOEXEC
+                )
+                fds += more
+                if not data:
+                    break
+                got += data
+        if got != GREETING or not fds:
+            raise ConnectionError("the console's holder handed no ring")
+    except BaseException:  # a timeout or a cancel too: no descriptor left open
+        for fd in fds:
+            os.close(fd)
+        raise
     for extra in fds[1:]:
         os.close(extra)
-    if got != GREETING or not fds:
-        for fd in fds[:1]:
-            os.close(fd)
-        raise ConnectionError("the console's holder handed no ring")
     return int(fds[0])
 
 

@@ -26,6 +26,7 @@ import contextlib
 import fcntl
 import mmap
 import os
+import stat
 import struct
 from collections.abc import Sequence
 
@@ -86,10 +87,18 @@ class RingReader:
     """A spy's side: the holder's memory file, mapped read-only."""
 
     def __init__(self, fd: int) -> None:
-        """Maps the memory file `fd` (the caller closes it)."""
-        size = os.fstat(fd).st_size
-        if not HEADER.size < size <= HEADER.size + MAX_SIZE:
+        """Maps the memory file `fd` (the caller closes it): one that can never shrink
+        under the map (a read past its end would kill this process with SIGBUS)."""
+        info = os.fstat(fd)
+        size = info.st_size
+        if not stat.S_ISREG(info.st_mode) or not HEADER.size < size <= HEADER.size + MAX_SIZE:
             raise ValueError("not a console ring")
+        try:
+            sealed = fcntl.fcntl(fd, fcntl.F_GET_SEALS) & fcntl.F_SEAL_SHRINK
+        except OSError:
+            sealed = 0
+        if not sealed:
+            raise ValueError("a console ring that could shrink")
         flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
         self._map = mmap.mmap(fd, size, flags=flags, prot=mmap.PROT_READ)
         magic, ring_size, _intent, _written = HEADER.unpack_from(self._map, 0)
@@ -107,7 +116,10 @@ class RingReader:
 
     def pieces(self, start: int, end: int) -> list[memoryview]:
         """The range as one or two views into the ring (it may wrap), valid until the
-        holder writes `size` bytes more: a reader copies what it keeps."""
+        holder writes `size` bytes more: a reader copies what it keeps. A range that
+        no ring holds is refused (ValueError)."""
+        if not 0 <= start <= end <= start + self.size:
+            raise ValueError(f"no ring holds {start}-{end}")
         found: list[memoryview] = []
         while start < end:
             offset = start % self.size

@@ -64,10 +64,11 @@ GREETING = message(type="ring")  # sent with the ring's descriptor
 
 
 async def read_frame(reader: asyncio.StreamReader) -> tuple[bytes, bytes] | None:
-    """The next frame, or None at the end of the connection."""
+    """The next frame, or None at the end of the connection, or at a frame larger
+    than any message (a peer announcing 4 GB would have them buffered)."""
     try:
         kind, size = HEADER.unpack(await reader.readexactly(HEADER.size))
-        if kind == b"J" and size > MAX_JSON:
+        if size > MAX_JSON:
             return None
         return kind, await reader.readexactly(size)
     except (asyncio.IncompleteReadError, ConnectionError, struct.error):
@@ -262,8 +263,13 @@ class ShareServer:
         ring, sock = self._ring, writer.get_extra_info("socket")
         if ring is None or sock is None:
             raise ConnectionError("no ring to hand")
-        with socket.socket(fileno=os.dup(sock.fileno())) as raw:
-            socket.send_fds(raw, [GREETING], [ring.fd])
+        # Opened anew read-only: with it a spy can neither write the ring nor seal it.
+        readable = os.open(f"/proc/self/fd/{ring.fd}", os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            with socket.socket(fileno=os.dup(sock.fileno())) as raw:
+                socket.send_fds(raw, [GREETING], [readable])
+        finally:
+            os.close(readable)
 
     async def close(self, **farewell: Any) -> None:
         """Stop serving: spies are told `farewell` (why, and who took it)."""

@@ -16,6 +16,7 @@ from lautre_tui.lab.runner import Lab
 from lautre_tui.lab.serial_device import flood
 from lautre_tui.services.console import ConsoleSession, share
 from lautre_tui.services.console.claim import share_path
+from lautre_tui.services.console.session import pause_after
 from lautre_tui.services.console.share import decode, message, reachable, read_frame
 from tests.console_helpers import Screen
 from tests.lab_helpers import eventually
@@ -91,3 +92,9 @@ async def test_a_spy_that_reads_nothing_is_dropped_and_told(
     finally:
         hello.close()
         await session.detach()
+
+
+def test_a_spy_that_keeps_falling_behind_waits_longer_each_time() -> None:
+    """At once the first time; then 1, 2, 4… s, never more than the port's backoff."""
+    assert [pause_after(falls) for falls in range(1, 8)] == [0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0]
+    assert pause_after(40) == 30.0

@@ -36,7 +36,7 @@ from lautre_tui.services.console.claim import (
     holder,
     share_path,
 )
-from lautre_tui.services.console.client import ShareClient
+from lautre_tui.services.console.client import BEHIND, ShareClient
 from lautre_tui.services.console.history import replay
 from lautre_tui.services.console.port import MAX_BACKOFF, PortSession
 from lautre_tui.services.console.share import ShareServer
@@ -44,6 +44,14 @@ from lautre_tui.services.console.transcript import Transcript
 
 JOIN_WAIT = 5.0  # for the holder's socket to answer (it listens before opening the port)
 TAKEOVER_WAIT = 5.0  # for a holder asked to give up; then its claim is broken
+FALLS_REMEMBERED = 60.0  # seconds during which falling behind again counts as again
+
+
+def pause_after(falls: int) -> float:
+    """Before a spy that fell behind `falls` times lately joins again: at once the
+    first time; then 1, 2, 4… s, at most MAX_BACKOFF, so that a machine too busy for
+    a long flood does not rejoin (and audit it) several times a second."""
+    return 0.0 if falls <= 1 else min(MAX_BACKOFF, 2.0 ** (falls - 2))
 
 __all__ = [
     "BreakUnsupported",
@@ -75,6 +83,7 @@ class ConsoleSession(PortSession):
         when nobody does. Raises ConsoleHeld, or ConsoleLinkError if the port cannot
         be opened now."""
         self._closing = False
+        self._falls: list[float] = []  # when this spy fell behind lately
         self._me.since = utc_now()
         self.history = replay(self.host)
         if self.read_only:
@@ -227,6 +236,7 @@ class ConsoleSession(PortSession):
         """A spy: the holder's messages (its stream goes to `_emit` as it comes),
         until it ends; then join again."""
         why, taken = "the console's holder ended", False
+        pause = 0.0
         while (said := await client.next_message()) is not None:
             if said.get("type") == "message":
                 self._notice(f"{said.get('user', '?')}: {said.get('text', '')}")
@@ -234,12 +244,20 @@ class ConsoleSession(PortSession):
                 why, taken = f"{said.get('by', '?')} took the console", True
             elif said.get("type") == "bye":
                 why = str(said.get("why", why))
+                pause = self._fell_behind() if why == BEHIND else 0.0
         client.close()
         self._client = None
         if not self._closing:
             self._notice(why)
-            self._say("joining", f"{why}; joining again…")
+            when = f" in {pause:.0f} s" if pause else ""
+            self._say("joining", f"{why}; joining again{when}…")
+            await asyncio.sleep(pause)
             await self._rejoin(taken=taken)
+
+    def _fell_behind(self) -> float:
+        now = time.monotonic()
+        self._falls = [at for at in self._falls if now - at < FALLS_REMEMBERED] + [now]
+        return pause_after(len(self._falls))
 
     async def _rejoin(self, *, taken: bool) -> None:
         """After a take-over only the new writer's stream is joined (no claim is

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+from collections.abc import Callable
 
 import pytest
 
@@ -15,23 +16,32 @@ from lautre_tui.model.layout import ConsoleProtocol
 from tests.lab_helpers import eventually
 
 
+def raw_link(
+    server: socket.socket,
+    on_data: Callable[[bytes], None],
+    record: Callable[[bytes], None] | None = None,
+) -> SerialLink:
+    """A link to `server`'s port as a raw TCP console (socket://), not yet open."""
+    return SerialLink(
+        f"socket://127.0.0.1:{server.getsockname()[1]}",
+        9600,
+        ConsoleProtocol.RAW,
+        on_data=on_data,
+        on_lost=lambda _reason: None,
+        record=record,
+    )
+
+
 def test_bytes_and_a_lost_port_after_the_loop_closed_raise_nothing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     failures: list[threading.ExceptHookArgs] = []
     monkeypatch.setattr(threading, "excepthook", failures.append)
     server = socket.create_server(("127.0.0.1", 0))
-    port = server.getsockname()[1]
     seen: list[bytes] = []
 
     async def attach() -> SerialLink:
-        link = SerialLink(
-            f"socket://127.0.0.1:{port}",
-            9600,
-            ConsoleProtocol.RAW,
-            on_data=seen.append,
-            on_lost=lambda _reason: None,
-        )
+        link = raw_link(server, seen.append)
         await link.open()
         return link  # left open: the loop closes under it, as when the app is killed
 
@@ -60,14 +70,7 @@ async def test_a_flood_the_screen_cannot_take_keeps_its_newest_bytes_and_counts_
             everything.set()
 
     shown = bytearray()
-    link = SerialLink(
-        f"socket://127.0.0.1:{server.getsockname()[1]}",
-        9600,
-        ConsoleProtocol.RAW,
-        on_data=shown.extend,
-        on_lost=lambda _reason: None,
-        record=record,
-    )
+    link = raw_link(server, shown.extend, record)
     await link.open()
     peer, _ = server.accept()
     with peer, server:

@@ -40,7 +40,7 @@ class RackActions(Screen[None]):
     # -- queries ---------------------------------------------------------------
 
     def current_rack(self) -> RackView | None:
-        """The rack's view, whichever rack its tab shows; kept once mounted (it is never
+        """The rack's view, whichever rack it shows; kept once mounted (it is never
         removed): every status update asks, ten times a second under Icinga's stream."""
         if self._view is None:
             self._view = next(iter(self.query(RackView)), None)
@@ -54,7 +54,7 @@ class RackActions(Screen[None]):
         return self.site_layout.devices[rack.selected]
 
     def go_to(self, name: str) -> None:
-        """Select `name`, on its rack's tab."""
+        """Select `name`, its rack shown first."""
         view = self.current_rack()
         rack = self.site_layout.devices[name].rack
         if view is None:

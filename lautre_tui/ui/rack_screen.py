@@ -141,20 +141,19 @@ class RackScreen(RackActions):
             if self.site.polls:
                 yield StatusBar(id="status")
         with Horizontal(id="main"):
-            racks = self.racks_shown
-            view = RackView(self.site_layout, racks[0], id="rack") if racks else None
-            if view is None:
-                pass  # a layout with no device: the app shows its errors
-            elif len(racks) == 1:
-                view.styles.width = rack_width(self.app.size.width)  # the first layout's
+            racks = self.racks_shown  # none in a layout with no device: its errors are said
+            width = rack_width(self.app.size.width)  # the first layout's
+            if len(racks) == 1:
+                view = RackView(self.site_layout, racks[0], id="rack")
+                view.styles.width = width
                 yield view
-            else:
+            elif racks:
                 with Vertical(id="racks") as column:
-                    column.styles.width = rack_width(self.app.size.width)
+                    column.styles.width = width
                     switcher = RackSwitcher(id="rack-switcher")
                     switcher.show(racks[0].name, 0, len(racks))
                     yield switcher
-                    yield view
+                    yield RackView(self.site_layout, racks[0], id="rack")
             with Vertical(id="side"):
                 yield DevicePane(self.site_layout, id="pane")
         yield Input(

@@ -33,7 +33,7 @@ STATE_STYLES = (
 
 class RackView(Widget, can_focus=True):
     """One rack at a time; arrows or j/k move the selection, which is posted as
-    `Selected`. With several racks, tabs choose which one it shows (`show_rack`): one
+    `Selected`. With several racks, the switcher line chooses which one it shows (`show_rack`): one
     view for any number of racks, so 25 racks cost no more to start than one."""
 
     DEFAULT_CSS = """

@@ -54,7 +54,7 @@ class FrameReader(asyncio.BufferedProtocol):
         self._start = self._end = 0  # what is read and not parsed yet (a header's part)
         self._kind = b""  # the frame being read, and how much of its payload is to come
         self._left = 0
-        self._json = bytearray()
+        self._gathered = bytearray()  # a message or a range, whole once its frame ends
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -93,15 +93,14 @@ class FrameReader(asyncio.BufferedProtocol):
         self._start += size
         self._left -= size
         if self._kind in (b"J", b"R"):
-            self._json += piece
-            if not self._left and self._kind == b"J":
-                self.messages.put_nowait(decode(bytes(self._json)))
-                self._json.clear()
-            elif not self._left:
-                told = bytes(self._json)
-                self._json.clear()
-                if len(told) == RANGE.size:
-                    self._read_range(*RANGE.unpack(told))
+            self._gathered += piece
+            if not self._left:
+                whole = bytes(self._gathered)
+                self._gathered.clear()
+                if self._kind == b"J":
+                    self.messages.put_nowait(decode(whole))
+                else:  # its size was checked with its header
+                    self._read_range(*RANGE.unpack(whole))
         # any other kind: a frame of a newer holder, skipped
 
     def _read_range(self, start: int, end: int) -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import os
 import pty
 import select
@@ -34,7 +33,7 @@ import serial
 from textual.app import App, ComposeResult
 
 from lautre_tui.backends.tolerant_rfc2217 import with_ign_set_control
-from lautre_tui.lab.serial_device import flood
+from lautre_tui.lab.serial_device import flood, flood_sha256
 from lautre_tui.model.layout import ConsoleProtocol
 from lautre_tui.model.loader import load_layout
 from lautre_tui.services.console import ConsoleSession, ConsoleTarget, transcript_path
@@ -170,7 +169,7 @@ async def ours(url: str, protocol: ConsoleProtocol, size: int) -> dict[str, floa
         busy = await echoes(session, received, 50)
         await pilot.pause()
         await session.detach()
-    expected = hashlib.sha256(flood(size)).hexdigest()
+    expected = flood_sha256(size)
     intact = flood(size) in transcript_path(DEVICE).read_bytes()
     return {
         "rate": size / elapsed,

@@ -10,12 +10,11 @@ lab's devices do, for the console benchmark.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 import tty
 
-from lautre_tui.lab.serial_device import flood
+from lautre_tui.lab.serial_device import flood, flood_sha256
 
 
 def main(pty_path: str, record_path: str, name: str) -> None:
@@ -38,7 +37,7 @@ def main(pty_path: str, record_path: str, name: str) -> None:
                     line = b""
                     if len(words) == 2 and words[0] == b"flood" and words[1].isdigit():
                         burst = flood(int(words[1]))
-                        digest = hashlib.sha256(burst).hexdigest().encode()
+                        digest = flood_sha256(len(burst)).encode()
                         write_all(fd, b"\r\n" + burst + b"\r\nflood sha256 " + digest + b"\r\n")
                         continue
                     write_all(fd, prompt)

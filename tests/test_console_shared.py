@@ -25,7 +25,7 @@ import pytest
 from textual.widgets import Input, Static
 
 from lautre_tui.lab.runner import Lab
-from lautre_tui.lab.serial_device import flood
+from lautre_tui.lab.serial_device import flood_sha256
 from lautre_tui.model.loader import load_layout
 from lautre_tui.services.audit import Actor
 from lautre_tui.services.console import (
@@ -127,7 +127,7 @@ async def test_a_writer_and_spies_in_three_processes_see_the_same_bytes(lab: Lab
         assert await spy.ask("send spy-typed") == "refused"  # a spy never sends a byte
         assert mine.send(b"mine-typed\r") is False
         count = 300_000
-        expected = hashlib.sha256(flood(count)).hexdigest()
+        expected = flood_sha256(count)
         assert await writer.ask(f"send flood {count}") == "sent"
         assert await writer.ask(f"flood {count}") == f"sha256 {expected}"
         assert await spy.ask(f"flood {count}") == f"sha256 {expected}"

@@ -11,6 +11,7 @@ terminal (CSI sequences with too many or too long parameters, stray bytes).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 import time
@@ -64,13 +65,23 @@ GARBLE = b"".join(
 )
 
 
+@functools.lru_cache(maxsize=1)
 def flood(count: int) -> bytes:
-    """`count` bytes of printable lines, the same every time."""
+    """`count` bytes of printable lines, the same every time; the last one is kept
+    (making a flood of megabytes, fresh memory, cost the lab more CPU than sending it,
+    and delayed its first byte)."""
     pattern = b"".join(
         b"%08d lautre-tui console flood 0123456789abcdefghijklm\r\n" % n for n in range(1000)
     )
     repeated = pattern * (count // len(pattern) + 1)
     return repeated[:count]
+
+
+@functools.lru_cache(maxsize=16)
+def flood_sha256(count: int) -> str:
+    """The hex sha256 the lab prints after `flood count` (hashing was the rest of the
+    delay before a flood's first byte)."""
+    return hashlib.sha256(flood(count)).hexdigest()
 
 
 class SerialDevice:
@@ -221,6 +232,6 @@ class SerialDevice:
         elif verb == "flood" and len(words) == 2 and words[1].isdigit():
             data = flood(int(words[1]))
             self.emit(data)
-            self.say("", "flood sha256 " + hashlib.sha256(data).hexdigest())
+            self.say("", "flood sha256 " + flood_sha256(len(data)))
         else:
             self.say(f"-bash: {verb}: command not found")

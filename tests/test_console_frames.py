@@ -62,8 +62,8 @@ async def test_frames_cut_anywhere_give_the_same_bytes_and_messages() -> None:
     console = bytes(range(256)) * 4000  # beyond one read of the reader's buffer
     ring = RingWriter(1 << 20)
     try:
-        first = ring.write([console[:1000]], 1000)
-        second = ring.write([console[1000:500_000], console[500_000:]], len(console) - 1000)
+        first = ring.write(console[:1000])
+        second = ring.write(console[1000:500_000])[0], ring.write(console[500_000:])[1]
         stream = (
             told(*first)
             + message(type="message", user="admin1", text="reboot at 3")
@@ -88,9 +88,9 @@ async def test_frames_cut_anywhere_give_the_same_bytes_and_messages() -> None:
 async def test_a_range_across_the_rings_end_comes_whole() -> None:
     ring = RingWriter(4096)
     try:
-        ring.write([b"x" * 3000], 3000)
+        ring.write(b"x" * 3000)
         wrapped = os.urandom(2000)  # 1096 bytes at the end of the ring, 904 at its start
-        data, said = await read_all(told(*ring.write([wrapped], 2000)), [], ring)
+        data, said = await read_all(told(*ring.write(wrapped)), [], ring)
         assert (data, said) == (wrapped, [])
     finally:
         ring.close()
@@ -99,8 +99,8 @@ async def test_a_range_across_the_rings_end_comes_whole() -> None:
 async def test_a_range_written_over_before_it_is_read_says_the_spy_fell_behind() -> None:
     ring = RingWriter(4096)
     try:
-        early = ring.write([b"a" * 3000], 3000)
-        ring.write([b"b" * 3000], 3000)  # the holder went on: "a" is partly written over
+        early = ring.write(b"a" * 3000)
+        ring.write(b"b" * 3000)  # the holder went on: "a" is partly written over
         data, said = await read_all(told(*early), [], ring)
         assert data == b""
         assert said == [{"type": "bye", "why": BEHIND}]
@@ -111,7 +111,7 @@ async def test_a_range_written_over_before_it_is_read_says_the_spy_fell_behind()
 async def test_a_message_beyond_the_limit_ends_the_connection() -> None:
     ring = RingWriter(4096)
     try:
-        ring.write([b"never shown"], 11)
+        ring.write(b"never shown")
         stream = HEADER.pack(b"J", MAX_JSON + 1) + b"{" * 100 + told(0, 11)
         assert await read_all(stream, [], ring) == (b"", [])
     finally:
@@ -169,7 +169,7 @@ async def test_what_a_connection_gets_is_read_only_and_a_huge_frame_ends_it(
 async def test_a_range_no_ring_holds_is_refused() -> None:
     ring = RingWriter(4096)
     try:
-        ring.write([b"z" * 100], 100)
+        ring.write(b"z" * 100)
         data, said = await read_all(told(0, 10_000), [], ring)  # more than the ring
         assert (data, said) == (b"", [])  # the connection is left, nothing read
     finally:

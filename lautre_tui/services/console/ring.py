@@ -28,7 +28,6 @@ import mmap
 import os
 import stat
 import struct
-from collections.abc import Sequence
 
 HEADER = struct.Struct("<8sQQQ")  # magic, size, intent, written
 MAGIC = b"LTRING1\0"
@@ -61,19 +60,17 @@ class RingWriter:
             os.close(self.fd)
             raise
 
-    def write(self, chunks: Sequence[bytes], total: int) -> tuple[int, int]:
-        """Append `chunks` (`total` bytes in all); the range they now hold."""
+    def write(self, data: bytes | memoryview) -> tuple[int, int]:
+        """Append `data`; the range it now holds."""
         start = self.written
-        POSITION.pack_into(self._map, INTENT_AT, start + total)
-        at = start
-        for chunk in chunks:
-            view = memoryview(chunk)
-            while view:
-                offset = at % self.size
-                piece = view[: self.size - offset]
-                self._map[HEADER.size + offset : HEADER.size + offset + len(piece)] = piece
-                at += len(piece)
-                view = view[len(piece) :]
+        POSITION.pack_into(self._map, INTENT_AT, start + len(data))
+        at, view = start, memoryview(data)
+        while view:
+            offset = at % self.size
+            piece = view[: self.size - offset]
+            self._map[HEADER.size + offset : HEADER.size + offset + len(piece)] = piece
+            at += len(piece)
+            view = view[len(piece) :]
         self.written = at
         POSITION.pack_into(self._map, WRITTEN_AT, at)
         return start, at

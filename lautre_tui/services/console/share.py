@@ -9,15 +9,17 @@ nothing they send ever reaches the port (there is no frame for it).
 Frames are a kind byte and a 4-byte length: `R` a range of the console's bytes,
 `J` a JSON object (hello, who, message, takeover and their answers).
 
-The bytes themselves are in shared memory (`ring`): the holder writes each batch
-there once, and tells every spy the range it now holds in an `R` frame. Batches go
-at most one every BATCH_SECONDS (at once after a quiet moment, so an echo is not
-delayed): during a flood every wake-up of the holder's loop and of each spy
-carries hundreds of kilobytes, so 5 spies cost the writer little CPU on a small
-machine. Nothing waits for a spy: one that finds the range it is told already
-written over has fallen RING_BYTES behind; it says so and joins again (at the
-live stream: a resync). A spy that reads nothing at all for thousands of batches
-(STUCK_SPY_BYTES of ranges waiting for it) is dropped and told why.
+The bytes themselves are in shared memory (`ring`): the holder writes each read
+there once, in the thread that recorded it, while it is still in that core's
+cache (copied later by the loop, a flood's bytes came from memory again), and
+tells every spy the range that is new in an `R` frame. Those go at most one every
+BATCH_SECONDS (at once after a quiet moment, so an echo is not delayed): during a
+flood every wake-up of the holder's loop and of each spy carries hundreds of
+kilobytes, so 5 spies cost the writer little CPU on a small machine. Nothing
+waits for a spy: one that finds the range it is told already written over has
+fallen RING_BYTES behind; it says so and joins again (at the live stream: a
+resync). A spy that reads nothing at all for thousands of batches (STUCK_SPY_BYTES
+of ranges waiting for it) is dropped and told why.
 """
 
 from __future__ import annotations
@@ -128,10 +130,9 @@ class ShareServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.spies: dict[asyncio.StreamWriter, Attendee] = {}
         self._ring: RingWriter | None = None
-        self._pending: list[bytes] = []  # the chunks of the next batch, as recorded
-        self._pending_bytes = 0
-        self._pending_lock = threading.Lock()
-        self._scheduled = False
+        self._ring_lock = threading.Lock()  # the recording thread writes it, the loop closes it
+        self._told = 0  # where the ring's bytes the spies were told of end
+        self._scheduled = False  # a batch is due (under the ring's lock)
         self._sent_at = 0.0  # when the last batch went (loop time)
         self._inode = 0
 
@@ -168,9 +169,10 @@ class ShareServer:
         loop = self._loop
         if loop is None or not self.spies:
             return
-        with self._pending_lock:
-            self._pending.append(data)
-            self._pending_bytes += len(data)
+        with self._ring_lock:
+            if self._ring is None:
+                return
+            self._ring.write(data)
             if self._scheduled:
                 return
             self._scheduled = True
@@ -187,17 +189,17 @@ class ShareServer:
             self._loop.call_later(wait, self._deliver)
 
     def _deliver(self) -> None:
-        """The batch into the ring, once, and its range to every spy."""
-        with self._pending_lock:
-            chunks, size = self._pending, self._pending_bytes
-            self._pending, self._pending_bytes = [], 0
+        """What the ring holds since the spies were last told, to every spy."""
+        with self._ring_lock:
             self._scheduled = False
-        ring = self._ring
-        if not size or ring is None:
+            if self._ring is None:
+                return
+            start, end = self._told, self._ring.written
+        if start == end:
             return
+        self._told = end
         if self._loop is not None:
             self._sent_at = self._loop.time()
-        start, end = ring.write(chunks, size)
         told = frame(b"R", RANGE.pack(start, end))
         for writer in list(self.spies):
             if writer.is_closing():  # its descriptor may be closed, even reused
@@ -286,6 +288,7 @@ class ShareServer:
                 writer.write(message(**farewell))
                 await asyncio.wait_for(writer.drain(), 2)
             writer.close()
-        if self._ring is not None:  # spies keep their own mapping of it while they need it
-            self._ring.close()
-            self._ring = None
+        with self._ring_lock:  # spies keep their own mapping of it while they need it
+            ring, self._ring = self._ring, None
+        if ring is not None:
+            ring.close()

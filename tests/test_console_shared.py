@@ -34,6 +34,7 @@ from lautre_tui.services.console import (
     holder,
     share_path,
 )
+from lautre_tui.services.console.share import account_name, signed
 from lautre_tui.ui.console_app import ConsoleApp
 from lautre_tui.ui.console_dialogs import HeldScreen, MessageScreen
 from lautre_tui.ui.console_screen import ConsoleScreen
@@ -144,11 +145,12 @@ async def test_a_writer_and_spies_in_three_processes_see_the_same_bytes(lab: Lab
             ("admin3", "spy"),
         ]
         mine.tell_everyone("rebooting eva in 5 min, stay off")
-        for _ in range(100):
-            if "admin3: rebooting eva in 5 min, stay off" in await writer.ask("notices"):
+        said = f"{signed('admin3', account_name(os.getuid()))}: rebooting eva in 5 min, stay off"
+        for _ in range(100):  # the holder's socket, then the writer's process
+            if said in await writer.ask("notices"):
                 break
             await asyncio.sleep(0.05)
-        assert "admin3: rebooting eva" in await writer.ask("notices")
+        assert said in await writer.ask("notices")
     finally:
         await mine.detach()
         await spy.quit()
@@ -254,13 +256,15 @@ async def test_the_app_says_who_holds_it_takes_over_lists_who_and_passes_message
             app.screen.query_one(Input).value = "I have emma, rebooting it"
             await pilot.press("enter")
             await eventually(lambda: "I have emma" in shown(screen, "#console-footer"))
+            account = account_name(os.getuid())  # the processes' account: not admin1, admin2
             for _ in range(100):
-                if "admin2: I have emma, rebooting it" in await first.ask("notices"):
+                if f"{signed('admin2', account)}: I have emma" in await first.ask("notices"):
                     break
                 await asyncio.sleep(0.05)
-            assert "admin2: I have emma, rebooting it" in await first.ask("notices")
+            assert f"{signed('admin2', account)}: I have emma" in await first.ask("notices")
             assert await first.ask("say ok, I watch") == "said"
-            await eventually(lambda: "admin1: ok, I watch" in shown(screen, "#console-footer"))
+            said = f"{signed('admin1', account)}: ok, I watch"
+            await eventually(lambda: said in shown(screen, "#console-footer"))
             await pilot.press("ctrl+right_square_bracket", "full_stop")
             await pilot.pause(0.3)
     finally:

@@ -70,8 +70,9 @@ def describe(host: str, other: Holder, people: list[dict[str, Any]] | None = Non
     """`admin1 holds eva since 03:12 from 10.0.0.5, idle 40 s`."""
     idle = ""
     for person in people or []:
+        seconds = person.get("idle")
         if person.get("pid") == other.pid and person.get("mode") != "spy":
-            idle = f", idle {idle_text(int(person.get('idle', 0)))}"
+            idle = f", idle {idle_text(seconds)}" if isinstance(seconds, int) else ""
     watching = " (only watching)" if other.doing == WATCHING else ""
     return (
         f"{other.user} holds {host} since {local_time(other.since)} from {other.source}"
@@ -80,12 +81,19 @@ def describe(host: str, other: Holder, people: list[dict[str, Any]] | None = Non
 
 
 def who_lines(people: list[dict[str, Any]]) -> list[str]:
-    """One line per attendee, for the escape menu's `u` and `lautre-tui consoles`."""
-    return [
-        f"{p.get('user', '?')} ({p.get('mode', '?')}) from {p.get('source', '?')} since "
-        f"{local_time(str(p.get('since', '?')))}, idle {idle_text(int(p.get('idle', 0)))}"
-        for p in people
-    ]
+    """One line per attendee, for the escape menu's `u` and `lautre-tui consoles`
+    (what a holder says is only text: a field of the wrong kind is shown as `?`)."""
+    lines = []
+    for p in people:
+        idle = p.get("idle")
+        account = p.get("account")
+        lines.append(
+            f"{p.get('user', '?')} ({p.get('mode', '?')}) from {p.get('source', '?')} since "
+            f"{local_time(str(p.get('since', '?')))}, "
+            f"idle {idle_text(idle) if isinstance(idle, int) else '?'}"
+            + (f", unix account {account}" if account and account != p.get("user") else "")
+        )
+    return lines
 
 
 class ConsoleHeld(ConsoleLinkError):

@@ -134,15 +134,24 @@ class FrameReader(asyncio.BufferedProtocol):
         self.messages.put_nowait(None)
 
 
+def first_frame_needs(got: bytes) -> int:
+    """How many bytes the connection's first frame still lacks (a message beyond
+    MAX_JSON is read no further)."""
+    if len(got) < HEADER.size:
+        return HEADER.size - len(got)
+    size = int(HEADER.unpack_from(got)[1])
+    return HEADER.size + min(size, MAX_JSON) - len(got)
+
+
 async def receive_ring(sock: socket.socket) -> int:
     """The greeting every connection starts with, and the ring's descriptor with it,
-    read before asyncio reads the socket (it would drop the descriptor)."""
+    read before asyncio reads the socket (it would drop the descriptor). A holder
+    that turns the connection away says why instead (ConnectionError)."""
     got, fds = b"", list[int]()
     try:
-        while len(got) < len(GREETING):
+        while (wanted := first_frame_needs(got)) > 0:
             await readable(sock)
             with contextlib.suppress(BlockingIOError):
-                wanted = len(GREETING) - len(got)
                 data, more, _flags, _address = socket.recv_fds(
                     sock, wanted, 1, socket.MSG_CMSG_CLOEXEC
                 )
@@ -151,6 +160,9 @@ async def receive_ring(sock: socket.socket) -> int:
                     break
                 got += data
         if got != GREETING or not fds:
+            why = decode(got[HEADER.size :]).get("why") if len(got) > HEADER.size else None
+            if isinstance(why, str):
+                raise ConnectionError(f"the console's holder turned this connection away: {why}")
             raise ConnectionError("the console's holder handed no ring")
     except BaseException:  # a timeout or a cancel too: no descriptor left open
         for fd in fds:

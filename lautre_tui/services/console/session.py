@@ -39,7 +39,7 @@ from lautre_tui.services.console.claim import (
 from lautre_tui.services.console.client import BEHIND, ShareClient
 from lautre_tui.services.console.history import replay
 from lautre_tui.services.console.port import MAX_BACKOFF, PortSession
-from lautre_tui.services.console.share import ShareServer
+from lautre_tui.services.console.share import ShareServer, signed
 from lautre_tui.services.console.transcript import Transcript
 
 JOIN_WAIT = 5.0  # for the holder's socket to answer (it listens before opening the port)
@@ -178,17 +178,19 @@ class ConsoleSession(PortSession):
         kind = request.get("type")
         if kind == "who" and self._server is not None:
             return {"type": "who", "attendees": self._server.attendees()}
+        user, account = str(request.get("user", "?")), str(request.get("account", ""))
         if kind == "message":
-            self._broadcast(str(request.get("user", "?")), str(request.get("text", "")))
+            self._broadcast(signed(user, account), str(request.get("text", "")))
         elif kind == "takeover":
-            await self._give_up(str(request.get("user", "?")), str(request.get("source", "?")))
+            await self._give_up(user, account, str(request.get("source", "?")))
             return {"type": "released"}
         return None
 
-    async def _give_up(self, user: str, source: str) -> None:
-        """Another admin takes the console: close the port and watch theirs."""
-        self.event(f"console taken over by {user} from {source} at {utc_now()}")
-        self._audit("console-taken-over", "ok", by=user, source=source)
+    async def _give_up(self, user: str, account: str, source: str) -> None:
+        """Another admin takes the console: close the port and watch theirs. The
+        transcript and the audit say the account it runs as, where it differs."""
+        self.event(f"console taken over by {signed(user, account)} from {source} at {utc_now()}")
+        self._audit("console-taken-over", "ok", by=user, account=account, source=source)
         await self._stop_holding(type="taken", by=user)
         self.read_only, self._me.mode = True, "spy"
         self._notice(f"{user} took the console")
@@ -284,7 +286,7 @@ class ConsoleSession(PortSession):
         """A one-line message to everyone on this console (shown in their footer)."""
         text = " ".join(text.split())[:300]
         if self._server is not None:
-            self._broadcast(self.actor.user, text)
+            self._broadcast(signed(self.actor.user, self._me.account), text)
         elif self._client is not None:
             self._client.send(type="message", user=self.actor.user, text=text)
 

@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import json
 import os
+import pwd
 import socket
 import struct
 import threading
@@ -48,6 +49,10 @@ STUCK_SPY_BYTES = 64 * 1024  # of ranges unread by a spy: some 3,000 batches
 BATCH_SECONDS = 0.01  # the stream goes to the spies at most this often
 RANGE = struct.Struct(">QQ")  # an `R` frame: where the new bytes start and end in the ring
 UNIX_PATH_MAX = 100
+MAX_CONNECTIONS = 64  # spies and questions at once: a runaway script cannot take the
+# holder's descriptors (its transcript and its port need some)
+PEERCRED = struct.Struct("3i")  # SO_PEERCRED: pid, uid, gid of the connecting process
+CLOSE_WAIT = 2.0  # for the connections' handlers to end once told the holder leaves
 
 
 def socket_path(consoles: Path, host: str) -> Path:
@@ -99,6 +104,33 @@ def reachable(path: Path) -> Iterator[str]:
         os.close(folder)
 
 
+def account_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def peer_of(sock: socket.socket | None) -> tuple[int, str]:
+    """The pid and account of the process at the other end, as the kernel says
+    (SO_PEERCRED): the user name a spy gives is its own word ($USER, $SUDO_USER)."""
+    if sock is None:
+        return 0, "?"
+    try:
+        pid, uid, _gid = PEERCRED.unpack(
+            sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, PEERCRED.size)
+        )
+    except (OSError, struct.error):
+        return 0, "?"
+    return pid, account_name(uid)
+
+
+def signed(user: str, account: str) -> str:
+    """`admin1`, or `admin1 (unix account bob)` when the name it gave is not the
+    account the kernel says it runs as."""
+    return user if account in (user, "") else f"{user} (unix account {account})"
+
+
 @dataclass(slots=True)
 class Attendee:
     """Someone on a console: the writer (or a holder only watching) or a spy."""
@@ -108,6 +140,7 @@ class Attendee:
     since: str
     mode: str  # "writer", "spy"
     pid: int = field(default_factory=os.getpid)
+    account: str = field(default_factory=lambda: account_name(os.getuid()))
     last_active: float = field(default_factory=time.monotonic)
 
     def public(self) -> dict[str, Any]:
@@ -134,6 +167,7 @@ class ShareServer:
         self._told = 0  # where the ring's bytes the spies were told of end
         self._scheduled = False  # a batch is due (under the ring's lock)
         self._sent_at = 0.0  # when the last batch went (loop time)
+        self._connections: dict[asyncio.StreamWriter, asyncio.Task[Any]] = {}  # and handlers
         self._inode = 0
 
     async def start(self) -> None:
@@ -226,7 +260,18 @@ class ShareServer:
     # -- requests -------------------------------------------------------------------------
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """One connection: a spy (`hello`, then its stream) or a question. Who
+        asks is the kernel's word (pid, account), added to every request."""
+        if len(self._connections) >= MAX_CONNECTIONS:
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                writer.write(message(type="bye", why=f"{MAX_CONNECTIONS} are connected already"))
+            writer.close()
+            return
+        handler = asyncio.current_task()
+        assert handler is not None
+        self._connections[writer] = handler
         sock = writer.get_extra_info("socket")
+        pid, account = peer_of(sock)
         if sock is not None:  # ranges are small: the kernel need not keep many for a spy
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, STUCK_SPY_BYTES)
@@ -239,17 +284,18 @@ class ShareServer:
                 request = decode(payload)
                 if request.get("type") == "hello":
                     self.spies[writer] = Attendee(
-                        str(request.get("user", "?")),
-                        str(request.get("source", "?")),
-                        str(request.get("since", "?")),
-                        "spy",
-                        int(request.get("pid", 0)),
+                        user=str(request.get("user", "?")),
+                        source=str(request.get("source", "?")),
+                        since=str(request.get("since", "?")),
+                        mode="spy",
+                        pid=pid,
+                        account=account,
                     )
                     continue
                 if request.get("type") == "active" and writer in self.spies:
                     self.spies[writer].last_active = time.monotonic()
                     continue
-                answer = await self._on_request(request)
+                answer = await self._on_request({**request, "pid": pid, "account": account})
                 if answer is not None and not writer.is_closing():
                     writer.write(message(**answer))
                     await writer.drain()
@@ -258,6 +304,7 @@ class ShareServer:
         finally:
             self.spies.pop(writer, None)
             writer.close()
+            self._connections.pop(writer, None)
 
     def _hand_ring(self, writer: asyncio.StreamWriter) -> None:
         """The ring's descriptor, first thing on every connection (`client.connect`
@@ -288,6 +335,16 @@ class ShareServer:
                 writer.write(message(**farewell))
                 await asyncio.wait_for(writer.drain(), 2)
             writer.close()
+        # Every handler ends with its connection; one still pending when the loop stops
+        # would be cancelled, and asyncio (3.11) prints that as an error. The handler
+        # asking the holder to leave (a take-over) is the one calling this.
+        asking = asyncio.current_task()  # its answer (released) is still to be written
+        handlers = [task for task in self._connections.values() if task is not asking]
+        for writer, task in list(self._connections.items()):
+            if task is not asking:
+                writer.close()
+        if handlers:
+            await asyncio.wait(handlers, timeout=CLOSE_WAIT)
         with self._ring_lock:  # spies keep their own mapping of it while they need it
             ring, self._ring = self._ring, None
         if ring is not None:

@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
-from lautre_tui.backends.claims import Holder
-from lautre_tui.services.console.claim import describe, who_lines
+from lautre_tui.backends.claims import Claim, Holder
+from lautre_tui.model.layout import ConsoleProtocol
+from lautre_tui.services.console import ConsoleLinkError, ConsoleSession, ConsoleTarget, session
+from lautre_tui.services.console.claim import claim_path, describe, share_path, who_lines
 from lautre_tui.services.console.client import ShareClient
 from lautre_tui.services.console.share import (
     MAX_CONNECTIONS,
@@ -79,6 +81,28 @@ async def test_connections_beyond_the_limit_are_turned_away_and_the_others_serve
     finally:
         for client in clients:
             client.close()
+
+
+async def test_a_spy_turned_away_says_what_the_holder_said(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    claim = Claim(claim_path("eva"))  # held by "another process" (a lock of its own)
+    assert claim.claim("admin1", "10.0.0.5", "2026-11-26T03:12:00Z") is None
+    holding = Holding(share_path("eva"))
+    await holding.server.start()
+    clients = [await ShareClient.connect(share_path("eva")) for _ in range(MAX_CONNECTIONS)]
+    monkeypatch.setattr(session, "JOIN_WAIT", 0.0)  # one attempt: no retries to wait for
+    spy = ConsoleSession(
+        ConsoleTarget("eva", "socket://127.0.0.1:9", 9600, ConsoleProtocol.RAW), read_only=True
+    )
+    try:
+        with pytest.raises(ConsoleLinkError, match=f"{MAX_CONNECTIONS} are connected already"):
+            await spy.attach()
+    finally:
+        for client in clients:
+            client.close()
+        await holding.server.close(type="bye", why="the test ended")
+        claim.release()
 
 
 async def test_a_holder_that_leaves_waits_for_every_connection_to_end(tmp_path: Path) -> None:

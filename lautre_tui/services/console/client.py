@@ -134,6 +134,10 @@ class FrameReader(asyncio.BufferedProtocol):
         self.messages.put_nowait(None)
 
 
+class TurnedAway(ConnectionError):
+    """The holder answered, and refused the connection (its words say why)."""
+
+
 def first_frame_needs(got: bytes) -> int:
     """How many bytes the connection's first frame still lacks (a message beyond
     MAX_JSON is read no further)."""
@@ -162,7 +166,7 @@ async def receive_ring(sock: socket.socket) -> int:
         if got != GREETING or not fds:
             why = decode(got[HEADER.size :]).get("why") if len(got) > HEADER.size else None
             if isinstance(why, str):
-                raise ConnectionError(f"the console's holder turned this connection away: {why}")
+                raise TurnedAway(f"the console's holder turned this connection away: {why}")
             raise ConnectionError("the console's holder handed no ring")
     except BaseException:  # a timeout or a cancel too: no descriptor left open
         for fd in fds:

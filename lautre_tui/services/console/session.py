@@ -36,7 +36,7 @@ from lautre_tui.services.console.claim import (
     holder,
     share_path,
 )
-from lautre_tui.services.console.client import BEHIND, ShareClient
+from lautre_tui.services.console.client import BEHIND, ShareClient, TurnedAway
 from lautre_tui.services.console.history import replay
 from lautre_tui.services.console.port import MAX_BACKOFF, PortSession
 from lautre_tui.services.console.share import ShareServer, signed
@@ -200,6 +200,7 @@ class ConsoleSession(PortSession):
     async def _join(self, *, may_hold: bool) -> None:
         """Watch the holder's stream; hold the port, only watching, if nobody does."""
         deadline = time.monotonic() + JOIN_WAIT
+        turned_away = ""  # what the holder said, if it answered with a refusal
         while True:
             other = holder(self.host)
             if other is None and may_hold and self._try_claim(WATCHING) is None:
@@ -215,8 +216,12 @@ class ConsoleSession(PortSession):
                 self._audit("console-attach", "ok", url=self.target.url, read_only=True)
                 return
             client: ShareClient | None = None
-            with contextlib.suppress(OSError):
+            try:
                 client = await ShareClient.connect(share_path(self.host), on_data=self._emit)
+            except TurnedAway as error:
+                turned_away = str(error)
+            except OSError:
+                pass
             if client is not None and other is not None:
                 client.send(type="hello", **self._me.public())
                 self._client = client
@@ -228,9 +233,9 @@ class ConsoleSession(PortSession):
                 client.close()
             if time.monotonic() > deadline:
                 who = describe(self.host, other) if other else "nobody holds it"
+                why = turned_away or f"its process does not answer on {share_path(self.host)}"
                 raise ConsoleLinkError(
-                    f"the console of {self.host} cannot be watched: {who}, and its process "
-                    f"does not answer on {share_path(self.host)}"
+                    f"the console of {self.host} cannot be watched: {who}; {why}"
                 )
             await asyncio.sleep(0.05)
 

@@ -13,8 +13,17 @@ from textual.pilot import Pilot
 
 from lautre_tui.model.health import RoundInfo
 from lautre_tui.ui.app import RackApp
+from lautre_tui.ui.rack_view import RackView
 from lautre_tui.ui.terminal import TerminalView
 from tests.lab_helpers import eventually
+
+
+def go_to(app: RackApp, device: str) -> RackView:
+    """`device` selected in the rack shown, as the arrows would; that rack's view."""
+    rack = app.rack_screen.current_rack()
+    assert rack is not None
+    rack.select(device)
+    return rack
 
 
 def last_round(app: RackApp) -> RoundInfo | None:
@@ -56,9 +65,7 @@ async def open_console(app: RackApp, pilot: Pilot[Any], host: str) -> TerminalVi
     from lautre_tui.ui.console_screen import ConsoleScreen
     from tests.lab_helpers import eventually
 
-    rack = app.rack_screen.current_rack()
-    assert rack is not None
-    rack.select(host)
+    go_to(app, host)
     await pilot.press("c")
     await eventually(lambda: isinstance(app.screen, ConsoleScreen))
     screen = app.screen

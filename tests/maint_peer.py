@@ -19,6 +19,7 @@ from textual.widgets import Input
 from lautre_tui.cli.tui import build_app
 from lautre_tui.model.loader import load_layout
 from lautre_tui.ui.maintenance_dialogs import StartMaintenance
+from tests.app_helpers import go_to
 from tests.test_ui_rack import rack_lines
 
 
@@ -37,9 +38,7 @@ async def main(layout_path: Path, device: str, wait_for: str) -> None:
     app = build_app(layout, layout_path, interval=60)
     async with app.run_test(size=(100, 30)) as pilot:
         await until(lambda: app.maintenance is not None and app.maintenance.shared is not None)
-        rack = app.rack_screen.current_rack()
-        assert rack is not None
-        rack.select(device)
+        go_to(app, device)
         await pilot.pause()
         await pilot.press("m")
         await until(lambda: isinstance(app.screen, StartMaintenance))

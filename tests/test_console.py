@@ -37,7 +37,7 @@ from lautre_tui.ui.console_dialogs import QuitWithConsoles
 from lautre_tui.ui.console_screen import ConsoleScreen
 from lautre_tui.ui.keys import key_bytes
 from lautre_tui.ui.terminal import ScrollbackScreen, TerminalView
-from tests.app_helpers import burst
+from tests.app_helpers import burst, go_to
 from tests.conftest import REPO, lautre
 from tests.console_helpers import Screen, under_pty
 from tests.lab_helpers import WAIT, eventually, lab_layout
@@ -336,9 +336,7 @@ async def test_c_in_the_rack_opens_and_keeps_consoles(lab: Lab) -> None:
 
     app = build_app(lab_layout(lab), lab.layout_path, poll=False)
     async with app.run_test(size=(100, 30)) as pilot:
-        rack = app.rack_screen.current_rack()
-        assert rack is not None
-        rack.select("eva")
+        rack = go_to(app, "eva")
         await pilot.press("c")
         await eventually(lambda: isinstance(app.screen, ConsoleScreen))
         await pilot.press("ctrl+right_square_bracket", "w")  # back to the rack, kept open

@@ -38,6 +38,7 @@ from lautre_tui.services.console.share import account_name, signed
 from lautre_tui.ui.console_app import ConsoleApp
 from lautre_tui.ui.console_dialogs import HeldScreen, MessageScreen
 from lautre_tui.ui.console_screen import ConsoleScreen
+from tests.app_helpers import go_to
 from tests.conftest import REPO
 from tests.console_helpers import Screen
 from tests.lab_helpers import WAIT, eventually
@@ -308,9 +309,7 @@ async def test_the_racks_device_pane_says_who_is_on_its_console(lab: Lab) -> Non
     try:
         app = build_app(lab_layout(lab), lab.layout_path, poll=False)
         async with app.run_test(size=(160, 48)) as pilot:
-            rack = app.rack_screen.current_rack()
-            assert rack is not None
-            rack.select("eva")
+            rack = go_to(app, "eva")
             await pilot.pause()
             pane = pane_text(app.query_one("#device-info", Static))
             assert re.search(r"Console: admin1 holds eva since \d\d:\d\d from 10\.0\.0\.", pane)

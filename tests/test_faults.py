@@ -38,7 +38,7 @@ from lautre_tui.ui.app import RackApp
 from lautre_tui.ui.clicks_driver import ANY_MOTION, CLICKS
 from lautre_tui.ui.console_screen import ConsoleScreen
 from lautre_tui.ui.terminal import FRAME_BYTES, TerminalView
-from tests.app_helpers import a_round_after, open_console
+from tests.app_helpers import a_round_after, go_to, open_console
 from tests.console_helpers import under_pty
 from tests.lab_helpers import WAIT, eventually, lab_layout, presents_another_key
 from tests.test_ui_rack import _plain
@@ -198,9 +198,7 @@ async def test_markup_and_escapes_from_hosts_are_shown_as_text(lab: Lab) -> None
     tracker.observe("elea", report, time.time())
     app = build_app(layout, lab.layout_path, poll=False)
     async with app.run_test(size=(160, 48)) as pilot:
-        rack = app.rack_screen.current_rack()
-        assert rack is not None
-        rack.select("elea")
+        go_to(app, "elea")
         await pilot.pause()
         app.site.health["elea"] = tracker.hosts["elea"]
         app.rack_screen._show("elea")
@@ -395,9 +393,7 @@ async def test_console_round_trips_leave_no_widgets_behind(lab: Lab) -> None:
     app = build_app(lab_layout(lab), lab.layout_path, poll=False)
     counts: list[int] = []
     async with app.run_test(size=(80, 24)) as pilot:
-        rack = app.rack_screen.current_rack()
-        assert rack is not None
-        rack.select("eva")
+        go_to(app, "eva")
         for _ in range(4):
             await pilot.press("c")
             await eventually(lambda: isinstance(app.screen, ConsoleScreen))

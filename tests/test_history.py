@@ -20,7 +20,7 @@ from lautre_tui.services.history import History
 from lautre_tui.services.state_db import StateDB
 from lautre_tui.ui.events_pane import EventsPane
 from lautre_tui.ui.events_screen import EventsScreen
-from tests.app_helpers import a_round_after, last_round
+from tests.app_helpers import a_round_after, go_to, last_round
 from tests.lab_helpers import eventually, lab_layout
 
 
@@ -90,9 +90,7 @@ async def test_e_shows_a_failure_seen_by_the_app_after_a_restart(lab: Lab) -> No
     app = build_app(lab_layout(lab), lab.layout_path, interval=60)
     async with app.run_test(size=(100, 30)) as pilot:
         await a_round_after(app)
-        rack = app.rack_screen.current_rack()
-        assert rack is not None
-        rack.select("emma")
+        go_to(app, "emma")
         for _ in range(2):  # soft 2/3, then hard
             before = last_round(app)
             await pilot.press("r")

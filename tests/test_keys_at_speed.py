@@ -13,7 +13,7 @@ from lautre_tui.lab.runner import Lab
 from lautre_tui.services.console import transcript_path
 from lautre_tui.ui.confirm_power import ConfirmPower
 from lautre_tui.ui.power_screen import PowerScreen
-from tests.app_helpers import burst, open_console
+from tests.app_helpers import burst, go_to, open_console
 from tests.lab_helpers import eventually, lab_layout
 
 
@@ -44,9 +44,7 @@ async def test_no_key_that_arrived_before_the_power_dialog_was_drawn_confirms_it
 ) -> None:
     app = build_app(lab_layout(lab), lab.layout_path, poll=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        rack = app.rack_screen.current_rack()
-        assert rack is not None
-        rack.select("eyra")
+        go_to(app, "eyra")
         await pilot.press("p")
         await eventually(lambda: isinstance(app.screen, PowerScreen) and bool(app.screen.strips))
         outlet = lab_layout(lab).devices["eyra"].power[0].outlet

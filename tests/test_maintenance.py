@@ -26,7 +26,7 @@ from lautre_tui.ui.maintenance_dialogs import (
     WindowList,
 )
 from lautre_tui.ui.status_bar import StatusBar
-from tests.app_helpers import a_round_after, last_round
+from tests.app_helpers import a_round_after, go_to, last_round
 from tests.conftest import REPO
 from tests.lab_helpers import eventually, lab_layout
 from tests.lab_helpers import lab_cli as cli
@@ -64,9 +64,7 @@ async def test_app_and_cli_see_each_others_windows(lab: Lab, shared: Path) -> No
         assert {"fey", "emma", "ella", "elsa"} <= {line.split()[0] for line in out.splitlines()}
         # The app notices within 2 s, without being told.
         await eventually(lambda: "⚒emma" in "\n".join(rack_lines(app)), timeout=2.5)
-        rack = app.rack_screen.current_rack()
-        assert rack is not None
-        rack.select("fey")
+        rack = go_to(app, "fey")
         await pilot.pause()
         pane = _plain(app.query_one("#device-info", Static))
         assert "maintenance by admin2 until" in pane and "replacing a disk" in pane
@@ -198,9 +196,7 @@ async def test_acknowledged_in_the_app_counts_apart(lab: Lab, shared: Path) -> N
     app = build_app(lab_layout(lab), lab.layout_path, interval=60)
     async with app.run_test(size=(100, 30)) as pilot:
         await a_round_after(app)
-        rack = app.rack_screen.current_rack()
-        assert rack is not None
-        rack.select("emma")
+        go_to(app, "emma")
         for _ in range(3):  # soft, soft, hard
             before = last_round(app)
             await pilot.press("r")
@@ -256,9 +252,7 @@ async def test_ending_in_the_app_shows_the_comparison(lab: Lab, shared: Path) ->
     async with app.run_test(size=(100, 30)) as pilot:
         await a_round_after(app)
         await eventually(lambda: "⚒emma" in "\n".join(rack_lines(app)))
-        rack = app.rack_screen.current_rack()
-        assert rack is not None
-        rack.select("emma")
+        go_to(app, "emma")
         await pilot.pause()
         pane = _plain(app.query_one("#device-info", Static))
         assert "since maintenance began:" in pane and "emma check web: CRITICAL" in pane
@@ -297,9 +291,7 @@ async def test_two_app_processes_see_each_others_windows(lab: Lab, shared: Path)
             line = await asyncio.wait_for(peer.stdout.readline(), 60)
             assert line == b"opened\n", line
             await eventually(lambda: "⚒elea" in "\n".join(rack_lines(app)), timeout=2.5)
-            rack = app.rack_screen.current_rack()
-            assert rack is not None
-            rack.select("elea")
+            rack = go_to(app, "elea")
             await pilot.pause()
             assert "maintenance by admin2" in _plain(app.query_one("#device-info", Static))
             rack.select("eva")
@@ -327,9 +319,7 @@ async def test_an_unwritable_audit_log_refuses_the_window_and_the_app_runs_on(
         await eventually(
             lambda: app.maintenance is not None and app.maintenance.shared.windows == ()
         )
-        rack = app.rack_screen.current_rack()
-        assert rack is not None
-        rack.select("eva")
+        go_to(app, "eva")
         await pilot.pause()
         await pilot.press("m")
         await eventually(lambda: isinstance(app.screen, StartMaintenance))

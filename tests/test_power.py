@@ -22,6 +22,7 @@ from lautre_tui.services.audit import AuditLog
 from lautre_tui.services.power import PowerRefused, PowerService, read_password_file
 from lautre_tui.ui.confirm_power import ConfirmPower
 from lautre_tui.ui.rack_view import RackView
+from tests.app_helpers import go_to
 from tests.conftest import LAUTRE_LAYOUT, lautre
 from tests.lab_helpers import answers_ssh, eventually, lab_layout, refuses_ssh
 
@@ -244,9 +245,7 @@ async def test_power_panel_in_the_app_switches_the_lab(lab: Lab, tmp_path: Path)
 
     app = build_app(lab_layout(lab), lab.layout_path, interval=60)
     async with app.run_test(size=(100, 40)) as pilot:
-        rack = app.rack_screen.current_rack()
-        assert rack is not None
-        rack.select("elea")
+        go_to(app, "elea")
         await pilot.press("p")
         await eventually(lambda: isinstance(app.screen, PowerScreen))
         await eventually(
@@ -274,9 +273,7 @@ async def test_read_only_app_refuses_power(lab: Lab) -> None:
 
     app = build_app(lab_layout(lab), lab.layout_path, interval=60, read_only=True)
     async with app.run_test(size=(100, 40)) as pilot:
-        rack = app.rack_screen.current_rack()
-        assert rack is not None
-        rack.select("elea")
+        go_to(app, "elea")
         await pilot.press("p")
         await eventually(lambda: isinstance(app.screen, PowerScreen))
         await pilot.press("x")

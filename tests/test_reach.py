@@ -21,7 +21,7 @@ from lautre_tui.model.layout import PollSettings
 from lautre_tui.model.probe_format import CheckState
 from lautre_tui.services.console import ConsoleSession, target_for
 from lautre_tui.services.poller import Poller
-from tests.app_helpers import a_round_after
+from tests.app_helpers import a_round_after, go_to
 from tests.conftest import LAUTRE_LAYOUT
 from tests.lab_helpers import eventually, lab_layout
 
@@ -147,9 +147,7 @@ async def test_the_strip_and_console_server_panes_in_the_app(lab: Lab) -> None:
     app = build_app(lab_layout(lab), lab.layout_path, interval=60)
     async with app.run_test(size=(160, 48)) as pilot:
         await a_round_after(app)
-        rack = app.rack_screen.current_rack()
-        assert rack is not None
-        rack.select("apc")
+        rack = go_to(app, "apc")
         await pilot.pause()
         pane = _plain(app.query_one("#device-info", Static))
         assert "strip apc" in pane and "the card answers" in pane and "A of 16 A" in pane

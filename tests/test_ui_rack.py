@@ -16,6 +16,7 @@ from lautre_tui.ui.device_pane import DevicePane
 from lautre_tui.ui.help_screen import HelpScreen
 from lautre_tui.ui.rack_screen import RackScreen, short_path
 from lautre_tui.ui.rack_view import RackView
+from tests.app_helpers import go_to
 from tests.conftest import LAUTRE_LAYOUT, lautre
 
 SIZES = [(80, 24), (160, 48)]
@@ -109,9 +110,7 @@ async def test_pane_shows_links_and_dependents() -> None:
     app = app_for()
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
-        rack = app.rack_screen.current_rack()
-        assert rack is not None
-        rack.select("fey")
+        rack = go_to(app, "fey")
         await pilot.pause()
         text = _plain(app.query_one("#device-info", Static))
         assert "NFS file server" in text

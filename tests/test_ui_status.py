@@ -9,7 +9,7 @@ from lautre_tui.lab.runner import Lab
 from lautre_tui.lab.world import Fault, FaultKind
 from lautre_tui.model.health import SEVERITY, Verdict
 from lautre_tui.ui.status_bar import StatusBar
-from tests.app_helpers import a_round_after, last_round
+from tests.app_helpers import a_round_after, go_to, last_round
 from tests.lab_helpers import eventually, lab_layout, presents_another_key
 from tests.test_ui_rack import _plain, rack_lines
 
@@ -31,9 +31,7 @@ async def test_rack_pane_and_status_bar_follow_the_lab(lab: Lab) -> None:
         # the strip (its card)
         assert "●10 " in bar and "✖1 " in bar
         assert any("HOST KEY CHANGED" in (n.title or "") for n in app._notifications)
-        rack = app.rack_screen.current_rack()
-        assert rack is not None
-        rack.select("emma")
+        go_to(app, "emma")
         await pilot.pause()
         pane = _plain(app.query_one("#device-info", Static))
         web = next(line for line in pane.splitlines() if line.startswith("● web "))
@@ -106,9 +104,7 @@ async def test_a_soft_failure_shows_in_the_rack_before_it_is_hard(lab: Lab) -> N
     async with app.run_test(size=(80, 24)) as pilot:
         await a_round_after(app)
         lab.world.inject(Fault(FaultKind.SERVICE_DOWN, "elsa", "mailman"))
-        rack = app.rack_screen.current_rack()
-        assert rack is not None
-        rack.select("elsa")
+        go_to(app, "elsa")
         before = last_round(app)
         await pilot.press("r")
         await a_round_after(app, before)

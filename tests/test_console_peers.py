@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,13 @@ import pytest
 
 from lautre_tui.backends.claims import Claim, Holder
 from lautre_tui.model.layout import ConsoleProtocol
-from lautre_tui.services.console import ConsoleLinkError, ConsoleSession, ConsoleTarget, session
+from lautre_tui.services.console import (
+    ConsoleLinkError,
+    ConsoleSession,
+    ConsoleTarget,
+    session,
+    share,
+)
 from lautre_tui.services.console.claim import claim_path, describe, share_path, who_lines
 from lautre_tui.services.console.client import ShareClient
 from lautre_tui.services.console.share import (
@@ -21,6 +28,7 @@ from lautre_tui.services.console.share import (
     Attendee,
     ShareServer,
     account_name,
+    message,
 )
 
 
@@ -81,6 +89,36 @@ async def test_connections_beyond_the_limit_are_turned_away_and_the_others_serve
     finally:
         for client in clients:
             client.close()
+
+
+async def test_a_peer_that_reads_nothing_keeps_no_holder_from_leaving(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A spy that asks and asks and reads none of the answers: the holder still
+    leaves, tells the other spies, and leaves no handler or connection behind."""
+    monkeypatch.setattr(share, "CLOSE_WAIT", 0.2)  # how long a peer that reads nothing gets
+    holding = Holding(tmp_path / "eva.sock")
+    await holding.server.start()
+    good = await ShareClient.connect(holding.server.path, on_data=lambda _data: None)
+    good.send(type="hello", user="admin2", source="here", since="now")
+    hostile = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    hostile.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    hostile.connect(str(holding.server.path))
+    hostile.sendall(message(type="hello", user="x" * 50_000, source="s", since="n"))
+    hostile.sendall(message(type="who") * 5000)
+    answer = await good.ask(10, type="who")  # after the hostile hello, on another connection
+    assert answer is not None
+    assert {len(person["user"]) for person in answer["attendees"]} <= {6, share.NAME_CHARS}
+    await holding.server.close(type="bye", why="admin1 detached")
+    assert await good.next_message() == {"type": "bye", "why": "admin1 detached"}
+    handlers = [
+        task
+        for task in asyncio.all_tasks()
+        if getattr(task.get_coro(), "__qualname__", "") == "ShareServer._serve"
+    ]
+    assert handlers == []
+    good.close()
+    hostile.close()
 
 
 async def test_a_spy_turned_away_says_what_the_holder_said(

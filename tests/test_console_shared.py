@@ -13,6 +13,7 @@ import pty
 import re
 import select
 import signal
+import socket
 import stat
 import struct
 import subprocess
@@ -34,7 +35,7 @@ from lautre_tui.services.console import (
     holder,
     share_path,
 )
-from lautre_tui.services.console.share import account_name, signed
+from lautre_tui.services.console.share import MAX_CONNECTIONS, account_name, reachable, signed
 from lautre_tui.ui.console_app import ConsoleApp
 from lautre_tui.ui.console_dialogs import HeldScreen, MessageScreen
 from lautre_tui.ui.console_screen import ConsoleScreen
@@ -188,6 +189,53 @@ async def test_take_over_the_holder_watches_the_new_writer_and_is_told(lab: Lab)
     finally:
         await first.quit()
         await second.detach()
+
+
+async def test_a_holder_too_busy_to_take_a_take_over_keeps_its_claim(lab: Lab) -> None:
+    """Connections that say nothing (a runaway script) fill the holder's socket: a
+    take-over is told so, and no live holder's claim is broken."""
+    first = await Peer.start(lab, "elsa", "admin1", "writer")
+    second = ConsoleSession(target(lab, "elsa"), actor=admin("admin2", "10.0.0.5"))
+    loop = asyncio.get_running_loop()
+    idle: list[socket.socket] = []
+    try:
+        assert first.first == "attached writer"
+        with reachable(share_path("elsa")) as name:
+            for _ in range(MAX_CONNECTIONS):
+                idle.append(socket.socket(socket.AF_UNIX, socket.SOCK_STREAM))
+                idle[-1].setblocking(False)
+                await loop.sock_connect(idle[-1], name)
+                assert await loop.sock_recv(idle[-1], 1)  # greeted: the holder counts it
+        with pytest.raises(ConsoleHeld, match="connected already"):
+            await second.attach(force=True)
+        assert (await first.ask("state")).endswith("holding=True")
+        audit = (share_path("elsa").parent.parent / "audit.jsonl").read_text()
+        assert '"console-break-lock"' not in audit
+    finally:
+        for sock in idle:
+            sock.close()
+        await first.quit()
+        await second.detach()
+
+
+async def test_two_take_overs_at_once_one_wins_and_no_claim_is_broken(lab: Lab) -> None:
+    first = await Peer.start(lab, "elsa", "admin1", "writer")
+    second = ConsoleSession(target(lab, "elsa"), actor=admin("admin2", "10.0.0.5"))
+    third = ConsoleSession(target(lab, "elsa"), actor=admin("admin3", "10.0.0.6"))
+    try:
+        assert first.first == "attached writer"
+        got = await asyncio.gather(
+            second.attach(force=True), third.attach(force=True), return_exceptions=True
+        )
+        assert sorted(type(result).__name__ for result in got) == ["ConsoleHeld", "NoneType"]
+        assert second.holding != third.holding
+        audit = (share_path("elsa").parent.parent / "audit.jsonl").read_text()
+        assert '"console-break-lock"' not in audit
+        assert audit.count('"console-taken-over"') == 1
+    finally:
+        await first.quit()
+        await second.detach()
+        await third.detach()
 
 
 async def test_a_killed_holder_clears_and_a_spy_keeps_watching(lab: Lab) -> None:

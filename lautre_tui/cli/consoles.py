@@ -25,6 +25,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
+    from lautre_tui.model.names import printable
     from lautre_tui.services.console import attendees, holder, local_time, who_lines
 
     result = load_layout(find_layout(args.layout), check=False)
@@ -43,12 +44,10 @@ def run(args: argparse.Namespace) -> int:
             continue
         people = asyncio.run(attendees(device.name))
         if not people:
-            print(
-                f"{device.name:<{width}}  {where:<14}  {other.user} since "
-                f"{local_time(other.since)} from {other.source} (not answering)"
-            )
+            said = f"{other.user} since {local_time(other.since)} from {other.source}"
+            print(f"{device.name:<{width}}  {where:<14}  {printable(said)} (not answering)")
             continue
-        lines = who_lines(people)
+        lines = [printable(line) for line in who_lines(people)]  # other processes' words
         print(f"{device.name:<{width}}  {where:<14}  {lines[0]}")
         for line in lines[1:]:
             print(f"{'':<{width}}  {'':<14}  {line}")

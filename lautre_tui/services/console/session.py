@@ -115,8 +115,13 @@ class ConsoleSession(PortSession):
         """Ask the holder to give the port up (it becomes a spy of ours); a holder
         that does not answer is hung: its claim is broken (it keeps a nameless one)."""
         answer: dict[str, Any] | None = None
-        with contextlib.suppress(OSError):
+        try:
             client = await ShareClient.connect(share_path(self.host), timeout=TAKEOVER_WAIT)
+        except TurnedAway as error:  # alive, and busy: its claim is no hung holder's
+            raise ConsoleHeld(f"{describe(self.host, other)}; {error}", other) from error
+        except OSError:
+            client = None
+        if client is not None:
             try:
                 answer = await client.ask(
                     TAKEOVER_WAIT, type="takeover", user=self.actor.user, source=self.actor.source
@@ -128,6 +133,8 @@ class ConsoleSession(PortSession):
             self._audit("console-break-lock", "ok", held_by=other.user, pid=other.pid)
         deadline = time.monotonic() + TAKEOVER_WAIT
         while (now := self._try_claim()) is not None:
+            if now.pid not in (0, other.pid):  # someone else took it meanwhile (0: being written)
+                raise ConsoleHeld(describe(self.host, now), now)
             if time.monotonic() > deadline:
                 raise ConsoleHeld(f"{describe(self.host, now)}: it did not let go", now)
             await asyncio.sleep(0.02)
@@ -155,14 +162,16 @@ class ConsoleSession(PortSession):
     async def _stop_holding(self, **farewell: Any) -> None:
         """Close the port, tell the spies `farewell`, and let the claim go (last:
         the next holder binds the socket only once it has the claim)."""
-        await self._close_port()
-        if self.transcript is not None:
-            self.transcript.close()
-            self.transcript = None
-        if self._server is not None:
-            await self._server.close(**(farewell or {"type": "bye", "why": "the holder left"}))
-            self._server = None
-        self._claim.release()
+        try:
+            await self._close_port()
+            if self.transcript is not None:
+                self.transcript.close()
+                self.transcript = None
+            if self._server is not None:
+                server, self._server = self._server, None
+                await server.close(**(farewell or {"type": "bye", "why": "the holder left"}))
+        finally:
+            self._claim.release()
 
     async def _close_port(self) -> None:
         """No more reconnecting, and the port closed (closing twice does nothing)."""
@@ -182,8 +191,11 @@ class ConsoleSession(PortSession):
         if kind == "message":
             self._broadcast(signed(user, account), str(request.get("text", "")))
         elif kind == "takeover":
-            await self._give_up(user, account, str(request.get("source", "?")))
-            return {"type": "released"}
+            server = self._server
+            if server is not None and not server.closing:
+                server.closing = True  # from now: a second asker is only answered
+                await self._give_up(user, account, str(request.get("source", "?")))
+            return {"type": "released"}  # to a second asker too: the claim decides
         return None
 
     async def _give_up(self, user: str, account: str, source: str) -> None:

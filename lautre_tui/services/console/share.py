@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import pwd
@@ -51,8 +52,12 @@ RANGE = struct.Struct(">QQ")  # an `R` frame: where the new bytes start and end 
 UNIX_PATH_MAX = 100
 MAX_CONNECTIONS = 64  # spies and questions at once: a runaway script cannot take the
 # holder's descriptors (its transcript and its port need some)
-PEERCRED = struct.Struct("3i")  # SO_PEERCRED: pid, uid, gid of the connecting process
-CLOSE_WAIT = 2.0  # for the connections' handlers to end once told the holder leaves
+PEERCRED = struct.Struct("iII")  # SO_PEERCRED: pid, uid, gid of the connecting process
+CLOSE_WAIT = 2.0  # for spies to take their farewell, then for the handlers to end
+QUESTION_WAIT = 30.0  # a connection that is no spy and asks nothing that long is closed
+NAME_CHARS = 64  # of a user, a source, a time a spy gives (a who answer stays small)
+TEXT_CHARS = 300  # of a message
+CAPPED = {"user": NAME_CHARS, "source": NAME_CHARS, "text": TEXT_CHARS}  # in any request
 
 
 def socket_path(consoles: Path, host: str) -> Path:
@@ -104,7 +109,9 @@ def reachable(path: Path) -> Iterator[str]:
         os.close(folder)
 
 
+@functools.lru_cache(maxsize=64)
 def account_name(uid: int) -> str:
+    """Once per uid: a directory (NSS, LDAP) that answers slowly stalls the loop once."""
     try:
         return pwd.getpwuid(uid).pw_name
     except KeyError:
@@ -168,6 +175,8 @@ class ShareServer:
         self._scheduled = False  # a batch is due (under the ring's lock)
         self._sent_at = 0.0  # when the last batch went (loop time)
         self._connections: dict[asyncio.StreamWriter, asyncio.Task[Any]] = {}  # and handlers
+        self._answering: set[asyncio.Task[Any]] = set()  # handlers owing an answer
+        self.closing = False  # the holder leaves (close, or its owner as it starts to)
         self._inode = 0
 
     async def start(self) -> None:
@@ -277,16 +286,16 @@ class ShareServer:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, STUCK_SPY_BYTES)
         try:
             self._hand_ring(writer)
-            while (got := await read_frame(reader)) is not None:
+            while (got := await self._next_frame(reader, writer)) is not None:
                 kind, payload = got
                 if kind != b"J":
                     continue  # a spy has nothing to say to the port
                 request = decode(payload)
                 if request.get("type") == "hello":
                     self.spies[writer] = Attendee(
-                        user=str(request.get("user", "?")),
-                        source=str(request.get("source", "?")),
-                        since=str(request.get("since", "?")),
+                        user=str(request.get("user", "?"))[:NAME_CHARS],
+                        source=str(request.get("source", "?"))[:NAME_CHARS],
+                        since=str(request.get("since", "?"))[:NAME_CHARS],
                         mode="spy",
                         pid=pid,
                         account=account,
@@ -295,16 +304,34 @@ class ShareServer:
                 if request.get("type") == "active" and writer in self.spies:
                     self.spies[writer].last_active = time.monotonic()
                     continue
-                answer = await self._on_request({**request, "pid": pid, "account": account})
+                for name, limit in CAPPED.items():
+                    request[name] = str(request.get(name, "?"))[:limit]
+                self._answering.add(handler)
+                try:
+                    answer = await self._on_request({**request, "pid": pid, "account": account})
+                finally:
+                    self._answering.discard(handler)
                 if answer is not None and not writer.is_closing():
                     writer.write(message(**answer))
-                    await writer.drain()
-        except (ConnectionError, RuntimeError):
+                    await asyncio.wait_for(writer.drain(), CLOSE_WAIT)
+        except (ConnectionError, RuntimeError, TimeoutError):
             pass
         finally:
             self.spies.pop(writer, None)
             writer.close()
             self._connections.pop(writer, None)
+
+    async def _next_frame(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> tuple[bytes, bytes] | None:
+        """A spy's next frame, whenever it comes; a question's within QUESTION_WAIT (a
+        socket left open by a script must not hold one of the MAX_CONNECTIONS)."""
+        if writer in self.spies:
+            return await read_frame(reader)
+        try:
+            return await asyncio.wait_for(read_frame(reader), QUESTION_WAIT)
+        except TimeoutError:
+            return None
 
     def _hand_ring(self, writer: asyncio.StreamWriter) -> None:
         """The ring's descriptor, first thing on every connection (`client.connect`
@@ -321,31 +348,57 @@ class ShareServer:
             os.close(readable)
 
     async def close(self, **farewell: Any) -> None:
-        """Stop serving: spies are told `farewell` (why, and who took it)."""
-        self._deliver()
-        if self._server is not None:
-            self._server.close()
-            self._server = None
-        with contextlib.suppress(OSError):
-            if os.stat(self.path).st_ino == self._inode:
-                self.path.unlink()
-        for writer in list(self.spies):
-            self.spies.pop(writer, None)
+        """Stop serving: spies are told `farewell` (why, and who took it). Nothing a
+        peer does (reading nothing, asking at the same time) keeps it from ending:
+        the claim is let go after it."""
+        self.closing = True
+        try:
+            self._deliver()
+            if self._server is not None:
+                self._server.close()
+                self._server = None
+            with contextlib.suppress(OSError):
+                if os.stat(self.path).st_ino == self._inode:
+                    self.path.unlink()
+            await self._say_farewell(message(**farewell))
+            await self._end_connections()
+        finally:
+            with self._ring_lock:  # spies keep their own mapping of it while they need it
+                ring, self._ring = self._ring, None
+            if ring is not None:
+                ring.close()
+
+    async def _say_farewell(self, packet: bytes) -> None:
+        spies, self.spies = list(self.spies), {}
+        for writer in spies:
             with contextlib.suppress(ConnectionError, RuntimeError):
-                writer.write(message(**farewell))
-                await asyncio.wait_for(writer.drain(), 2)
+                writer.write(packet)
+
+        async def drained(writer: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await writer.drain()
+
+        if spies:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*map(drained, spies)), CLOSE_WAIT)
+
+    async def _end_connections(self) -> None:
+        """Every connection closed and its handler ended: one still pending when the
+        loop stops would be cancelled, and asyncio (3.11) prints that as an error.
+        Handlers still owing an answer (a take-over asks the holder to leave, so one
+        of them is calling this) keep their connection until they have answered."""
+        ending = {
+            writer: task
+            for writer, task in self._connections.items()
+            if task not in self._answering
+        }
+        for writer in ending:
             writer.close()
-        # Every handler ends with its connection; one still pending when the loop stops
-        # would be cancelled, and asyncio (3.11) prints that as an error. The handler
-        # asking the holder to leave (a take-over) is the one calling this.
-        asking = asyncio.current_task()  # its answer (released) is still to be written
-        handlers = [task for task in self._connections.values() if task is not asking]
-        for writer, task in list(self._connections.items()):
-            if task is not asking:
-                writer.close()
-        if handlers:
-            await asyncio.wait(handlers, timeout=CLOSE_WAIT)
-        with self._ring_lock:  # spies keep their own mapping of it while they need it
-            ring, self._ring = self._ring, None
-        if ring is not None:
-            ring.close()
+        if not ending:
+            return
+        _done, stuck = await asyncio.wait(ending.values(), timeout=CLOSE_WAIT)
+        for writer, task in ending.items():
+            if task in stuck:  # it reads nothing: what waits for it is dropped
+                writer.transport.abort()
+        if stuck:
+            await asyncio.wait(stuck, timeout=CLOSE_WAIT)

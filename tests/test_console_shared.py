@@ -324,7 +324,7 @@ async def test_consoles_lists_every_console_and_who_is_on_it(
     lab: Lab, cli: list[str], cli_env: dict[str, str]
 ) -> None:
     writer = await Peer.start(lab, "eva", "admin1", "writer")
-    spy = await Peer.start(lab, "eva", "admin2", "spy")
+    spy = await Peer.start(lab, "eva", "admin2\x1b]0;owned\x07", "spy")  # a name with a title
     try:
         listing = await asyncio.create_subprocess_exec(
             *cli,
@@ -344,7 +344,8 @@ async def test_consoles_lists_every_console_and_who_is_on_it(
     assert re.search(
         r"admin1 \(writer\) from 10\.0\.0\.\d+ since \d\d:\d\d, idle \d+ s", lines[eva]
     )
-    assert "admin2 (spy)" in lines[eva + 1]
+    assert "admin2\ufffd]0;owned\ufffd (spy)" in lines[eva + 1]  # shown, never obeyed
+    assert "\x1b" not in out and "\x07" not in out
     assert any(line.startswith("elsa ") and line.endswith("free") for line in lines)
 
 

@@ -246,4 +246,3 @@ def _user() -> str:
 
 def _group() -> str:
     return grp.getgrgid(os.getgid()).gr_name
-

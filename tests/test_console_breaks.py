@@ -34,15 +34,13 @@ def with_breaks(tmp_path: Path, breaks: str) -> Path:
 
 
 def sequence(name: str, text: str, *, confirm: bool = False, delay: float = 0.25) -> BreakSequence:
-    return BreakSequence(
-        name, text, confirm, int(delay * 1000), steps=parse_sequence(text, delay)
-    )
+    return BreakSequence(name, text, confirm, int(delay * 1000), steps=parse_sequence(text, delay))
 
 
 def test_conserver_strings_become_bytes_breaks_and_pauses() -> None:
     assert parse_sequence(r"\r~^b") == (b"\r~\x02",)
     assert parse_sequence(r"\z\d#.", 0.6) == (LineBreak(), Pause(0.6), b"#.")
-    assert parse_sequence(r"a\033\\\^^?\"") == (b"a\x1b\\^\x7f\"",)
+    assert parse_sequence(r"a\033\\\^^?\"") == (b'a\x1b\\^\x7f"',)
     for wrong, said in [
         (r"\q", "unknown escape \\q"),
         ("abc^", "a ^ ends the sequence"),

@@ -33,9 +33,7 @@ def told(start: int, end: int) -> bytes:
     return frame(b"R", RANGE.pack(start, end))
 
 
-async def read_all(
-    stream: bytes, cuts: list[int], ring: RingWriter
-) -> tuple[bytes, list[object]]:
+async def read_all(stream: bytes, cuts: list[int], ring: RingWriter) -> tuple[bytes, list[object]]:
     """What a FrameReader makes of `stream` sent in pieces cut at `cuts`, then closed:
     the console's bytes and the holder's messages."""
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)

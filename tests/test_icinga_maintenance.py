@@ -42,9 +42,7 @@ async def service(icinga: Icinga, host: str, name: str) -> dict[str, Any]:
 
 
 async def action(icinga: Icinga, name: str, body: dict[str, Any]) -> dict[str, Any]:
-    answer = await asyncio.to_thread(
-        icinga.post, f"/v1/actions/{name}", json.dumps(body).encode()
-    )
+    answer = await asyncio.to_thread(icinga.post, f"/v1/actions/{name}", json.dumps(body).encode())
     result: dict[str, Any] = json.loads(answer)
     return result
 
@@ -99,9 +97,7 @@ async def test_cli_window_is_an_icinga_downtime_until_it_ends(lab: Lab, icinga: 
     assert await downtimes(icinga) == []
 
 
-async def test_cli_ack_is_an_icinga_acknowledgement_until_it_ends(
-    lab: Lab, icinga: Icinga
-) -> None:
+async def test_cli_ack_is_an_icinga_acknowledgement_until_it_ends(lab: Lab, icinga: Icinga) -> None:
     path, layout = reading_layout(lab, icinga.layout_fragment())
     lab.world.inject(Fault(FaultKind.SERVICE_DOWN, "emma", "web"))
     await icinga_sees_critical(icinga, "emma", "web")

@@ -33,9 +33,7 @@ class Icinga2Source:
     )
     ca_file: Path | None = field(
         default=None,
-        metadata=k.path(
-            "the CA that signed the API's certificate", default_doc="the system's CAs"
-        ),
+        metadata=k.path("the CA that signed the API's certificate", default_doc="the system's CAs"),
     )
     host_name: str = field(
         default="{name}",

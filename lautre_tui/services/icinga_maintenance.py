@@ -112,9 +112,7 @@ class IcingaMaintenance(Maintenance):
         health: Mapping[str, HostHealth] | None = None,
     ) -> list[Window]:
         before = {w.id: w.ends for w in self.open_windows()}
-        windows = super().start(
-            hosts, ends, reason, with_dependents=with_dependents, health=health
-        )
+        windows = super().start(hosts, ends, reason, with_dependents=with_dependents, health=health)
         new = [w for w in windows if w.id not in before]
         if new:
             self._schedule(new, with_dependents)

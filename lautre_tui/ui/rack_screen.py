@@ -353,6 +353,7 @@ class RackScreen(RackActions):
     def open_console(self, host: str) -> None:
         """Attach to (or return to) `host`'s console, full screen."""
         from lautre_tui.ui.console_opener import attach_console
+
         self.run_worker(
             attach_console(self, self.site, host, self.refresh_title), group="console-open"
         )

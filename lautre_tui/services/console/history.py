@@ -150,7 +150,7 @@ def ascii_pattern(pattern: re.Pattern[str]) -> re.Pattern[bytes] | None:
 
 
 PLAIN = frozenset(  # what a regex takes as itself outside a class, a group or an escape
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789" " -_:/=,;@%!'\"<>~`#&"
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -_:/=,;@%!'\"<>~`#&"
 )
 MIN_LITERAL = 3
 

@@ -53,6 +53,7 @@ def pause_after(falls: int) -> float:
     a long flood does not rejoin (and audit it) several times a second."""
     return 0.0 if falls <= 1 else min(MAX_BACKOFF, 2.0 ** (falls - 2))
 
+
 __all__ = [
     "BreakUnsupported",
     "ConsoleHeld",

@@ -57,7 +57,7 @@ CLOSE_WAIT = 2.0  # for spies to take their farewell, then for the handlers to e
 QUESTION_WAIT = 30.0  # a connection that is no spy and asks nothing that long is closed
 NAME_CHARS = 64  # of a user, a source, a time a spy gives (a who answer stays small)
 TEXT_CHARS = 300  # of a message
-CAPPED = {"user": NAME_CHARS, "source": NAME_CHARS, "text": TEXT_CHARS}  # in any request
+CAPPED = {"user": NAME_CHARS, "source": NAME_CHARS, "since": NAME_CHARS, "text": TEXT_CHARS}
 
 
 def socket_path(consoles: Path, host: str) -> Path:
@@ -122,13 +122,13 @@ def peer_of(sock: socket.socket | None) -> tuple[int, str]:
     """The pid and account of the process at the other end, as the kernel says
     (SO_PEERCRED): the user name a spy gives is its own word ($USER, $SUDO_USER)."""
     if sock is None:
-        return 0, "?"
+        return 0, ""
     try:
         pid, uid, _gid = PEERCRED.unpack(
             sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, PEERCRED.size)
         )
     except (OSError, struct.error):
-        return 0, "?"
+        return 0, ""  # unknown: names are shown as given
     return pid, account_name(uid)
 
 
@@ -291,11 +291,13 @@ class ShareServer:
                 if kind != b"J":
                     continue  # a spy has nothing to say to the port
                 request = decode(payload)
+                for name, limit in CAPPED.items():  # what a peer says, as text of some length
+                    request[name] = str(request.get(name, "?"))[:limit]
                 if request.get("type") == "hello":
                     self.spies[writer] = Attendee(
-                        user=str(request.get("user", "?"))[:NAME_CHARS],
-                        source=str(request.get("source", "?"))[:NAME_CHARS],
-                        since=str(request.get("since", "?"))[:NAME_CHARS],
+                        user=request["user"],
+                        source=request["source"],
+                        since=request["since"],
                         mode="spy",
                         pid=pid,
                         account=account,
@@ -304,8 +306,6 @@ class ShareServer:
                 if request.get("type") == "active" and writer in self.spies:
                     self.spies[writer].last_active = time.monotonic()
                     continue
-                for name, limit in CAPPED.items():
-                    request[name] = str(request.get(name, "?"))[:limit]
                 self._answering.add(handler)
                 try:
                     answer = await self._on_request({**request, "pid": pid, "account": account})
